@@ -1,0 +1,13 @@
+# shellcheck shell=bash
+# The one place where every tool version the harness builds or installs is pinned.
+# Bumping a version here changes the cache key, so the next `up` rebuilds it.
+export KUBE_VERSION="${KUBE_VERSION:-v1.34.4}"      # k8s.io/kubernetes; staging modules are v0.34.4
+export ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"       # go.etcd.io/etcd/server/v3 (3.6 matches Kubernetes 1.34)
+export KWOK_VERSION="${KWOK_VERSION:-v0.7.0}"        # sigs.k8s.io/kwok
+export HELM_VERSION="${HELM_VERSION:-v3.19.5}"       # helm.sh/helm/v3
+export COMPOSE_VERSION="${COMPOSE_VERSION:-v2.32.4}" # github.com/docker/compose/v2 (go install works up to v2.32)
+export NODE_MAJOR="${NODE_MAJOR:-24}"                # the npm package node@24 ships the runtime
+export KIND_NODE_IMAGE="${KIND_NODE_IMAGE:-kindest/node:v1.34.0}"
+
+# Binaries and Go caches live outside the repository, keyed by version.
+export TOPO_CACHE="${TOPO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/topo}"
