@@ -1,0 +1,65 @@
+// Names shared by the model, the renderers, the operator and the CLI: one place, so they never drift.
+export const GROUP = "topo.dev";
+export const VERSION = "v1alpha1";
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = "Topology";
+export const PLURAL = "topologies";
+export const SINGULAR = "topology";
+export const SHORT_NAMES = ["topo"];
+export const FIELD_MANAGER = "topo-operator";
+
+export const LABEL_NAME = "app.kubernetes.io/name";
+export const LABEL_INSTANCE = "app.kubernetes.io/instance";
+export const LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
+export const MANAGED_BY = "topo-operator";
+export const LABEL_TOPOLOGY = "topo.dev/topology";
+export const LABEL_NODE = "topo.dev/node";
+export const ANNOTATION_CONFIG_HASH = "topo.dev/config-hash";
+export const ANNOTATION_REVISION = "topo.dev/revision";
+
+export const ENV_TOPOLOGY = "TOPO_TOPOLOGY";
+export const ENV_NODE = "TOPO_NODE";
+export const ENV_PEERS = "TOPO_PEERS";
+export const RESERVED_ENV = [ENV_TOPOLOGY, ENV_NODE, ENV_PEERS];
+
+export const MAX_NODES = 250;
+export const MAX_GENERATOR_COUNT = 100;
+export const MAX_NAME_LENGTH = 63;
+
+export const Phase = {
+  Pending: "Pending",
+  Progressing: "Progressing",
+  Ready: "Ready",
+  Degraded: "Degraded",
+  RolledBack: "RolledBack",
+  Invalid: "Invalid",
+} as const;
+export type Phase = (typeof Phase)[keyof typeof Phase];
+
+export const NodePhase = { ...Phase, Waiting: "Waiting" } as const;
+export type NodePhase = (typeof NodePhase)[keyof typeof NodePhase];
+
+export const ConditionType = {
+  Ready: "Ready",
+  Progressing: "Progressing",
+  Degraded: "Degraded",
+  RolledBack: "RolledBack",
+  InvalidSpec: "InvalidSpec",
+} as const;
+export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
+
+export const Reason = {
+  AllNodesReady: "AllNodesReady",
+  NodesNotReady: "NodesNotReady",
+  RolloutInProgress: "RolloutInProgress",
+  RolloutComplete: "RolloutComplete",
+  WaitingForDependencies: "WaitingForDependencies",
+  ProgressDeadlineExceeded: "ProgressDeadlineExceeded",
+  PodFailing: "PodFailing",
+  RolledBackToLastGood: "RolledBackToLastGood",
+  NoRollback: "NoRollback",
+  SpecInvalid: "SpecInvalid",
+  SpecValid: "SpecValid",
+  ApplyFailed: "ApplyFailed",
+} as const;
+export type Reason = (typeof Reason)[keyof typeof Reason];

@@ -1,0 +1,110 @@
+// Expands generators into nodes and merges defaults and templates under each node (pure).
+import type { Defaults, Generator, Node, NodeFields, Shape, TopologySpec } from "./schema.ts";
+import type { NodeOrigin, Path, ResolvedHealth, ResolvedNode } from "./topology.ts";
+
+const HEALTH_DEFAULTS = { interval: "10s", timeout: "2s", retries: 3, startPeriod: "0s" };
+
+/** The names a generator makes: prefix-0 .. prefix-(count-1). */
+export function generatedNames(gen: Pick<Generator, "prefix" | "count">): string[] {
+  return Array.from({ length: gen.count }, (_, i) => `${gen.prefix}-${i}`);
+}
+
+/** The connectsTo edges a shape draws between generated nodes, as [from, to] indexes. */
+export function shapeEdges(shape: Shape, count: number): [number, number][] {
+  const edges: [number, number][] = [];
+  for (let i = 0; i < count; i++) {
+    if (shape === "linear" && i + 1 < count) edges.push([i, i + 1]);
+    if (shape === "ring" && count > 1) edges.push([i, (i + 1) % count]);
+    if (shape === "star" && i > 0) edges.push([i, 0]);
+    if (shape === "mesh") for (let j = 0; j < count; j++) if (j !== i) edges.push([i, j]);
+  }
+  return edges;
+}
+
+type Layer = { fields: NodeFields | Defaults; path: Path };
+
+/** Merges layers, last wins per field; env merges by name. Records where each field came from. */
+function mergeLayers(layers: Layer[]): { fields: NodeFields; origin: NodeOrigin["fields"] } {
+  const fields: Record<string, unknown> = {};
+  const origin: NodeOrigin["fields"] = {};
+  for (const { fields: layer, path } of layers) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value === undefined) continue;
+      if (key === "env" && Array.isArray(fields.env)) {
+        const merged = new Map((fields.env as { name: string }[]).map((e) => [e.name, e]));
+        for (const e of value as { name: string }[]) merged.set(e.name, e);
+        fields.env = [...merged.values()];
+      } else {
+        fields[key] = value;
+      }
+      origin[key] = [...path, key];
+    }
+  }
+  return { fields: fields as NodeFields, origin };
+}
+
+function resolveHealth(fields: NodeFields): ResolvedHealth | undefined {
+  const h = fields.health;
+  if (!h) return undefined;
+  const base = {
+    interval: h.interval ?? HEALTH_DEFAULTS.interval,
+    timeout: h.timeout ?? HEALTH_DEFAULTS.timeout,
+    retries: h.retries ?? HEALTH_DEFAULTS.retries,
+    startPeriod: h.startPeriod ?? HEALTH_DEFAULTS.startPeriod,
+  };
+  const findPort = (ref: string | number) =>
+    (fields.ports ?? []).find((p) => (typeof ref === "number" ? p.port === ref : p.name === ref))?.port;
+  if (h.http) return { kind: "http", path: h.http.path, port: h.http.port, portNumber: findPort(h.http.port), ...base };
+  if (h.tcp) return { kind: "tcp", port: h.tcp.port, portNumber: findPort(h.tcp.port), ...base };
+  return { kind: "exec", command: h.exec?.command ?? [], ...base };
+}
+
+function resolveNode(name: string, fields: NodeFields, origin: NodeOrigin): ResolvedNode {
+  return {
+    name,
+    image: fields.image ?? "",
+    replicas: fields.replicas ?? 1,
+    ...(fields.command ? { command: fields.command } : {}),
+    ...(fields.args ? { args: fields.args } : {}),
+    ports: (fields.ports ?? []).map((p) => ({ ...p, protocol: p.protocol ?? "TCP" })),
+    env: fields.env ?? [],
+    ...(fields.health ? { health: resolveHealth(fields) } : {}),
+    volumes: fields.volumes ?? [],
+    ...(fields.resources ? { resources: fields.resources } : {}),
+    dependsOn: [...new Set(fields.dependsOn ?? [])],
+    connectsTo: [...new Set(fields.connectsTo ?? [])],
+    origin,
+  };
+}
+
+/** Every node of the topology, explicit ones first, then each generator's in order. */
+export function expandNodes(spec: TopologySpec): ResolvedNode[] {
+  const defaults: Layer[] = spec.defaults ? [{ fields: spec.defaults, path: ["spec", "defaults"] }] : [];
+  const nodes = spec.nodes.map((node: Node, i) => {
+    const { name, ...own } = node;
+    const path = ["spec", "nodes", i];
+    const merged = mergeLayers([...defaults, { fields: own, path }]);
+    return resolveNode(name, merged.fields, { path, fields: merged.origin });
+  });
+  (spec.generators ?? []).forEach((gen, g) => {
+    const path = ["spec", "generators", g];
+    const names = generatedNames(gen);
+    const extra = new Map<number, string[]>();
+    for (const [from, to] of shapeEdges(gen.shape, gen.count)) {
+      extra.set(from, [...(extra.get(from) ?? []), names[to]!]);
+    }
+    names.forEach((name, i) => {
+      const template = gen.template ?? {};
+      const merged = mergeLayers([...defaults, { fields: template, path: [...path, "template"] }]);
+      const connectsTo = [...(merged.fields.connectsTo ?? []), ...(extra.get(i) ?? [])];
+      const fields = { ...merged.fields, ...(connectsTo.length ? { connectsTo } : {}) };
+      const origin: NodeOrigin = {
+        path,
+        fields: { connectsTo: [...path, "shape"], ...merged.origin },
+        generator: { index: g, prefix: gen.prefix, ordinal: i, shape: gen.shape },
+      };
+      nodes.push(resolveNode(name, fields, origin));
+    });
+  });
+  return nodes;
+}

@@ -1,0 +1,189 @@
+// Cross-field rules of the model, each with its own message, checked on the expanded nodes (pure).
+import { closest, distance } from "fastest-levenshtein";
+import { MAX_NAME_LENGTH, MAX_NODES, RESERVED_ENV } from "./constants.ts";
+import { generatedNames } from "./expand.ts";
+import type { TopologySpec } from "./schema.ts";
+import { objectName, type Issue, type Path, type ResolvedNode } from "./topology.ts";
+
+/** "did you mean" text for a misspelt name, or "" when nothing is close. */
+export function suggest(word: string, candidates: readonly string[]): string {
+  if (candidates.length === 0) return "";
+  const best = closest(word, candidates as string[]);
+  return distance(word, best) <= Math.max(2, Math.floor(word.length / 3)) ? ` (did you mean "${best}"?)` : "";
+}
+
+const error = (path: Path, message: string): Issue => ({ path, message, severity: "error" });
+const warning = (path: Path, message: string): Issue => ({ path, message, severity: "warning" });
+
+/** Where a field of a node came from, for messages: the node's own entry, its template, or defaults. */
+function at(node: ResolvedNode, field: string, ...rest: (string | number)[]): Path {
+  return [...(node.origin.fields[field] ?? [...node.origin.path, field]), ...rest];
+}
+
+/** The first cycle through dependsOn, as a list of names that starts and ends on the same node. */
+export function findCycle(nodes: readonly ResolvedNode[]): string[] | undefined {
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  const state = new Map<string, "visiting" | "done">();
+  const stack: string[] = [];
+  const visit = (name: string): string[] | undefined => {
+    if (state.get(name) === "done") return undefined;
+    if (state.get(name) === "visiting") return [...stack.slice(stack.indexOf(name)), name];
+    state.set(name, "visiting");
+    stack.push(name);
+    for (const dep of byName.get(name)?.dependsOn ?? []) {
+      if (!byName.has(dep) || dep === name) continue;
+      const cycle = visit(dep);
+      if (cycle) return cycle;
+    }
+    stack.pop();
+    state.set(name, "done");
+    return undefined;
+  };
+  for (const n of nodes) {
+    const cycle = visit(n.name);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
+
+function checkNames(topology: string, spec: TopologySpec, nodes: readonly ResolvedNode[]): Issue[] {
+  const issues: Issue[] = [];
+  const explicit = new Map<string, number>();
+  spec.nodes.forEach((n, i) => {
+    if (explicit.has(n.name)) issues.push(error(["spec", "nodes", i, "name"], `duplicate node name "${n.name}" (also spec.nodes[${explicit.get(n.name)}])`));
+    else explicit.set(n.name, i);
+  });
+  const generated = new Map<string, number>();
+  (spec.generators ?? []).forEach((gen, g) => {
+    for (const name of generatedNames(gen)) {
+      const path = ["spec", "generators", g, "prefix"];
+      if (explicit.has(name)) {
+        issues.push(error(path, `generator "${gen.prefix}" makes node "${name}", which is also declared at spec.nodes[${explicit.get(name)}]; choose another prefix`));
+        break;
+      }
+      if (generated.has(name) && generated.get(name) !== g) {
+        issues.push(error(path, `generator "${gen.prefix}" makes node "${name}", which generator ${generated.get(name)} also makes`));
+        break;
+      }
+      generated.set(name, g);
+    }
+  });
+  if (nodes.length === 0) issues.push(error(["spec", "nodes"], "a topology needs at least one node (in nodes or from generators)"));
+  if (nodes.length > MAX_NODES) issues.push(error(["spec", "nodes"], `a topology has at most ${MAX_NODES} nodes, this one has ${nodes.length} with its generators`));
+  for (const node of nodes) {
+    const derived = objectName(topology, node.name);
+    if (derived.length > MAX_NAME_LENGTH) {
+      const path = node.origin.generator ? [...node.origin.path, "prefix"] : [...node.origin.path, "name"];
+      issues.push(error(path, `object name "${derived}" is ${derived.length} characters; <topology>-<node> must be at most ${MAX_NAME_LENGTH}`));
+    }
+  }
+  return issues;
+}
+
+function checkEdges(nodes: readonly ResolvedNode[]): Issue[] {
+  const issues: Issue[] = [];
+  const names = nodes.map((n) => n.name);
+  const known = new Set(names);
+  for (const node of nodes) {
+    for (const field of ["dependsOn", "connectsTo"] as const) {
+      node[field].forEach((ref, j) => {
+        // Edges a shape adds come after the template's own; point messages at the template's entry.
+        const path = at(node, field, ...(node.origin.generator && field === "connectsTo" ? [] : [j]));
+        if (ref === node.name) issues.push(error(path, `node "${node.name}" cannot ${field === "dependsOn" ? "depend on" : "connect to"} itself`));
+        else if (!known.has(ref)) issues.push(error(path, `unknown node "${ref}"${suggest(ref, names)}`));
+      });
+    }
+  }
+  const cycle = findCycle(nodes);
+  if (cycle) {
+    const first = nodes.find((n) => n.name === cycle[0])!;
+    issues.push(error(at(first, "dependsOn"), `dependsOn forms a cycle: ${cycle.join(" -> ")}`));
+  }
+  return issues;
+}
+
+function checkNode(node: ResolvedNode, hostPorts: Map<number, string>): Issue[] {
+  const issues: Issue[] = [];
+  if (!node.image) issues.push(error([...node.origin.path, node.origin.generator ? "template" : "name"], `node "${node.name}" has no image: set image on the node, in spec.defaults or in its generator's template`));
+  const portNames = new Map<string, number>();
+  const portNumbers = new Map<string, number>();
+  node.ports.forEach((p, i) => {
+    if (portNames.has(p.name)) issues.push(error(at(node, "ports", i, "name"), `duplicate port name "${p.name}" on node "${node.name}"`));
+    portNames.set(p.name, i);
+    const key = `${p.port}/${p.protocol}`;
+    if (portNumbers.has(key)) issues.push(error(at(node, "ports", i, "port"), `port ${key} is declared twice on node "${node.name}"`));
+    portNumbers.set(key, i);
+    if (p.hostPort !== undefined) {
+      const owner = hostPorts.get(p.hostPort);
+      if (owner !== undefined) issues.push(error(at(node, "ports", i, "hostPort"), `hostPort ${p.hostPort} is also published by node "${owner}"`));
+      else hostPorts.set(p.hostPort, node.name);
+      if (node.replicas > 1) issues.push(error(at(node, "replicas"), `node "${node.name}" publishes hostPort ${p.hostPort}, so it runs at most 1 replica`));
+    }
+  });
+  const h = node.health;
+  if (h && h.kind !== "exec" && h.portNumber === undefined) {
+    const known = node.ports.map((p) => (typeof h.port === "number" ? String(p.port) : p.name));
+    issues.push(error(at(node, "health", h.kind, "port"), `health port ${JSON.stringify(h.port)} is not one of node "${node.name}"'s ports${suggest(String(h.port), known)}`));
+  }
+  if (node.volumes.length > 0 && node.replicas > 1) {
+    issues.push(error(at(node, "replicas"), `node "${node.name}" has volumes, so it runs at most 1 replica (it asks for ${node.replicas})`));
+  }
+  const volumeNames = new Set<string>();
+  const mountPaths = new Set<string>();
+  node.volumes.forEach((v, i) => {
+    if (volumeNames.has(v.name)) issues.push(error(at(node, "volumes", i, "name"), `duplicate volume name "${v.name}"`));
+    if (mountPaths.has(v.mountPath)) issues.push(error(at(node, "volumes", i, "mountPath"), `mountPath ${v.mountPath} is used twice`));
+    volumeNames.add(v.name);
+    mountPaths.add(v.mountPath);
+  });
+  node.env.forEach((e, i) => {
+    if (RESERVED_ENV.includes(e.name)) issues.push(error(at(node, "env", i, "name"), `${e.name} is set by Topo on every node and cannot be overridden`));
+  });
+  return issues;
+}
+
+function checkDuplicateEnv(spec: TopologySpec): Issue[] {
+  const issues: Issue[] = [];
+  const lists: [Path, { name: string }[] | undefined][] = [
+    [["spec", "defaults", "env"], spec.defaults?.env],
+    ...spec.nodes.map((n, i): [Path, { name: string }[] | undefined] => [["spec", "nodes", i, "env"], n.env]),
+    ...(spec.generators ?? []).map((g, i): [Path, { name: string }[] | undefined] => [["spec", "generators", i, "template", "env"], g.template?.env]),
+  ];
+  for (const [path, env] of lists) {
+    const seen = new Set<string>();
+    env?.forEach((e, i) => {
+      if (seen.has(e.name)) issues.push(error([...path, i, "name"], `duplicate environment variable "${e.name}"`));
+      seen.add(e.name);
+    });
+  }
+  return issues;
+}
+
+/** Warnings: things that work but may not do what the author expects. */
+function checkWarnings(nodes: readonly ResolvedNode[]): Issue[] {
+  const issues: Issue[] = [];
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  for (const node of nodes) {
+    for (const peer of new Set([...node.connectsTo, ...node.dependsOn])) {
+      if (byName.get(peer)?.ports.length === 0) {
+        issues.push(warning(at(node, node.connectsTo.includes(peer) ? "connectsTo" : "dependsOn"), `node "${peer}" has no ports, so it is left out of ${node.name}'s TOPO_PEERS and nothing can connect to it`));
+      }
+    }
+    const h = node.health;
+    if (h?.kind === "http") issues.push(warning(at(node, "health"), `compose runs this http check with wget or curl inside the container: image ${node.image} must have one of them`));
+    if (h?.kind === "tcp") issues.push(warning(at(node, "health"), `compose runs this tcp check with nc (or bash) inside the container: image ${node.image} must have one of them`));
+  }
+  return issues;
+}
+
+/** Every cross-field rule; errors first, then warnings. */
+export function checkRules(topology: string, spec: TopologySpec, nodes: readonly ResolvedNode[]): Issue[] {
+  const hostPorts = new Map<number, string>();
+  return [
+    ...checkNames(topology, spec, nodes),
+    ...checkDuplicateEnv(spec),
+    ...checkEdges(nodes),
+    ...nodes.flatMap((n) => checkNode(n, hostPorts)),
+    ...checkWarnings(nodes),
+  ];
+}

@@ -1,0 +1,76 @@
+// The resolved Topology: generators expanded and defaults merged, the one value both renderers read.
+import type { EnvVar, Port, Resources, Rollout, Shape, TopologySpec, Volume } from "./schema.ts";
+
+export type PathSegment = string | number;
+export type Path = PathSegment[];
+
+export interface ResolvedHealth {
+  kind: "http" | "tcp" | "exec";
+  path?: string;
+  /** The port as written (name or number) and the number it resolves to. */
+  port?: string | number;
+  portNumber?: number;
+  command?: string[];
+  interval: string;
+  timeout: string;
+  retries: number;
+  startPeriod: string;
+}
+
+export interface NodeOrigin {
+  /** Where the node itself was declared: spec.nodes[i] or spec.generators[g]. */
+  path: Path;
+  /** Where each field's value came from (the node, a generator template or spec.defaults). */
+  fields: Partial<Record<string, Path>>;
+  generator?: { index: number; prefix: string; ordinal: number; shape: Shape };
+}
+
+export interface ResolvedNode {
+  name: string;
+  image: string;
+  replicas: number;
+  command?: string[];
+  args?: string[];
+  ports: (Port & { protocol: "TCP" | "UDP" })[];
+  env: EnvVar[];
+  health?: ResolvedHealth;
+  volumes: Volume[];
+  resources?: Resources;
+  dependsOn: string[];
+  connectsTo: string[];
+  origin: NodeOrigin;
+}
+
+export interface Topology {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  spec: TopologySpec;
+  nodes: ResolvedNode[];
+  isolation: "links" | "none";
+  rollout: Rollout;
+}
+
+export interface Issue {
+  path: Path;
+  message: string;
+  severity: "error" | "warning";
+}
+
+/** `spec.nodes[0].image` — how paths are printed in messages. */
+export function formatPath(path: Path): string {
+  let out = "";
+  for (const seg of path) out += typeof seg === "number" ? `[${seg}]` : out === "" ? seg : `.${seg}`;
+  return out;
+}
+
+/** The peers of a node in declaration order: connectsTo, then dependsOn, without repeats. */
+export function peersOf(node: ResolvedNode): string[] {
+  return [...new Set([...node.connectsTo, ...node.dependsOn])];
+}
+
+/** The object name of a node's children on Kubernetes and its host name in both targets. */
+export function objectName(topology: string, node: string): string {
+  return `${topology}-${node}`;
+}

@@ -1,0 +1,25 @@
+// Parsing of the value formats the contract uses: durations (500ms, 10s, 2m) and Kubernetes quantities.
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+const FACTOR: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Milliseconds of a duration such as `500ms`, `10s`, `2m`, `1h`; undefined when it is not one. */
+export function parseDuration(text: string): number | undefined {
+  const m = DURATION.exec(text);
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * FACTOR[m[2]!]!);
+}
+
+/** Whole seconds for Kubernetes probe fields, rounded up, at least `min`. */
+export function durationSeconds(ms: number, min = 0): number {
+  return Math.max(min, Math.ceil(ms / 1000));
+}
+
+// The Kubernetes quantity grammar (resource.Quantity), e.g. 100m, 0.5, 128Mi, 1Gi, 1e3.
+export const QUANTITY = /^[+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+
+// DNS-1123 label: lowercase alphanumerics and '-', starting and ending alphanumeric, at most 63 characters.
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+// An IANA service name, as Kubernetes requires of port names.
+export const PORT_NAME = /^(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+// Environment variable names that both Kubernetes and a POSIX shell accept.
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

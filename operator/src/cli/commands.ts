@@ -1,0 +1,5 @@
+// The registry of `topo` subcommands, in the order `topo --help` lists them.
+import type { Command } from "./command.ts";
+import { validateCommand } from "./validate.ts";
+
+export const commands: Command[] = [validateCommand];
