@@ -1,7 +1,10 @@
 // Two projects: `unit` runs the pure-code tests beside the sources; `e2e` runs against a real API server
 // and a real Docker engine, brought up (or found through KUBECONFIG) by its global setup.
+import { existsSync } from "node:fs";
+
+const e2eSetup = (name) => (existsSync(`test/e2e/support/${name}.ts`) ? { [name.replace(/-(\w)/g, (_, c) => c.toUpperCase())]: `<rootDir>/test/e2e/support/${name}.ts` } : {});
 const transform = {
-  "^.+\\.ts$": ["ts-jest", { useESM: true, isolatedModules: true, diagnostics: false }],
+  "^.+\\.ts$": ["ts-jest", { useESM: true, diagnostics: false, tsconfig: { rewriteRelativeImportExtensions: false, sourceMap: true } }],
 };
 const common = {
   extensionsToTreatAsEsm: [".ts"],
@@ -17,8 +20,8 @@ export default {
       displayName: "e2e",
       roots: ["<rootDir>/test/e2e"],
       testMatch: ["**/*.test.ts"],
-      globalSetup: "<rootDir>/test/e2e/support/global-setup.ts",
-      globalTeardown: "<rootDir>/test/e2e/support/global-teardown.ts",
+      ...e2eSetup("global-setup"),
+      ...e2eSetup("global-teardown"),
       testTimeout: 240000,
     },
   ],

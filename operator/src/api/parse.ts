@@ -55,6 +55,8 @@ export function fromZodIssues(schema: unknown, issues: readonly z.core.$ZodIssue
       // A union of a pattern and a number: report the first branch's reason, it speaks of the pattern.
       const branch = iss.errors.find((e) => e.length > 0)?.[0];
       out.push({ path, message: branch && branch.code !== "invalid_type" ? branch.message : iss.message, severity: "error" });
+    } else if (iss.code === "invalid_value" && !iss.message.startsWith("Invalid")) {
+      out.push({ path, message: iss.message, severity: "error" });
     } else if (iss.code === "invalid_value") {
       out.push({ path, message: `must be one of ${iss.values.map((v) => JSON.stringify(v)).join(", ")}, not ${JSON.stringify(iss.input)}`, severity: "error" });
     } else if (iss.code === "too_big" || iss.code === "too_small") {

@@ -29,11 +29,15 @@ export const Quantity = z
 
 /** A port referenced by its name or its number. */
 export const PortRef = z
-  .union([z.int().min(1).max(65535), z.string().regex(PORT_NAME, "must be a port name or number")])
+  .union([z.int().min(1).max(65535), z.string().regex(PORT_NAME, "must be a port name or number").refine((n) => /[a-z]/.test(n), "must be a port name or number")])
   .meta({ "x-kubernetes-int-or-string": true });
 
 export const Port = z.strictObject({
-  name: z.string().max(15, "port names are at most 15 characters").regex(PORT_NAME, "must be a port name: lowercase letters, digits and '-', with at least one letter"),
+  name: z
+    .string()
+    .max(15, "port names are at most 15 characters")
+    .regex(PORT_NAME, "must be a port name: lowercase letters, digits and '-', with at least one letter")
+    .refine((n) => /[a-z]/.test(n), "must be a port name: lowercase letters, digits and '-', with at least one letter"),
   port: z.int().min(1).max(65535),
   protocol: z.enum(["TCP", "UDP"]).optional().describe("TCP (default) or UDP."),
   hostPort: z.int().min(1).max(65535).optional().describe("Published on the host by Docker Compose."),

@@ -19,7 +19,8 @@ export const QUANTITY = /^[+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+|m|k|M|G|T|P|E|Ki|
 
 // DNS-1123 label: lowercase alphanumerics and '-', starting and ending alphanumeric, at most 63 characters.
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-// An IANA service name, as Kubernetes requires of port names.
-export const PORT_NAME = /^(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+// An IANA service name, as Kubernetes requires of port names (plus "has a letter", checked apart:
+// the API server's RE2 patterns have no lookahead).
+export const PORT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 // Environment variable names that both Kubernetes and a POSIX shell accept.
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

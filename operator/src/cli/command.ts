@@ -18,7 +18,7 @@ export interface CommandContext {
 
 export interface ParsedArgs {
   positionals: string[];
-  values: Record<string, string | boolean | string[] | undefined>;
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
 }
 
 export interface Command {

@@ -1,5 +1,7 @@
 // The registry of `topo` subcommands, in the order `topo --help` lists them.
 import type { Command } from "./command.ts";
+import { graphCommand } from "./graph.ts";
+import { renderCommand } from "./render.ts";
 import { validateCommand } from "./validate.ts";
 
-export const commands: Command[] = [validateCommand];
+export const commands: Command[] = [validateCommand, renderCommand, graphCommand];

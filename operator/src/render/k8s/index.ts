@@ -1,0 +1,20 @@
+// renderKubernetes(topology): every object the operator applies, in apply order (pure, deterministic).
+import type { Topology } from "../../api/topology.ts";
+import { renderDeployment } from "./deployment.ts";
+import type { KubeObject } from "./labels.ts";
+import { renderNetworkPolicy } from "./network-policy.ts";
+import { renderService, renderVolumeClaims } from "./service.ts";
+
+export type { KubeObject } from "./labels.ts";
+export { hashOf, peerAddresses, renderDeployment } from "./deployment.ts";
+
+/** The kinds the operator owns, in the order it applies them. */
+export const OWNED_KINDS = ["PersistentVolumeClaim", "Service", "Deployment", "NetworkPolicy"] as const;
+
+export function renderKubernetes(topology: Topology): KubeObject[] {
+  const claims = topology.nodes.flatMap((n) => renderVolumeClaims(topology, n));
+  const services = topology.nodes.flatMap((n) => renderService(topology, n) ?? []);
+  const deployments = topology.nodes.map((n) => renderDeployment(topology, n));
+  const policies = topology.nodes.flatMap((n) => renderNetworkPolicy(topology, n) ?? []);
+  return [...claims, ...services, ...deployments, ...policies];
+}
