@@ -179,10 +179,11 @@ export type NodeStatus = z.infer<typeof NodeStatus>;
 export const HistoryEntry = z.object({
   revision: z.int().min(1),
   images: z.record(z.string(), z.string()),
-  outcome: z.enum(["Progressing", "Succeeded", "Failed", "RolledBack"]),
+  outcome: z.enum(["Progressing", "Succeeded", "Failed", "RolledBack", "Superseded"]),
   at: Time,
   reason: z.string().optional(),
   hash: z.string().optional().describe("Hash of the revision's rendered pod templates."),
+  generation: z.int().min(0).optional().describe("The Topology generation that asked for this revision."),
 });
 export type HistoryEntry = z.infer<typeof HistoryEntry>;
 

@@ -1,0 +1,139 @@
+// computeStatus: the Topology's status from what was observed, a pure function compared before writing.
+import { isDeepStrictEqual } from "node:util";
+import { ANNOTATION_CONFIG_HASH, ConditionType, Phase, Reason } from "../api/constants.ts";
+import type { Condition, NodeStatus, TopologyStatus } from "../api/schema.ts";
+import type { Failure, RolloutDecision } from "./rollout.ts";
+
+/** What a Deployment's status says of a node, judged like `kubectl rollout status`. */
+export interface ObservedNode {
+  name: string;
+  image?: string;
+  replicas: number;
+  readyReplicas: number;
+  /** All replicas run the target template and are Ready. */
+  ready: boolean;
+  /** The node has no workload yet because these dependencies are not Ready. */
+  waitingOn?: string[];
+  failure?: Failure;
+}
+
+interface DeploymentLike {
+  metadata?: { generation?: number };
+  spec?: { replicas?: number; template?: { metadata?: { annotations?: Record<string, string> }; spec?: { containers?: { image?: string }[] } } };
+  status?: { observedGeneration?: number; replicas?: number; updatedReplicas?: number; readyReplicas?: number; availableReplicas?: number };
+}
+
+export function observeDeployment(name: string, d: DeploymentLike | undefined, targetHash: string | undefined): ObservedNode {
+  if (!d) return { name, replicas: 0, readyReplicas: 0, ready: false };
+  const want = d.spec?.replicas ?? 1;
+  const s = d.status ?? {};
+  const current = d.spec?.template?.metadata?.annotations?.[ANNOTATION_CONFIG_HASH] === targetHash;
+  const settled = (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1);
+  const ready =
+    current && settled && (s.updatedReplicas ?? 0) === want && (s.readyReplicas ?? 0) === want && (s.replicas ?? 0) === want;
+  const image = d.spec?.template?.spec?.containers?.[0]?.image;
+  return { name, ...(image ? { image } : {}), replicas: want, readyReplicas: s.readyReplicas ?? 0, ready };
+}
+
+/** Sets a condition, keeping lastTransitionTime when its status did not change. */
+export function setCondition(conditions: readonly Condition[], next: Omit<Condition, "lastTransitionTime">, now: Date): Condition[] {
+  const prev = conditions.find((c) => c.type === next.type);
+  const lastTransitionTime = prev && prev.status === next.status ? prev.lastTransitionTime : now.toISOString();
+  const merged = { ...next, lastTransitionTime };
+  return prev ? conditions.map((c) => (c.type === next.type ? merged : c)) : [...conditions, merged];
+}
+
+export interface StatusInput {
+  generation: number;
+  previous: TopologyStatus | undefined;
+  nodes: readonly ObservedNode[];
+  decision: RolloutDecision;
+  /** An error applying the children, reported honestly instead of claiming progress. */
+  applyError?: string;
+  now: Date;
+}
+
+function nodePhase(n: ObservedNode, rolledBack: boolean): NodeStatus["phase"] {
+  if (n.waitingOn?.length) return "Waiting";
+  if (n.failure) return "Degraded";
+  if (n.ready) return rolledBack ? "RolledBack" : "Ready";
+  return "Progressing";
+}
+
+export function computeStatus(input: StatusInput): TopologyStatus {
+  const { decision, nodes, now, generation } = input;
+  const latest = decision.history.at(-1)!;
+  const allReady = nodes.every((n) => n.ready);
+  const rolledBack = latest.outcome === "RolledBack";
+  const phase: Phase = input.applyError
+    ? Phase.Degraded
+    : rolledBack
+      ? Phase.RolledBack
+      : latest.outcome === "Failed"
+        ? Phase.Degraded
+        : latest.outcome === "Progressing"
+          ? Phase.Progressing
+          : allReady
+            ? Phase.Ready
+            : Phase.Degraded;
+  const notReady = nodes.filter((n) => !n.ready).map((n) => n.name);
+  const waiting = nodes.filter((n) => n.waitingOn?.length);
+  let conditions = [...(input.previous?.conditions ?? [])];
+  const set = (type: string, status: boolean, reason: string, message: string) => {
+    conditions = setCondition(conditions, { type, status: status ? "True" : "False", reason, message, observedGeneration: generation }, now);
+  };
+  set(
+    ConditionType.Ready,
+    phase === Phase.Ready,
+    phase === Phase.Ready ? Reason.AllNodesReady : Reason.NodesNotReady,
+    phase === Phase.Ready ? `all ${nodes.length} nodes are Ready` : `not Ready: ${notReady.slice(0, 10).join(", ")}${notReady.length > 10 ? ", ..." : ""}`,
+  );
+  set(
+    ConditionType.Progressing,
+    latest.outcome === "Progressing",
+    latest.outcome === "Progressing" ? (waiting.length ? Reason.WaitingForDependencies : Reason.RolloutInProgress) : Reason.RolloutComplete,
+    latest.outcome === "Progressing"
+      ? `revision ${latest.revision} is rolling out${waiting.length ? `; ${waiting.map((n) => `${n.name} waits for ${n.waitingOn!.join(", ")}`).join("; ")}` : ""}`
+      : `revision ${latest.revision} ${latest.outcome.toLowerCase()}`,
+  );
+  set(
+    ConditionType.Degraded,
+    phase === Phase.Degraded,
+    input.applyError ? Reason.ApplyFailed : latest.outcome === "Failed" ? Reason.ProgressDeadlineExceeded : phase === Phase.Degraded ? Reason.NodesNotReady : Reason.AllNodesReady,
+    input.applyError ?? (phase === Phase.Degraded ? latest.reason ?? `not Ready: ${notReady.join(", ")}` : "no node is degraded"),
+  );
+  const rb = rolledBack
+    ? { status: true, reason: Reason.RolledBackToLastGood, message: `revision ${latest.revision} failed: ${latest.reason ?? "unknown"}; rolled back to revision ${decision.lastGoodRevision}` }
+    : { status: false, reason: Reason.NoRollback, message: "the latest revision was not rolled back" };
+  set(ConditionType.RolledBack, rb.status, rb.reason, rb.message);
+  set(ConditionType.InvalidSpec, false, Reason.SpecValid, "the spec is valid");
+  return {
+    observedGeneration: generation,
+    phase,
+    revision: decision.revision,
+    ...(decision.lastGoodRevision !== undefined ? { lastGoodRevision: decision.lastGoodRevision } : {}),
+    readyNodes: `${nodes.length - notReady.length}/${nodes.length}`,
+    conditions,
+    nodes: nodes.map((n) => ({
+      name: n.name,
+      ...(n.image ? { image: n.image } : {}),
+      replicas: n.replicas,
+      readyReplicas: n.readyReplicas,
+      phase: nodePhase(n, rolledBack),
+      ...(n.waitingOn?.length ? { message: `waiting for ${n.waitingOn.join(", ")} to be Ready` } : n.failure ? { message: `${n.failure.reason}: ${n.failure.message ?? ""}`.trim() } : {}),
+    })),
+    history: decision.history,
+  };
+}
+
+/** The status of a Topology whose spec is invalid: nothing is applied, the reason is shown. */
+export function invalidStatus(previous: TopologyStatus | undefined, generation: number, message: string, now: Date): TopologyStatus {
+  let conditions = [...(previous?.conditions ?? [])];
+  conditions = setCondition(conditions, { type: ConditionType.InvalidSpec, status: "True", reason: Reason.SpecInvalid, message, observedGeneration: generation }, now);
+  conditions = setCondition(conditions, { type: ConditionType.Ready, status: "False", reason: Reason.SpecInvalid, message: "the spec is invalid", observedGeneration: generation }, now);
+  return { ...previous, observedGeneration: generation, phase: Phase.Invalid, message, conditions };
+}
+
+export function statusChanged(a: TopologyStatus | undefined, b: TopologyStatus): boolean {
+  return !isDeepStrictEqual(JSON.parse(JSON.stringify(a ?? {})), JSON.parse(JSON.stringify(b)));
+}
