@@ -1,0 +1,46 @@
+import { contains, needsApply, quantityValue } from "./compare.ts";
+
+describe("quantityValue", () => {
+  it.each([
+    ["500m", 0.5],
+    ["0.5", 0.5],
+    ["1Gi", 2 ** 30],
+    ["1024Mi", 2 ** 30],
+    ["1e3", 1000],
+    ["1k", 1000],
+  ])("reads %s", (q, v) => expect(quantityValue(q)).toBeCloseTo(v));
+  it("rejects what is not a quantity", () => expect(quantityValue("abc")).toBeUndefined());
+});
+
+describe("needsApply", () => {
+  const desired = {
+    metadata: { labels: { a: "1" }, ownerReferences: [{ uid: "u" }] },
+    spec: { replicas: 2, template: { spec: { containers: [{ name: "c", image: "x:1", resources: { limits: { cpu: "0.5" } } }] } }, policy: [] },
+  };
+  const observed = {
+    metadata: { labels: { a: "1", extra: "kept" }, ownerReferences: [{ uid: "u" }], annotations: { "deployment.kubernetes.io/revision": "3" } },
+    spec: {
+      replicas: 2,
+      strategy: { type: "RollingUpdate" },
+      template: { spec: { containers: [{ name: "c", image: "x:1", imagePullPolicy: "IfNotPresent", resources: { limits: { cpu: "500m" } } }] } },
+    },
+  };
+
+  it("is false when the server only added defaults and canonicalised quantities", () => {
+    expect(needsApply(desired, observed)).toBe(false);
+  });
+  it("is true when a field we own was edited by hand", () => {
+    const edited = structuredClone(observed);
+    edited.spec.template.spec.containers[0]!.image = "x:2";
+    expect(needsApply(desired, edited)).toBe(true);
+    expect(needsApply(desired, { ...observed, spec: { ...observed.spec, replicas: 5 } })).toBe(true);
+  });
+  it("is true when the object does not exist or a label is missing", () => {
+    expect(needsApply(desired, undefined)).toBe(true);
+    expect(needsApply(desired, { ...observed, metadata: { ...observed.metadata, labels: {} } })).toBe(true);
+  });
+  it("compares lists by length and position", () => {
+    expect(contains([1, 2], [1, 2])).toBe(true);
+    expect(contains([1, 2, 3], [1, 2])).toBe(false);
+  });
+});

@@ -1,0 +1,55 @@
+// needsApply: whether an observed child already holds every field we would apply (pure), so an idle
+// reconcile makes no write calls. The API server adds defaults; it never changes what we set, except
+// that it writes quantities in canonical form (0.5 → 500m), which is compared by value.
+const SUFFIX: Record<string, number> = {
+  m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+};
+
+/** The numeric value of a Kubernetes quantity, or undefined when the string is not one. */
+export function quantityValue(q: string): number | undefined {
+  const m = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:([eE][-+]?\d+)|(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei))?$/.exec(q);
+  if (!m) return undefined;
+  const base = Number(m[1]);
+  if (m[2]) return base * 10 ** Number(m[2].slice(1));
+  return base * (m[3] ? SUFFIX[m[3]]! : 1);
+}
+
+function isEmpty(v: unknown): boolean {
+  return v === undefined || v === null || (Array.isArray(v) && v.length === 0) || (typeof v === "object" && v !== null && Object.keys(v).length === 0);
+}
+
+/** True when every field of `desired` is present with the same value in `observed`. */
+export function contains(observed: unknown, desired: unknown): boolean {
+  if (isEmpty(desired)) return isEmpty(observed) || typeof observed === typeof desired;
+  if (Array.isArray(desired)) {
+    return Array.isArray(observed) && observed.length === desired.length && desired.every((d, i) => contains(observed[i], d));
+  }
+  if (typeof desired === "object" && desired !== null) {
+    if (typeof observed !== "object" || observed === null) return false;
+    return Object.entries(desired).every(([k, v]) => contains((observed as Record<string, unknown>)[k], v));
+  }
+  if (desired === observed) return true;
+  if (typeof desired === "string" && typeof observed === "string") {
+    const a = quantityValue(desired);
+    return a !== undefined && a === quantityValue(observed);
+  }
+  return false;
+}
+
+interface Meta {
+  metadata: { labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: unknown[] };
+  spec?: unknown;
+}
+
+/** Apply when the observed object is missing or differs from the desired one in any field we own. */
+export function needsApply(desired: Meta, observed: Meta | undefined): boolean {
+  if (!observed) return true;
+  const { labels, annotations, ownerReferences } = desired.metadata;
+  return !(
+    contains(observed.metadata.labels, labels ?? {}) &&
+    contains(observed.metadata.annotations, annotations ?? {}) &&
+    contains(observed.metadata.ownerReferences, ownerReferences ?? []) &&
+    contains(observed.spec, desired.spec)
+  );
+}
