@@ -76,7 +76,9 @@ export async function reconcile(deps: ReconcileDeps, namespace: string, name: st
   const desired = renderKubernetes(topology);
   const snapshot = snapshotOf(desired);
   const { byKind, pods } = deps.listChildren(namespace, name, topo.metadata.uid);
-  const observed = new Map(OWNED.flatMap((kind) => (byKind[kind] ?? []).map((o) => [`${kind}/${o.metadata.name}`, { ...o, kind }] as const)));
+  const observed = new Map<string, ChildObject & { kind: string }>(
+    OWNED.flatMap((kind) => (byKind[kind] ?? []).map((o): [string, ChildObject & { kind: string }] => [`${kind}/${o.metadata.name}`, { ...o, kind }])),
+  );
   const deploymentOf = (node: string) => (byKind.Deployment ?? []).find((d) => nodeOf(d) === node) as Parameters<typeof observeDeployment>[1];
 
   const desiredNodes = topology.nodes.map((n) => observeDeployment(n.name, deploymentOf(n.name), snapshot.templates[n.name]));
