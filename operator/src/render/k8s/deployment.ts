@@ -7,9 +7,8 @@ import { childMeta, nodeLabels, selectorLabels, type KubeObject } from "./labels
 
 /** `host:port` of each peer that has a port, in declaration order. */
 export function peerAddresses(topology: Topology, node: ResolvedNode): string[] {
-  const byName = new Map(topology.nodes.map((n) => [n.name, n]));
   return peersOf(node).flatMap((peer) => {
-    const port = byName.get(peer)?.ports[0]?.port;
+    const port = topology.nodes.find((n) => n.name === peer)?.ports[0]?.port;
     return port === undefined ? [] : [`${objectName(topology.name, peer)}:${port}`];
   });
 }

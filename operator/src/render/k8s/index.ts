@@ -2,7 +2,7 @@
 import type { Topology } from "../../api/topology.ts";
 import { renderDeployment } from "./deployment.ts";
 import type { KubeObject } from "./labels.ts";
-import { renderNetworkPolicy } from "./network-policy.ts";
+import { incomingPeers, renderNetworkPolicy } from "./network-policy.ts";
 import { renderService, renderVolumeClaims } from "./service.ts";
 
 export type { KubeObject } from "./labels.ts";
@@ -15,6 +15,7 @@ export function renderKubernetes(topology: Topology): KubeObject[] {
   const claims = topology.nodes.flatMap((n) => renderVolumeClaims(topology, n));
   const services = topology.nodes.flatMap((n) => renderService(topology, n) ?? []);
   const deployments = topology.nodes.map((n) => renderDeployment(topology, n));
-  const policies = topology.nodes.flatMap((n) => renderNetworkPolicy(topology, n) ?? []);
+  const incoming = incomingPeers(topology);
+  const policies = topology.nodes.flatMap((n) => renderNetworkPolicy(topology, n, incoming) ?? []);
   return [...claims, ...services, ...deployments, ...policies];
 }

@@ -85,8 +85,11 @@ describe("renderKubernetes", () => {
 
   it("admits ingress only from declared peers, plus published ports", () => {
     const objs = render(topology);
+    type Rule = { from?: { podSelector: { matchLabels: Record<string, string>; matchExpressions: { values: string[] }[] } }[] };
     const fromNodes = (name: string) =>
-      (find(objs, "NetworkPolicy", name).spec.ingress as { from?: { podSelector: { matchLabels: Record<string, string> } }[] }[]).flatMap((r) => (r.from ?? []).map((f) => f.podSelector.matchLabels["topo.dev/node"]));
+      (find(objs, "NetworkPolicy", name).spec.ingress as Rule[]).flatMap((r) =>
+        (r.from ?? []).flatMap((f) => (f.podSelector.matchLabels["topo.dev/topology"] === "shop" ? f.podSelector.matchExpressions[0]!.values : [])),
+      );
     expect(fromNodes("shop-db")).toEqual(["api"]);
     expect(fromNodes("shop-cache")).toEqual(["api"]);
     expect(find(objs, "NetworkPolicy", "shop-api").spec.ingress).toEqual([{ ports: [{ port: 8080, protocol: "TCP" }] }]);

@@ -3,18 +3,21 @@ import { LABEL_NODE, LABEL_TOPOLOGY } from "../../api/constants.ts";
 import { objectName, peersOf, type ResolvedNode, type Topology } from "../../api/topology.ts";
 import { childMeta, selectorLabels, type KubeObject } from "./labels.ts";
 
-/** The nodes that talk to `node`: those whose connectsTo or dependsOn names it. */
-export function incomingPeers(topology: Topology, node: ResolvedNode): string[] {
-  return topology.nodes.filter((n) => peersOf(n).includes(node.name)).map((n) => n.name);
+/** For every node, the nodes that talk to it: those whose connectsTo or dependsOn names it. */
+export function incomingPeers(topology: Topology): Map<string, string[]> {
+  const incoming = new Map<string, string[]>(topology.nodes.map((n) => [n.name, []]));
+  for (const n of topology.nodes) for (const peer of peersOf(n)) incoming.get(peer)?.push(n.name);
+  return incoming;
 }
 
-export function renderNetworkPolicy(topology: Topology, node: ResolvedNode): KubeObject | undefined {
+export function renderNetworkPolicy(topology: Topology, node: ResolvedNode, incoming: Map<string, string[]>): KubeObject | undefined {
   if (topology.isolation !== "links") return undefined;
-  const peers = incomingPeers(topology, node);
+  const peers = incoming.get(node.name) ?? [];
   const published = node.ports.filter((p) => p.hostPort !== undefined);
   const ingress = [
+    // One selector for all peers keeps the policy small even for a 100-node mesh.
     ...(peers.length
-      ? [{ from: peers.map((p) => ({ podSelector: { matchLabels: { [LABEL_TOPOLOGY]: topology.name, [LABEL_NODE]: p } } })) }]
+      ? [{ from: [{ podSelector: { matchLabels: { [LABEL_TOPOLOGY]: topology.name }, matchExpressions: [{ key: LABEL_NODE, operator: "In", values: peers }] } }] }]
       : []),
     // Published ports are reachable from anywhere, as they are on the host in Compose.
     ...(published.length ? [{ ports: published.map((p) => ({ port: p.port, protocol: p.protocol })) }] : []),
