@@ -130,7 +130,7 @@ export async function listOwned(namespace: string, kind: string, apiVersion: str
 export async function waitForPhase(namespace: string, name: string, phase: string, timeoutMs = 90_000): Promise<TopologyObject> {
   return waitFor(`topology ${namespace}/${name} to be ${phase}`, async () => {
     const t = await readTopology(namespace, name);
-    return t.status?.phase === phase && t.status.observedGeneration === t.metadata.generation ? t : undefined;
+    return t.status?.phase === phase && t.status.observedGeneration === t.metadata?.generation ? t : undefined;
   }, timeoutMs);
 }
 
