@@ -1,0 +1,40 @@
+// Jest global setup for the e2e project: a real API server (KUBECONFIG, or the local control plane that
+// hack/cluster.sh starts) with the CRD installed, and a real Docker engine when the tests need one.
+import { execFileSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const ROOT = join(import.meta.dirname, "..", "..", "..");
+export const STARTED_FILE = join(ROOT, "test", "e2e", ".started.json");
+
+function run(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+}
+
+export default async function globalSetup(): Promise<void> {
+  const started: string[] = [];
+  if (!process.env.KUBECONFIG) {
+    const wasRunning = spawnOk(join(ROOT, "hack/cluster.sh"), ["status"]);
+    process.env.KUBECONFIG = run(join(ROOT, "hack/cluster.sh"), ["up"]).split("\n").at(-1)!;
+    if (!wasRunning) started.push("cluster");
+  }
+  process.env.TOPO_KUBECTL ??= run(join(ROOT, "hack/kubectl.sh"), ["--path"]);
+  run(process.env.TOPO_KUBECTL, ["apply", "--server-side", "--force-conflicts", "-f", join(ROOT, "crds")]);
+  run(process.env.TOPO_KUBECTL, ["wait", "--for", "condition=established", "--timeout=60s", "crd/topologies.topo.dev"]);
+  if (process.env.TOPO_E2E_SKIP_DOCKER !== "1" && existsSync(join(ROOT, "hack/docker.sh"))) {
+    const wasRunning = spawnOk(join(ROOT, "hack/docker.sh"), ["status"]);
+    run(join(ROOT, "hack/docker.sh"), ["up"]);
+    if (!wasRunning) started.push("docker");
+    if (existsSync(join(ROOT, "hack/images.sh"))) run(join(ROOT, "hack/images.sh"), []);
+  }
+  writeFileSync(STARTED_FILE, JSON.stringify({ started }));
+}
+
+function spawnOk(cmd: string, args: string[]): boolean {
+  try {
+    execFileSync(cmd, args, { cwd: ROOT, stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
