@@ -7,6 +7,9 @@ export KWOK_VERSION="${KWOK_VERSION:-v0.7.0}"        # sigs.k8s.io/kwok
 export HELM_VERSION="${HELM_VERSION:-v3.19.5}"       # helm.sh/helm/v3
 export COMPOSE_VERSION="${COMPOSE_VERSION:-v2.32.4}" # github.com/docker/compose/v2 (go install works up to v2.32)
 export NODE_MAJOR="${NODE_MAJOR:-24}"                # the npm package node@24 ships the runtime
+# npm 11.16+ writes lockfiles without placeholders for unavailable optional packages and then `npm ci`
+# rejects them (npm/cli#9846); 11.13 is the last release that round-trips its own lockfile.
+NPM_VERSION="${NPM_VERSION:-11.13.0}"
 export KIND_NODE_IMAGE="${KIND_NODE_IMAGE:-kindest/node:v1.34.0}"
 
 # Binaries and Go caches live outside the repository, keyed by version.

@@ -1,0 +1,45 @@
+// `topo operator`: runs the controller (in a cluster with its service account, locally with KUBECONFIG).
+import { KubeConfig } from "@kubernetes/client-node";
+import { ConfigError, loadConfig } from "../config.ts";
+import { Manager } from "../controller/manager.ts";
+import { createLogger } from "../log.ts";
+import { createMetrics } from "../metrics.ts";
+import { createHttpApp, listen } from "../server/http.ts";
+import { UsageError, UserError, type Command } from "./command.ts";
+
+export const operatorCommand: Command = {
+  name: "operator",
+  summary: "run the controller (the container's entrypoint); configured by TOPO_* environment variables",
+  usage: "topo operator",
+  help: "Configuration comes only from environment variables: see .env.example.\nServes /healthz, /readyz and /metrics on TOPO_HTTP_PORT (8081).\n",
+  options: {},
+  async run({ positionals }, ctx) {
+    if (positionals.length) throw new UsageError("operator takes no arguments");
+    let config;
+    try {
+      config = loadConfig(ctx.env);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new UserError(err.message, { exitCode: 2 });
+      throw err;
+    }
+    const log = createLogger(config.TOPO_LOG_LEVEL);
+    const kc = new KubeConfig();
+    if (ctx.env.KUBERNETES_SERVICE_HOST && !ctx.env.KUBECONFIG) kc.loadFromCluster();
+    else kc.loadFromDefault();
+    const metrics = createMetrics();
+    const manager = new Manager({ kc, config, log, metrics });
+    const server = await listen(createHttpApp({ registry: metrics.registry, ready: () => manager.ready() }), config.TOPO_HTTP_PORT, config.TOPO_HTTP_HOST);
+    log.info({ port: config.TOPO_HTTP_PORT, cluster: kc.getCurrentCluster()?.server, identity: config.identity }, "topo operator starting");
+    await manager.start();
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        log.info({ signal }, "shutting down");
+        void manager.stop().then(() => server.close(() => resolve()));
+        setTimeout(() => resolve(), 10_000).unref();
+      };
+      process.once("SIGTERM", () => stop("SIGTERM"));
+      process.once("SIGINT", () => stop("SIGINT"));
+    });
+    return 0;
+  },
+};

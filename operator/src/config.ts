@@ -1,0 +1,56 @@
+// The operator's configuration: environment variables only, validated with zod (.env.example lists them all).
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { z } from "zod";
+
+const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+function podNamespace(): string {
+  try {
+    return readFileSync("/var/run/secrets/kubernetes.io/serviceaccount/namespace", "utf8").trim();
+  } catch {
+    return "default";
+  }
+}
+
+export const Config = z.object({
+  TOPO_NAMESPACES: z
+    .string()
+    .default("")
+    .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean)),
+  TOPO_WORKERS: int(1, 64).default(4),
+  TOPO_RESYNC_SECONDS: int(1, 86_400).default(300),
+  TOPO_WATCHDOG_SECONDS: int(5, 86_400).default(600),
+  TOPO_LEADER_ELECT: bool.default(false),
+  TOPO_LEASE_NAME: z.string().min(1).default("topo-operator"),
+  TOPO_LEASE_NAMESPACE: z.string().min(1).optional(),
+  TOPO_LEASE_DURATION_SECONDS: int(2, 600).default(15),
+  TOPO_RENEW_DEADLINE_SECONDS: int(1, 600).default(10),
+  TOPO_RETRY_PERIOD_SECONDS: int(1, 600).default(2),
+  TOPO_POD_NAME: z.string().optional(),
+  TOPO_HTTP_HOST: z.string().default("0.0.0.0"),
+  TOPO_HTTP_PORT: int(1, 65_535).default(8081),
+  TOPO_DASHBOARD_ENABLED: bool.default(true),
+  TOPO_DASHBOARD_PORT: int(1, 65_535).default(8080),
+  TOPO_DASHBOARD_TOKEN: z.string().optional(),
+  TOPO_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+export type Config = z.infer<typeof Config> & { identity: string; leaseNamespace: string };
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Reads and validates the environment; a bad value fails with one line naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const known = Object.fromEntries(Object.keys(Config.shape).map((k) => [k, env[k] === "" && k !== "TOPO_NAMESPACES" ? undefined : env[k]]));
+  const parsed = Config.safeParse(known);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`invalid environment: ${String(issue.path[0])}=${JSON.stringify(env[String(issue.path[0])])}: ${issue.message}`);
+  }
+  const c = parsed.data;
+  if (c.TOPO_RENEW_DEADLINE_SECONDS >= c.TOPO_LEASE_DURATION_SECONDS) throw new ConfigError("invalid environment: TOPO_RENEW_DEADLINE_SECONDS must be less than TOPO_LEASE_DURATION_SECONDS");
+  return { ...c, identity: c.TOPO_POD_NAME ?? `${hostname()}-${process.pid}`, leaseNamespace: c.TOPO_LEASE_NAMESPACE ?? podNamespace() };
+}

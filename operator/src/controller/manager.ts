@@ -1,0 +1,169 @@
+// Wires informers, the work queue, reconcile and leader election into one running controller.
+import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import { API_VERSION, KIND, LABEL_MANAGED_BY, LABEL_TOPOLOGY, MANAGED_BY, PLURAL } from "../api/constants.ts";
+import type { Config } from "../config.ts";
+import { reconcileLogger, type Logger } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
+import { kubeDeps } from "./deps.ts";
+import { LeaderElector } from "./leader.ts";
+import { WorkQueue } from "./queue.ts";
+import { reconcile, type ReconcileDeps, type TopologyResource } from "./reconcile.ts";
+import { KindWatch, type KindSpec } from "./watch.ts";
+
+const managed = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
+export const WATCHED: KindSpec[] = [
+  { kind: KIND, apiVersion: API_VERSION, plural: PLURAL },
+  { kind: "Deployment", apiVersion: "apps/v1", plural: "deployments", labelSelector: managed },
+  { kind: "Service", apiVersion: "v1", plural: "services", labelSelector: managed },
+  { kind: "PersistentVolumeClaim", apiVersion: "v1", plural: "persistentvolumeclaims", labelSelector: managed },
+  { kind: "NetworkPolicy", apiVersion: "networking.k8s.io/v1", plural: "networkpolicies", labelSelector: managed },
+  { kind: "Pod", apiVersion: "v1", plural: "pods", labelSelector: managed },
+];
+
+/** The key of the Topology an object belongs to: itself, its controller owner, or its topology label. */
+export function topologyKey(kind: string, obj: KubernetesObject): string | undefined {
+  const ns = obj.metadata?.namespace;
+  if (!ns) return undefined;
+  if (kind === KIND) return `${ns}/${obj.metadata!.name}`;
+  const owner = obj.metadata?.ownerReferences?.find((r) => r.kind === KIND && r.apiVersion.startsWith("topo.dev/"));
+  const name = owner?.name ?? obj.metadata?.labels?.[LABEL_TOPOLOGY];
+  return name ? `${ns}/${name}` : undefined;
+}
+
+export interface ManagerOptions {
+  kc: KubeConfig;
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+}
+
+export class Manager {
+  readonly watches = new Map<string, KindWatch>();
+  private readonly queue: WorkQueue;
+  private readonly deps: ReconcileDeps;
+  private elector?: LeaderElector;
+  private resync?: NodeJS.Timeout;
+  private readonly o: ManagerOptions;
+
+  constructor(options: ManagerOptions) {
+    this.o = options;
+    const { config, log, metrics } = options;
+    for (const spec of WATCHED) {
+      this.watches.set(
+        spec.kind,
+        new KindWatch({
+          kc: options.kc,
+          spec,
+          namespaces: config.TOPO_NAMESPACES,
+          watchdogMs: config.TOPO_WATCHDOG_SECONDS * 1000,
+          log,
+          onRestart: () => metrics.watchRestarts.inc({ kind: spec.kind }),
+          onCounted: (event) => metrics.watchEvents.inc({ kind: spec.kind, event }),
+          onEvent: (_ev, obj) => {
+            const key = topologyKey(spec.kind, obj);
+            if (key) this.queue.add(key);
+          },
+        }),
+      );
+    }
+    const cache = {
+      get: (kind: string, ns: string, name: string) => this.watches.get(kind)?.get(ns, name),
+      list: (kind: string, ns: string) => this.watches.get(kind)?.list(ns) ?? [],
+    };
+    const base = kubeDeps({ kc: options.kc, cache, writes: metrics.apiWrites, log });
+    this.deps = {
+      ...base,
+      event: async (t, type, reason, message) => {
+        if (reason === "RolledBack") metrics.rollbacks.inc();
+        await base.event(t, type, reason, message);
+      },
+    };
+    this.queue = new WorkQueue({
+      workers: config.TOPO_WORKERS,
+      handler: (key) => this.reconcileKey(key),
+      onDepth: (d) => metrics.queueDepth.set(d),
+      onLatency: (s) => metrics.queueLatency.observe(s),
+      onRetry: () => metrics.queueRetries.inc(),
+      onError: (key, err, retryInMs) => log.warn({ topology: key, err: String((err as Error)?.message ?? err), retryInMs }, "reconcile failed"),
+    });
+  }
+
+  private async reconcileKey(key: string): Promise<{ requeueAfterMs?: number } | void> {
+    if (this.elector && !this.elector.isLeader()) return;
+    const [namespace, name] = key.split("/") as [string, string];
+    const topo = this.watches.get(KIND)!.get(namespace, name) as TopologyResource | undefined;
+    const log = reconcileLogger(this.o.log, key, topo?.metadata.generation);
+    const end = this.o.metrics.reconcileDuration.startTimer();
+    try {
+      const result = await reconcile({ ...this.deps, log }, namespace, name);
+      this.o.metrics.reconcileTotal.inc({ result: result.phase === "Invalid" ? "invalid" : "success" });
+      log.debug({ phase: result.phase, requeueAfterMs: result.requeueAfterMs }, "reconciled");
+      return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : undefined;
+    } catch (err) {
+      this.o.metrics.reconcileTotal.inc({ result: "error" });
+      throw err;
+    } finally {
+      end();
+      this.countPhases();
+    }
+  }
+
+  private countPhases(): void {
+    const counts: Record<string, number> = {};
+    for (const t of this.watches.get(KIND)!.all() as TopologyResource[]) {
+      const phase = t.status?.phase ?? "Pending";
+      counts[phase] = (counts[phase] ?? 0) + 1;
+    }
+    this.o.metrics.topologies.reset();
+    for (const [phase, n] of Object.entries(counts)) this.o.metrics.topologies.set({ phase }, n);
+  }
+
+  private enqueueAll(): void {
+    for (const t of this.watches.get(KIND)!.all()) this.queue.add(topologyKey(KIND, t)!);
+  }
+
+  ready(): boolean {
+    return [...this.watches.values()].every((w) => w.isSynced);
+  }
+
+  async start(): Promise<void> {
+    const { config, log, metrics } = this.o;
+    await Promise.all([...this.watches.values()].map((w) => w.start()));
+    log.info({ namespaces: config.TOPO_NAMESPACES.length ? config.TOPO_NAMESPACES : "all", workers: config.TOPO_WORKERS }, "informer caches synced");
+    this.resync = setInterval(() => this.enqueueAll(), config.TOPO_RESYNC_SECONDS * 1000);
+    this.resync.unref();
+    if (config.TOPO_LEADER_ELECT) {
+      this.elector = new LeaderElector({
+        kc: this.o.kc,
+        namespace: config.leaseNamespace,
+        name: config.TOPO_LEASE_NAME,
+        identity: config.identity,
+        leaseDurationSeconds: config.TOPO_LEASE_DURATION_SECONDS,
+        renewDeadlineSeconds: config.TOPO_RENEW_DEADLINE_SECONDS,
+        retryPeriodSeconds: config.TOPO_RETRY_PERIOD_SECONDS,
+        log,
+        onStartedLeading: () => {
+          metrics.leader.set(1);
+          this.enqueueAll();
+        },
+        onStoppedLeading: () => {
+          metrics.leader.set(0);
+          // Like controller-runtime: a replica that lost the lease exits, and is restarted as a follower.
+          log.error({}, "leadership lost; exiting");
+          process.exit(1);
+        },
+      });
+      this.elector.start();
+    } else {
+      metrics.leader.set(1);
+      this.enqueueAll();
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.resync) clearInterval(this.resync);
+    await this.queue.shutdown();
+    await this.elector?.stop();
+    await Promise.all([...this.watches.values()].map((w) => w.stop()));
+  }
+}

@@ -1,0 +1,127 @@
+// Informers over client-node's ListWatch: a read cache per kind (and namespace), restarted with backoff
+// after an error, relisted by a watchdog when it goes silent, and counted in metrics.
+import { KubernetesObjectApi, makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache } from "@kubernetes/client-node";
+
+export interface KindSpec {
+  kind: string;
+  apiVersion: string;
+  /** The plural resource name, for the watch path. */
+  plural: string;
+  labelSelector?: string;
+}
+
+export interface WatchOptions {
+  kc: KubeConfig;
+  spec: KindSpec;
+  /** Namespaces to watch; empty means all. */
+  namespaces: string[];
+  onEvent: (event: "add" | "update" | "delete", obj: KubernetesObject) => void;
+  watchdogMs: number;
+  onRestart?: (reason: string) => void;
+  onCounted?: (event: string) => void;
+  log?: { warn(obj: object, msg: string): void };
+}
+
+type Inf = Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
+
+export class KindWatch {
+  private readonly informers = new Map<string, Inf>();
+  private readonly lastEvent = new Map<string, number>();
+  private readonly failures = new Map<string, number>();
+  private readonly synced = new Set<string>();
+  private watchdog?: NodeJS.Timeout;
+  private stopped = false;
+
+  private readonly o: WatchOptions;
+
+  constructor(options: WatchOptions) {
+    this.o = options;
+  }
+
+  private path(ns: string): string {
+    const { apiVersion, plural } = this.o.spec;
+    const base = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    return ns === "" ? `${base}/${plural}` : `${base}/namespaces/${ns}/${plural}`;
+  }
+
+  async start(): Promise<void> {
+    const api = KubernetesObjectApi.makeApiClient(this.o.kc);
+    const namespaces = this.o.namespaces.length ? this.o.namespaces : [""];
+    await Promise.all(
+      namespaces.map(async (ns) => {
+        const list = () =>
+          api.list(this.o.spec.apiVersion, this.o.spec.kind, ns || undefined, undefined, undefined, undefined, undefined, this.o.spec.labelSelector);
+        const inf = makeInformer(this.o.kc, this.path(ns), list, this.o.spec.labelSelector) as Inf;
+        const touch = () => this.lastEvent.set(ns, Date.now());
+        for (const ev of ["add", "update", "delete"] as const) {
+          inf.on(ev, (obj) => {
+            touch();
+            this.o.onCounted?.(ev);
+            this.o.onEvent(ev, obj);
+          });
+        }
+        inf.on("connect", () => {
+          touch();
+          this.synced.add(ns);
+          this.failures.delete(ns);
+        });
+        inf.on("error", (err) => this.restart(ns, `watch error: ${String((err as Error)?.message ?? err)}`));
+        this.informers.set(ns, inf);
+        touch();
+        await inf.start();
+        this.synced.add(ns);
+      }),
+    );
+    this.watchdog = setInterval(() => {
+      for (const [ns, at] of this.lastEvent) if (Date.now() - at > this.o.watchdogMs) void this.restart(ns, "watch silent: relisting");
+    }, Math.max(1000, Math.floor(this.o.watchdogMs / 4)));
+    this.watchdog.unref();
+  }
+
+  /** Restarts one namespace's informer after an exponential backoff (relist and rewatch). */
+  private async restart(ns: string, reason: string): Promise<void> {
+    if (this.stopped) return;
+    const inf = this.informers.get(ns);
+    if (!inf) return;
+    const n = this.failures.get(ns) ?? 0;
+    this.failures.set(ns, n + 1);
+    this.lastEvent.set(ns, Date.now() + 60_000); // no watchdog restart while this one is pending
+    this.o.onRestart?.(reason);
+    this.o.log?.warn({ kind: this.o.spec.kind, namespace: ns || "*", reason, attempt: n + 1 }, "restarting informer");
+    await new Promise((r) => setTimeout(r, Math.min(30_000, 100 * 2 ** n)));
+    try {
+      await inf.stop();
+    } catch {
+      // already stopped
+    }
+    if (this.stopped) return;
+    try {
+      await inf.start();
+      this.lastEvent.set(ns, Date.now());
+    } catch (err) {
+      void this.restart(ns, `relist failed: ${String((err as Error).message)}`);
+    }
+  }
+
+  get isSynced(): boolean {
+    return this.informers.size > 0 && [...this.informers.keys()].every((ns) => this.synced.has(ns));
+  }
+
+  get(namespace: string, name: string): KubernetesObject | undefined {
+    return (this.informers.get(namespace) ?? this.informers.get(""))?.get(name, namespace);
+  }
+
+  list(namespace: string): KubernetesObject[] {
+    return [...((this.informers.get(namespace) ?? this.informers.get(""))?.list(namespace) ?? [])];
+  }
+
+  all(): KubernetesObject[] {
+    return [...this.informers.values()].flatMap((i) => i.list());
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.watchdog) clearInterval(this.watchdog);
+    await Promise.all([...this.informers.values()].map((i) => i.stop().catch(() => undefined)));
+  }
+}
