@@ -153,7 +153,7 @@ up() {
     --root-ca-file "$STATE/pki/ca.crt" --cluster-signing-cert-file "$STATE/pki/ca.crt" \
     --cluster-signing-key-file "$STATE/pki/ca.key" --service-cluster-ip-range "$SERVICE_CIDR" \
     --controllers '*,-nodeipam' --leader-elect=false --concurrent-deployment-syncs 10 --concurrent-replicaset-syncs 10 \
-    --concurrent-gc-syncs 30 --kube-api-qps 200 --kube-api-burst 400 --v=1
+    --concurrent-gc-syncs 30 --kube-api-qps 200 --kube-api-burst 400 --enable-hostpath-provisioner --v=1
   start kube-scheduler "$KUBE_BIN/kube-scheduler" \
     --kubeconfig "$STATE/scheduler.kubeconfig" --authentication-kubeconfig "$STATE/scheduler.kubeconfig" \
     --authorization-kubeconfig "$STATE/scheduler.kubeconfig" --bind-address 127.0.0.1 --secure-port "$SCHED_PORT" \
@@ -163,6 +163,18 @@ up() {
     --node-lease-duration-seconds 40 --cidr 10.244.0.1/16 --node-ip 127.0.0.1
   wait_until 60 "the default service account" admin get serviceaccount default -n default
   fake_nodes | admin apply -f - >&2
+  # A default StorageClass served by the controller manager's in-tree hostPath provisioner (paths under
+  # /tmp), so PersistentVolumeClaims bind the way they do on kind's local-path provisioner.
+  admin apply -f - >&2 <<'SC'
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: standard
+  annotations: { storageclass.kubernetes.io/is-default-class: "true" }
+provisioner: kubernetes.io/host-path
+reclaimPolicy: Delete
+volumeBindingMode: Immediate
+SC
   wait_until 60 "$NODES fake nodes Ready" all_nodes_ready
   log "control plane $KUBE_VERSION ready in $((SECONDS - t0))s"
   echo "$STATE/admin.kubeconfig"

@@ -1,0 +1,3 @@
+module topo.dev/testsvc
+
+go 1.22
