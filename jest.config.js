@@ -2,9 +2,19 @@
 // and a real Docker engine, brought up (or found through KUBECONFIG) by its global setup.
 import { existsSync } from "node:fs";
 
-const e2eSetup = (name) => (existsSync(`test/e2e/support/${name}.ts`) ? { [name.replace(/-(\w)/g, (_, c) => c.toUpperCase())]: `<rootDir>/test/e2e/support/${name}.ts` } : {});
+const e2eSetup = (name) =>
+  existsSync(`test/e2e/support/${name}.ts`)
+    ? { [name.replace(/-(\w)/g, (_, c) => c.toUpperCase())]: `<rootDir>/test/e2e/support/${name}.ts` }
+    : {};
 const transform = {
-  "^.+\\.ts$": ["ts-jest", { useESM: true, diagnostics: false, tsconfig: { rewriteRelativeImportExtensions: false, sourceMap: true } }],
+  "^.+\\.ts$": [
+    "ts-jest",
+    {
+      useESM: true,
+      diagnostics: false,
+      tsconfig: { rewriteRelativeImportExtensions: false, sourceMap: true },
+    },
+  ],
 };
 const common = {
   extensionsToTreatAsEsm: [".ts"],
@@ -14,7 +24,12 @@ const common = {
 
 export default {
   projects: [
-    { ...common, displayName: "unit", roots: ["<rootDir>/operator/src", "<rootDir>/test/unit"], testMatch: ["**/*.test.ts"] },
+    {
+      ...common,
+      displayName: "unit",
+      roots: ["<rootDir>/operator/src", "<rootDir>/test/unit"],
+      testMatch: ["**/*.test.ts"],
+    },
     {
       ...common,
       displayName: "e2e",
@@ -22,7 +37,7 @@ export default {
       testMatch: ["**/*.test.ts"],
       ...e2eSetup("global-setup"),
       ...e2eSetup("global-teardown"),
-      testTimeout: 240000,
+      setupFilesAfterEnv: ["<rootDir>/test/e2e/support/timeout.ts"],
     },
   ],
 };

@@ -11,7 +11,11 @@ import { parseTopology } from "../operator/src/api/parse.ts";
 import { renderKubernetes } from "../operator/src/render/k8s/index.ts";
 
 const spec = {
-  defaults: { image: "registry.example/connector:1.4.0", ports: [{ name: "http", port: 8080 }], health: { http: { path: "/healthz", port: "http" } } },
+  defaults: {
+    image: "registry.example/connector:1.4.0",
+    ports: [{ name: "http", port: 8080 }],
+    health: { http: { path: "/healthz", port: "http" } },
+  },
   nodes: [{ name: "store", volumes: [{ name: "data", mountPath: "/data", size: "1Gi" }] }],
   generators: [
     { prefix: "mesh", count: 100, shape: "mesh", template: { dependsOn: ["store"] } },
@@ -24,7 +28,9 @@ const input = { apiVersion: "topo.dev/v1alpha1", kind: "Topology", metadata: { n
 function render(): string {
   const result = parseTopology(input);
   if (!result.ok) throw new Error(JSON.stringify(result.issues));
-  return renderKubernetes(result.topology).map((o) => stringify(o, { aliasDuplicateObjects: false })).join("---\n");
+  return renderKubernetes(result.topology)
+    .map((o) => stringify(o, { aliasDuplicateObjects: false }))
+    .join("---\n");
 }
 
 function median(fn: () => unknown, runs: number): number {
@@ -42,7 +48,10 @@ const result = parseTopology(input);
 if (!result.ok) throw new Error("invalid");
 const objects = renderKubernetes(result.topology);
 const full = median(render, 7);
-const baseline = median(() => objects.map((o) => stringify(o, { aliasDuplicateObjects: false })).join("---\n"), 7);
+const baseline = median(
+  () => objects.map((o) => stringify(o, { aliasDuplicateObjects: false })).join("---\n"),
+  7,
+);
 // The whole command as a user runs it, beside starting Node and loading the same modules without rendering.
 const file = join(mkdtempSync(join(tmpdir(), "topo-bench-")), "bench.yaml");
 writeFileSync(file, stringify(input));

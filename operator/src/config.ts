@@ -18,7 +18,12 @@ export const Config = z.object({
   TOPO_NAMESPACES: z
     .string()
     .default("")
-    .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean)),
+    .transform((v) =>
+      v
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
   TOPO_WORKERS: int(1, 64).default(4),
   TOPO_RESYNC_SECONDS: int(1, 86_400).default(300),
   TOPO_WATCHDOG_SECONDS: int(5, 86_400).default(600),
@@ -44,13 +49,24 @@ export class ConfigError extends Error {
 
 /** Reads and validates the environment; a bad value fails with one line naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const known = Object.fromEntries(Object.keys(Config.shape).map((k) => [k, env[k] === "" && k !== "TOPO_NAMESPACES" ? undefined : env[k]]));
+  const known = Object.fromEntries(
+    Object.keys(Config.shape).map((k) => [k, env[k] === "" && k !== "TOPO_NAMESPACES" ? undefined : env[k]]),
+  );
   const parsed = Config.safeParse(known);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`invalid environment: ${String(issue.path[0])}=${JSON.stringify(env[String(issue.path[0])])}: ${issue.message}`);
+    throw new ConfigError(
+      `invalid environment: ${String(issue.path[0])}=${JSON.stringify(env[String(issue.path[0])])}: ${issue.message}`,
+    );
   }
   const c = parsed.data;
-  if (c.TOPO_RENEW_DEADLINE_SECONDS >= c.TOPO_LEASE_DURATION_SECONDS) throw new ConfigError("invalid environment: TOPO_RENEW_DEADLINE_SECONDS must be less than TOPO_LEASE_DURATION_SECONDS");
-  return { ...c, identity: c.TOPO_POD_NAME ?? `${hostname()}-${process.pid}`, leaseNamespace: c.TOPO_LEASE_NAMESPACE ?? podNamespace() };
+  if (c.TOPO_RENEW_DEADLINE_SECONDS >= c.TOPO_LEASE_DURATION_SECONDS)
+    throw new ConfigError(
+      "invalid environment: TOPO_RENEW_DEADLINE_SECONDS must be less than TOPO_LEASE_DURATION_SECONDS",
+    );
+  return {
+    ...c,
+    identity: c.TOPO_POD_NAME ?? `${hostname()}-${process.pid}`,
+    leaseNamespace: c.TOPO_LEASE_NAMESPACE ?? podNamespace(),
+  };
 }

@@ -7,18 +7,70 @@ export function createMetrics() {
   const r = [registry];
   return {
     registry,
-    reconcileTotal: new Counter({ name: "topo_reconcile_total", help: "Reconciles by result.", labelNames: ["result"], registers: r }),
-    reconcileDuration: new Histogram({ name: "topo_reconcile_duration_seconds", help: "Time spent in one reconcile.", buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: r }),
-    queueDepth: new Gauge({ name: "topo_workqueue_depth", help: "Keys waiting in the work queue.", registers: r }),
-    queueLatency: new Histogram({ name: "topo_workqueue_latency_seconds", help: "Time a key waits before a worker takes it.", buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 30], registers: r }),
-    queueRetries: new Counter({ name: "topo_workqueue_retries_total", help: "Keys requeued with backoff after an error.", registers: r }),
-    apiWrites: new Counter({ name: "topo_api_writes_total", help: "Write calls to the API server by verb and kind.", labelNames: ["verb", "kind"], registers: r }),
-    watchEvents: new Counter({ name: "topo_watch_events_total", help: "Watch events by kind and event.", labelNames: ["kind", "event"], registers: r }),
-    watchRestarts: new Counter({ name: "topo_watch_restarts_total", help: "Informer restarts after errors or silence.", labelNames: ["kind"], registers: r }),
-    topologies: new Gauge({ name: "topo_topologies", help: "Topologies by phase.", labelNames: ["phase"], registers: r }),
+    reconcileTotal: new Counter({
+      name: "topo_reconcile_total",
+      help: "Reconciles by result.",
+      labelNames: ["result"],
+      registers: r,
+    }),
+    reconcileDuration: new Histogram({
+      name: "topo_reconcile_duration_seconds",
+      help: "Time spent in one reconcile.",
+      buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: r,
+    }),
+    queueDepth: new Gauge({
+      name: "topo_workqueue_depth",
+      help: "Keys waiting in the work queue.",
+      registers: r,
+    }),
+    queueLatency: new Histogram({
+      name: "topo_workqueue_latency_seconds",
+      help: "Time a key waits before a worker takes it.",
+      buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 30],
+      registers: r,
+    }),
+    queueRetries: new Counter({
+      name: "topo_workqueue_retries_total",
+      help: "Keys requeued with backoff after an error.",
+      registers: r,
+    }),
+    apiWrites: new Counter({
+      name: "topo_api_writes_total",
+      help: "Write calls to the API server by verb and kind.",
+      labelNames: ["verb", "kind"],
+      registers: r,
+    }),
+    watchEvents: new Counter({
+      name: "topo_watch_events_total",
+      help: "Watch events by kind and event.",
+      labelNames: ["kind", "event"],
+      registers: r,
+    }),
+    watchRestarts: new Counter({
+      name: "topo_watch_restarts_total",
+      help: "Informer restarts after errors or silence.",
+      labelNames: ["kind"],
+      registers: r,
+    }),
+    topologies: new Gauge({
+      name: "topo_topologies",
+      help: "Topologies by phase.",
+      labelNames: ["phase"],
+      registers: r,
+    }),
     rollbacks: new Counter({ name: "topo_rollbacks_total", help: "Automatic rollbacks.", registers: r }),
-    recovery: new Histogram({ name: "topo_recovery_seconds", help: "From a revision's deadline (or failure) to the rollback applied.", buckets: [0.5, 1, 2, 5, 10, 15, 30, 60], registers: r }),
-    leader: new Gauge({ name: "topo_leader", help: "1 when this replica holds the leader lease.", registers: r }),
+    recovery: new Histogram({
+      name: "topo_recovery_seconds",
+      help: "From a revision's deadline (or failure) to the rollback applied.",
+      buckets: [0.5, 1, 2, 5, 10, 15, 30, 60],
+      registers: r,
+    }),
+    leader: new Gauge({
+      name: "topo_leader",
+      help: "1 when this replica holds the leader lease.",
+      registers: r,
+    }),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

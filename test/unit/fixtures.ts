@@ -12,9 +12,16 @@ export function topologyObject(spec: Record<string, unknown>, name = "demo"): Re
 }
 
 /** A resolved topology from a spec; fails the test when the spec is invalid. */
-export function resolve(spec: Record<string, unknown>, meta: { name?: string; namespace?: string; uid?: string } = {}): Topology {
+export function resolve(
+  spec: Record<string, unknown>,
+  meta: { name?: string; namespace?: string; uid?: string } = {},
+): Topology {
   const obj = topologyObject(spec, meta.name);
-  Object.assign(obj.metadata as object, meta.namespace ? { namespace: meta.namespace } : {}, meta.uid ? { uid: meta.uid } : {});
+  Object.assign(
+    obj.metadata as object,
+    meta.namespace ? { namespace: meta.namespace } : {},
+    meta.uid ? { uid: meta.uid } : {},
+  );
   const result = parseTopology(obj);
   if (!result.ok) throw new Error(`fixture is invalid: ${JSON.stringify(result.issues)}`);
   return result.topology;

@@ -15,7 +15,12 @@ function walk(node: unknown, visit: (n: Record<string, unknown>, path: string) =
 }
 
 describe("the generated CRD", () => {
-  const crd = toCrd() as { spec: { versions: { schema: { openAPIV3Schema: unknown }; additionalPrinterColumns: { name: string }[] }[]; names: Record<string, unknown> } };
+  const crd = toCrd() as {
+    spec: {
+      versions: { schema: { openAPIV3Schema: unknown }; additionalPrinterColumns: { name: string }[] }[];
+      names: Record<string, unknown>;
+    };
+  };
   const schema = crd.spec.versions[0]!.schema.openAPIV3Schema;
 
   it("is committed and up to date (run `npm run generate` when this fails)", () => {
@@ -27,10 +32,12 @@ describe("the generated CRD", () => {
     const problems: string[] = [];
     walk(schema, (n, path) => {
       if ("$ref" in n) problems.push(`${path}: $ref`);
-      if ("properties" in n && "additionalProperties" in n) problems.push(`${path}: additionalProperties beside properties`);
+      if ("properties" in n && "additionalProperties" in n)
+        problems.push(`${path}: additionalProperties beside properties`);
       if (("properties" in n || "items" in n) && !("type" in n)) problems.push(`${path}: no type`);
       if ("anyOf" in n || "oneOf" in n || "allOf" in n) problems.push(`${path}: union`);
-      if (typeof n.pattern === "string" && /\(\?[=!<]/.test(n.pattern)) problems.push(`${path}: lookaround in pattern`);
+      if (typeof n.pattern === "string" && /\(\?[=!<]/.test(n.pattern))
+        problems.push(`${path}: lookaround in pattern`);
     });
     expect(problems).toEqual([]);
   });
@@ -38,17 +45,29 @@ describe("the generated CRD", () => {
   it("keys named lists by name, and bounds every list a CEL rule walks", () => {
     const lists: string[] = [];
     walk(schema, (n, path) => {
-      if (n["x-kubernetes-list-type"] === "map") lists.push(`${path}:${(n["x-kubernetes-list-map-keys"] as string[]).join(",")}`);
+      if (n["x-kubernetes-list-type"] === "map")
+        lists.push(`${path}:${(n["x-kubernetes-list-map-keys"] as string[]).join(",")}`);
       if (n.type === "array") expect(typeof n.maxItems).toBe("number");
     });
     expect(lists).toEqual(
-      expect.arrayContaining([".properties.spec.properties.nodes:name", ".properties.spec.properties.generators:prefix", ".properties.status.properties.conditions:type"]),
+      expect.arrayContaining([
+        ".properties.spec.properties.nodes:name",
+        ".properties.spec.properties.generators:prefix",
+        ".properties.status.properties.conditions:type",
+      ]),
     );
   });
 
   it("has the status subresource, short name, category and printer columns", () => {
     expect(crd.spec.names).toMatchObject({ plural: "topologies", shortNames: ["topo"], categories: ["all"] });
-    expect(crd.spec.versions[0]!.additionalPrinterColumns.map((c) => c.name)).toEqual(["Phase", "Ready", "Revision", "Age"]);
-    expect(parse(readFileSync(join(ROOT, CRD_PATH), "utf8")).spec.versions[0].subresources).toEqual({ status: {} });
+    expect(crd.spec.versions[0]!.additionalPrinterColumns.map((c) => c.name)).toEqual([
+      "Phase",
+      "Ready",
+      "Revision",
+      "Age",
+    ]);
+    expect(parse(readFileSync(join(ROOT, CRD_PATH), "utf8")).spec.versions[0].subresources).toEqual({
+      status: {},
+    });
   });
 });

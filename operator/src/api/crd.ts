@@ -30,18 +30,35 @@ function structural(node: unknown): unknown {
 }
 
 function schemaOf(schema: z.ZodType): JsonSchema {
-  return structural(z.toJSONSchema(schema, { target: "openapi-3.0", io: "input", reused: "inline", unrepresentable: "throw" })) as JsonSchema;
+  return structural(
+    z.toJSONSchema(schema, {
+      target: "openapi-3.0",
+      io: "input",
+      reused: "inline",
+      unrepresentable: "throw",
+    }),
+  ) as JsonSchema;
 }
 
 export function toCrd(): Record<string, unknown> {
   return {
     apiVersion: "apiextensions.k8s.io/v1",
     kind: "CustomResourceDefinition",
-    metadata: { name: `${PLURAL}.${GROUP}`, labels: { "app.kubernetes.io/name": "topo", "app.kubernetes.io/part-of": "topo" } },
+    metadata: {
+      name: `${PLURAL}.${GROUP}`,
+      labels: { "app.kubernetes.io/name": "topo", "app.kubernetes.io/part-of": "topo" },
+    },
     spec: {
       group: GROUP,
       scope: "Namespaced",
-      names: { kind: KIND, listKind: `${KIND}List`, plural: PLURAL, singular: SINGULAR, shortNames: SHORT_NAMES, categories: ["all"] },
+      names: {
+        kind: KIND,
+        listKind: `${KIND}List`,
+        plural: PLURAL,
+        singular: SINGULAR,
+        shortNames: SHORT_NAMES,
+        categories: ["all"],
+      },
       versions: [
         {
           name: VERSION,

@@ -1,11 +1,14 @@
 import { expandNodes, generatedNames, shapeEdges } from "./expand.ts";
 import { TopologySpec } from "./schema.ts";
 
-const edgeSet = (shape: "linear" | "ring" | "star" | "mesh", n: number) => shapeEdges(shape, n).map(([a, b]) => `${a}>${b}`);
+const edgeSet = (shape: "linear" | "ring" | "star" | "mesh", n: number) =>
+  shapeEdges(shape, n).map(([a, b]) => `${a}>${b}`);
 
 describe("shapeEdges", () => {
   it.each([1, 2, 3, 5, 10])("a linear chain of %i has n-1 edges, each to the next", (n) => {
-    expect(edgeSet("linear", n)).toEqual(Array.from({ length: Math.max(0, n - 1) }, (_, i) => `${i}>${i + 1}`));
+    expect(edgeSet("linear", n)).toEqual(
+      Array.from({ length: Math.max(0, n - 1) }, (_, i) => `${i}>${i + 1}`),
+    );
   });
   it.each([2, 3, 5, 10])("a ring of %i closes back on the first node", (n) => {
     const edges = edgeSet("ring", n);
@@ -26,7 +29,14 @@ describe("shapeEdges", () => {
 
 describe("expandNodes", () => {
   const spec = TopologySpec.parse({
-    defaults: { image: "base:1", env: [{ name: "A", value: "default" }, { name: "B", value: "default" }], replicas: 2 },
+    defaults: {
+      image: "base:1",
+      env: [
+        { name: "A", value: "default" },
+        { name: "B", value: "default" },
+      ],
+      replicas: 2,
+    },
     nodes: [{ name: "x", env: [{ name: "B", value: "own" }], replicas: 1 }],
     generators: [{ prefix: "c", count: 3, shape: "linear", template: { image: "conn:2", dependsOn: ["x"] } }],
   });
@@ -38,7 +48,10 @@ describe("expandNodes", () => {
   it("lets a node's own value win over defaults and merges env by name", () => {
     expect(nodes[0]!.replicas).toBe(1);
     expect(nodes[0]!.image).toBe("base:1");
-    expect(nodes[0]!.env).toEqual([{ name: "A", value: "default" }, { name: "B", value: "own" }]);
+    expect(nodes[0]!.env).toEqual([
+      { name: "A", value: "default" },
+      { name: "B", value: "own" },
+    ]);
   });
   it("puts the template over defaults and adds the shape's edges after the template's", () => {
     expect(nodes[1]).toMatchObject({ image: "conn:2", replicas: 2, dependsOn: ["x"], connectsTo: ["c-1"] });

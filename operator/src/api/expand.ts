@@ -54,7 +54,8 @@ function resolveHealth(fields: NodeFields): ResolvedHealth | undefined {
   };
   const findPort = (ref: string | number) =>
     (fields.ports ?? []).find((p) => (typeof ref === "number" ? p.port === ref : p.name === ref))?.port;
-  if (h.http) return { kind: "http", path: h.http.path, port: h.http.port, portNumber: findPort(h.http.port), ...base };
+  if (h.http)
+    return { kind: "http", path: h.http.path, port: h.http.port, portNumber: findPort(h.http.port), ...base };
   if (h.tcp) return { kind: "tcp", port: h.tcp.port, portNumber: findPort(h.tcp.port), ...base };
   return { kind: "exec", command: h.exec?.command ?? [], ...base };
 }

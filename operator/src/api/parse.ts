@@ -6,10 +6,16 @@ import { TopologyObject, TopologySpec } from "./schema.ts";
 import type { Issue, Path, Topology } from "./topology.ts";
 
 export type ParseResult =
-  | { ok: true; topology: Topology; warnings: Issue[] }
-  | { ok: false; issues: Issue[]; warnings: Issue[] };
+  { ok: true; topology: Topology; warnings: Issue[] } | { ok: false; issues: Issue[]; warnings: Issue[] };
 
-type ZodDef = { type: string; shape?: Record<string, unknown>; element?: unknown; innerType?: unknown; in?: unknown; options?: unknown[] };
+type ZodDef = {
+  type: string;
+  shape?: Record<string, unknown>;
+  element?: unknown;
+  innerType?: unknown;
+  in?: unknown;
+  options?: unknown[];
+};
 const defOf = (s: unknown): ZodDef | undefined => (s as { _zod?: { def: ZodDef } })?._zod?.def;
 
 /** The field names an object schema accepts at `path`, for "did you mean" suggestions. */
@@ -38,31 +44,56 @@ function describeType(value: unknown): string {
 }
 
 /** zod issues → our issues, one per unknown key, with messages written for people. */
-export function fromZodIssues(schema: unknown, issues: readonly z.core.$ZodIssue[], prefix: Path = []): Issue[] {
+export function fromZodIssues(
+  schema: unknown,
+  issues: readonly z.core.$ZodIssue[],
+  prefix: Path = [],
+): Issue[] {
   const out: Issue[] = [];
   for (const iss of issues) {
     const path = [...prefix, ...(iss.path as Path)];
     if (iss.code === "unrecognized_keys") {
       const known = knownKeys(schema, iss.path as Path);
-      for (const key of iss.keys) out.push({ path: [...path, key], message: `unknown field "${key}"${suggest(key, known)}`, severity: "error" });
+      for (const key of iss.keys)
+        out.push({
+          path: [...path, key],
+          message: `unknown field "${key}"${suggest(key, known)}`,
+          severity: "error",
+        });
     } else if (iss.code === "invalid_type" && iss.input === undefined) {
       out.push({ path, message: "is required", severity: "error" });
     } else if (iss.code === "invalid_type" && !iss.message.startsWith("Invalid input")) {
       out.push({ path, message: iss.message, severity: "error" });
     } else if (iss.code === "invalid_type") {
-      out.push({ path, message: `must be ${iss.expected === "int" ? "an integer" : `a ${iss.expected}`}, not ${describeType(iss.input)}`, severity: "error" });
+      out.push({
+        path,
+        message: `must be ${iss.expected === "int" ? "an integer" : `a ${iss.expected}`}, not ${describeType(iss.input)}`,
+        severity: "error",
+      });
     } else if (iss.code === "invalid_union") {
       // A union of a pattern and a number: report the first branch's reason, it speaks of the pattern.
       const branch = iss.errors.find((e) => e.length > 0)?.[0];
-      out.push({ path, message: branch && branch.code !== "invalid_type" ? branch.message : iss.message, severity: "error" });
+      out.push({
+        path,
+        message: branch && branch.code !== "invalid_type" ? branch.message : iss.message,
+        severity: "error",
+      });
     } else if (iss.code === "invalid_value" && !iss.message.startsWith("Invalid")) {
       out.push({ path, message: iss.message, severity: "error" });
     } else if (iss.code === "invalid_value") {
-      out.push({ path, message: `must be one of ${iss.values.map((v) => JSON.stringify(v)).join(", ")}, not ${JSON.stringify(iss.input)}`, severity: "error" });
+      out.push({
+        path,
+        message: `must be one of ${iss.values.map((v) => JSON.stringify(v)).join(", ")}, not ${JSON.stringify(iss.input)}`,
+        severity: "error",
+      });
     } else if (iss.code === "too_big" || iss.code === "too_small") {
       const what = iss.origin === "array" ? "items" : iss.origin === "string" ? "characters" : "";
       const bound = iss.code === "too_big" ? "at most" : "at least";
-      out.push({ path, message: `must be ${bound} ${String(iss.code === "too_big" ? iss.maximum : iss.minimum)}${what ? ` ${what}` : ""}`, severity: "error" });
+      out.push({
+        path,
+        message: `must be ${bound} ${String(iss.code === "too_big" ? iss.maximum : iss.minimum)}${what ? ` ${what}` : ""}`,
+        severity: "error",
+      });
     } else {
       out.push({ path, message: iss.message, severity: "error" });
     }
@@ -96,17 +127,32 @@ export function parseTopology(input: unknown): ParseResult {
 }
 
 /** Validates a spec alone (the operator reads metadata from the API server). */
-export function parseSpec(spec: unknown, meta: { name: string; namespace?: string; uid?: string; generation?: number }): ParseResult {
+export function parseSpec(
+  spec: unknown,
+  meta: { name: string; namespace?: string; uid?: string; generation?: number },
+): ParseResult {
   const parsed = TopologySpec.safeParse(spec, { reportInput: true });
-  if (!parsed.success) return { ok: false, issues: dedupe(fromZodIssues(TopologySpec, parsed.error.issues, ["spec"])), warnings: [] };
+  if (!parsed.success)
+    return {
+      ok: false,
+      issues: dedupe(fromZodIssues(TopologySpec, parsed.error.issues, ["spec"])),
+      warnings: [],
+    };
   return resolveSpec(parsed.data, meta);
 }
 
-function resolveSpec(spec: TopologySpec, meta: { name: string; namespace?: string; uid?: string; generation?: number }): ParseResult {
+function resolveSpec(
+  spec: TopologySpec,
+  meta: { name: string; namespace?: string; uid?: string; generation?: number },
+): ParseResult {
   const nodes = expandNodes(spec);
   const all = dedupe(checkRules(meta.name, spec, nodes));
   const issues = all.filter((i) => i.severity === "error");
   const warnings = all.filter((i) => i.severity === "warning");
   if (issues.length > 0) return { ok: false, issues, warnings };
-  return { ok: true, warnings, topology: { ...meta, spec, nodes, isolation: spec.isolation, rollout: spec.rollout } };
+  return {
+    ok: true,
+    warnings,
+    topology: { ...meta, spec, nodes, isolation: spec.isolation, rollout: spec.rollout },
+  };
 }

@@ -50,7 +50,13 @@ function checkNames(topology: string, spec: TopologySpec, nodes: readonly Resolv
   const issues: Issue[] = [];
   const explicit = new Map<string, number>();
   spec.nodes.forEach((n, i) => {
-    if (explicit.has(n.name)) issues.push(error(["spec", "nodes", i, "name"], `duplicate node name "${n.name}" (also spec.nodes[${explicit.get(n.name)}])`));
+    if (explicit.has(n.name))
+      issues.push(
+        error(
+          ["spec", "nodes", i, "name"],
+          `duplicate node name "${n.name}" (also spec.nodes[${explicit.get(n.name)}])`,
+        ),
+      );
     else explicit.set(n.name, i);
   });
   const generated = new Map<string, number>();
@@ -58,23 +64,45 @@ function checkNames(topology: string, spec: TopologySpec, nodes: readonly Resolv
     for (const name of generatedNames(gen)) {
       const path = ["spec", "generators", g, "prefix"];
       if (explicit.has(name)) {
-        issues.push(error(path, `generator "${gen.prefix}" makes node "${name}", which is also declared at spec.nodes[${explicit.get(name)}]; choose another prefix`));
+        issues.push(
+          error(
+            path,
+            `generator "${gen.prefix}" makes node "${name}", which is also declared at spec.nodes[${explicit.get(name)}]; choose another prefix`,
+          ),
+        );
         break;
       }
       if (generated.has(name) && generated.get(name) !== g) {
-        issues.push(error(path, `generator "${gen.prefix}" makes node "${name}", which generator ${generated.get(name)} also makes`));
+        issues.push(
+          error(
+            path,
+            `generator "${gen.prefix}" makes node "${name}", which generator ${generated.get(name)} also makes`,
+          ),
+        );
         break;
       }
       generated.set(name, g);
     }
   });
-  if (nodes.length === 0) issues.push(error(["spec", "nodes"], "a topology needs at least one node (in nodes or from generators)"));
-  if (nodes.length > MAX_NODES) issues.push(error(["spec", "nodes"], `a topology has at most ${MAX_NODES} nodes, this one has ${nodes.length} with its generators`));
+  if (nodes.length === 0)
+    issues.push(error(["spec", "nodes"], "a topology needs at least one node (in nodes or from generators)"));
+  if (nodes.length > MAX_NODES)
+    issues.push(
+      error(
+        ["spec", "nodes"],
+        `a topology has at most ${MAX_NODES} nodes, this one has ${nodes.length} with its generators`,
+      ),
+    );
   for (const node of nodes) {
     const derived = objectName(topology, node.name);
     if (derived.length > MAX_NAME_LENGTH) {
       const path = node.origin.generator ? [...node.origin.path, "prefix"] : [...node.origin.path, "name"];
-      issues.push(error(path, `object name "${derived}" is ${derived.length} characters; <topology>-<node> must be at most ${MAX_NAME_LENGTH}`));
+      issues.push(
+        error(
+          path,
+          `object name "${derived}" is ${derived.length} characters; <topology>-<node> must be at most ${MAX_NAME_LENGTH}`,
+        ),
+      );
     }
   }
   return issues;
@@ -89,7 +117,13 @@ function checkEdges(nodes: readonly ResolvedNode[]): Issue[] {
       node[field].forEach((ref, j) => {
         // Edges a shape adds come after the template's own; point messages at the template's entry.
         const path = at(node, field, ...(node.origin.generator && field === "connectsTo" ? [] : [j]));
-        if (ref === node.name) issues.push(error(path, `node "${node.name}" cannot ${field === "dependsOn" ? "depend on" : "connect to"} itself`));
+        if (ref === node.name)
+          issues.push(
+            error(
+              path,
+              `node "${node.name}" cannot ${field === "dependsOn" ? "depend on" : "connect to"} itself`,
+            ),
+          );
         else if (!known.has(ref)) issues.push(error(path, `unknown node "${ref}"${suggest(ref, names)}`));
       });
     }
@@ -104,40 +138,79 @@ function checkEdges(nodes: readonly ResolvedNode[]): Issue[] {
 
 function checkNode(node: ResolvedNode, hostPorts: Map<number, string>): Issue[] {
   const issues: Issue[] = [];
-  if (!node.image) issues.push(error([...node.origin.path, node.origin.generator ? "template" : "name"], `node "${node.name}" has no image: set image on the node, in spec.defaults or in its generator's template`));
+  if (!node.image)
+    issues.push(
+      error(
+        [...node.origin.path, node.origin.generator ? "template" : "name"],
+        `node "${node.name}" has no image: set image on the node, in spec.defaults or in its generator's template`,
+      ),
+    );
   const portNames = new Map<string, number>();
   const portNumbers = new Map<string, number>();
   node.ports.forEach((p, i) => {
-    if (portNames.has(p.name)) issues.push(error(at(node, "ports", i, "name"), `duplicate port name "${p.name}" on node "${node.name}"`));
+    if (portNames.has(p.name))
+      issues.push(
+        error(at(node, "ports", i, "name"), `duplicate port name "${p.name}" on node "${node.name}"`),
+      );
     portNames.set(p.name, i);
     const key = `${p.port}/${p.protocol}`;
-    if (portNumbers.has(key)) issues.push(error(at(node, "ports", i, "port"), `port ${key} is declared twice on node "${node.name}"`));
+    if (portNumbers.has(key))
+      issues.push(
+        error(at(node, "ports", i, "port"), `port ${key} is declared twice on node "${node.name}"`),
+      );
     portNumbers.set(key, i);
     if (p.hostPort !== undefined) {
       const owner = hostPorts.get(p.hostPort);
-      if (owner !== undefined) issues.push(error(at(node, "ports", i, "hostPort"), `hostPort ${p.hostPort} is also published by node "${owner}"`));
+      if (owner !== undefined)
+        issues.push(
+          error(
+            at(node, "ports", i, "hostPort"),
+            `hostPort ${p.hostPort} is also published by node "${owner}"`,
+          ),
+        );
       else hostPorts.set(p.hostPort, node.name);
-      if (node.replicas > 1) issues.push(error(at(node, "replicas"), `node "${node.name}" publishes hostPort ${p.hostPort}, so it runs at most 1 replica`));
+      if (node.replicas > 1)
+        issues.push(
+          error(
+            at(node, "replicas"),
+            `node "${node.name}" publishes hostPort ${p.hostPort}, so it runs at most 1 replica`,
+          ),
+        );
     }
   });
   const h = node.health;
   if (h && h.kind !== "exec" && h.portNumber === undefined) {
     const known = node.ports.map((p) => (typeof h.port === "number" ? String(p.port) : p.name));
-    issues.push(error(at(node, "health", h.kind, "port"), `health port ${JSON.stringify(h.port)} is not one of node "${node.name}"'s ports${suggest(String(h.port), known)}`));
+    issues.push(
+      error(
+        at(node, "health", h.kind, "port"),
+        `health port ${JSON.stringify(h.port)} is not one of node "${node.name}"'s ports${suggest(String(h.port), known)}`,
+      ),
+    );
   }
   if (node.volumes.length > 0 && node.replicas > 1) {
-    issues.push(error(at(node, "replicas"), `node "${node.name}" has volumes, so it runs at most 1 replica (it asks for ${node.replicas})`));
+    issues.push(
+      error(
+        at(node, "replicas"),
+        `node "${node.name}" has volumes, so it runs at most 1 replica (it asks for ${node.replicas})`,
+      ),
+    );
   }
   const volumeNames = new Set<string>();
   const mountPaths = new Set<string>();
   node.volumes.forEach((v, i) => {
-    if (volumeNames.has(v.name)) issues.push(error(at(node, "volumes", i, "name"), `duplicate volume name "${v.name}"`));
-    if (mountPaths.has(v.mountPath)) issues.push(error(at(node, "volumes", i, "mountPath"), `mountPath ${v.mountPath} is used twice`));
+    if (volumeNames.has(v.name))
+      issues.push(error(at(node, "volumes", i, "name"), `duplicate volume name "${v.name}"`));
+    if (mountPaths.has(v.mountPath))
+      issues.push(error(at(node, "volumes", i, "mountPath"), `mountPath ${v.mountPath} is used twice`));
     volumeNames.add(v.name);
     mountPaths.add(v.mountPath);
   });
   node.env.forEach((e, i) => {
-    if (RESERVED_ENV.includes(e.name)) issues.push(error(at(node, "env", i, "name"), `${e.name} is set by Topo on every node and cannot be overridden`));
+    if (RESERVED_ENV.includes(e.name))
+      issues.push(
+        error(at(node, "env", i, "name"), `${e.name} is set by Topo on every node and cannot be overridden`),
+      );
   });
   return issues;
 }
@@ -147,12 +220,16 @@ function checkDuplicateEnv(spec: TopologySpec): Issue[] {
   const lists: [Path, { name: string }[] | undefined][] = [
     [["spec", "defaults", "env"], spec.defaults?.env],
     ...spec.nodes.map((n, i): [Path, { name: string }[] | undefined] => [["spec", "nodes", i, "env"], n.env]),
-    ...(spec.generators ?? []).map((g, i): [Path, { name: string }[] | undefined] => [["spec", "generators", i, "template", "env"], g.template?.env]),
+    ...(spec.generators ?? []).map((g, i): [Path, { name: string }[] | undefined] => [
+      ["spec", "generators", i, "template", "env"],
+      g.template?.env,
+    ]),
   ];
   for (const [path, env] of lists) {
     const seen = new Set<string>();
     env?.forEach((e, i) => {
-      if (seen.has(e.name)) issues.push(error([...path, i, "name"], `duplicate environment variable "${e.name}"`));
+      if (seen.has(e.name))
+        issues.push(error([...path, i, "name"], `duplicate environment variable "${e.name}"`));
       seen.add(e.name);
     });
   }
@@ -166,12 +243,29 @@ function checkWarnings(nodes: readonly ResolvedNode[]): Issue[] {
   for (const node of nodes) {
     for (const peer of new Set([...node.connectsTo, ...node.dependsOn])) {
       if (byName.get(peer)?.ports.length === 0) {
-        issues.push(warning(at(node, node.connectsTo.includes(peer) ? "connectsTo" : "dependsOn"), `node "${peer}" has no ports, so it is left out of ${node.name}'s TOPO_PEERS and nothing can connect to it`));
+        issues.push(
+          warning(
+            at(node, node.connectsTo.includes(peer) ? "connectsTo" : "dependsOn"),
+            `node "${peer}" has no ports, so it is left out of ${node.name}'s TOPO_PEERS and nothing can connect to it`,
+          ),
+        );
       }
     }
     const h = node.health;
-    if (h?.kind === "http") issues.push(warning(at(node, "health"), `compose runs this http check with wget or curl inside the container: image ${node.image} must have one of them`));
-    if (h?.kind === "tcp") issues.push(warning(at(node, "health"), `compose runs this tcp check with nc (or bash) inside the container: image ${node.image} must have one of them`));
+    if (h?.kind === "http")
+      issues.push(
+        warning(
+          at(node, "health"),
+          `compose runs this http check with wget or curl inside the container: image ${node.image} must have one of them`,
+        ),
+      );
+    if (h?.kind === "tcp")
+      issues.push(
+        warning(
+          at(node, "health"),
+          `compose runs this tcp check with nc (or bash) inside the container: image ${node.image} must have one of them`,
+        ),
+      );
   }
   return issues;
 }

@@ -14,7 +14,10 @@ export const DnsLabel = z
   .string()
   .min(1)
   .max(63)
-  .regex(DNS_LABEL, "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit");
+  .regex(
+    DNS_LABEL,
+    "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit",
+  );
 
 const NodeRef = DnsLabel.describe("The name of another node of this topology.");
 
@@ -24,12 +27,21 @@ export const Duration = z
   .refine((v) => parseDuration(v) !== undefined, "must be a duration such as 500ms, 10s or 2m");
 
 export const Quantity = z
-  .union([z.string().regex(QUANTITY, "must be a quantity such as 250m, 1, 128Mi or 1Gi"), z.number().nonnegative()])
+  .union([
+    z.string().regex(QUANTITY, "must be a quantity such as 250m, 1, 128Mi or 1Gi"),
+    z.number().nonnegative(),
+  ])
   .meta({ "x-kubernetes-int-or-string": true });
 
 /** A port referenced by its name or its number. */
 export const PortRef = z
-  .union([z.int().min(1).max(65535), z.string().regex(PORT_NAME, "must be a port name or number").refine((n) => /[a-z]/.test(n), "must be a port name or number")])
+  .union([
+    z.int().min(1).max(65535),
+    z
+      .string()
+      .regex(PORT_NAME, "must be a port name or number")
+      .refine((n) => /[a-z]/.test(n), "must be a port name or number"),
+  ])
   .meta({ "x-kubernetes-int-or-string": true });
 
 export const Port = z.strictObject({
@@ -37,7 +49,10 @@ export const Port = z.strictObject({
     .string()
     .max(15, "port names are at most 15 characters")
     .regex(PORT_NAME, "must be a port name: lowercase letters, digits and '-', with at least one letter")
-    .refine((n) => /[a-z]/.test(n), "must be a port name: lowercase letters, digits and '-', with at least one letter"),
+    .refine(
+      (n) => /[a-z]/.test(n),
+      "must be a port name: lowercase letters, digits and '-', with at least one letter",
+    ),
   port: z.int().min(1).max(65535),
   protocol: z.enum(["TCP", "UDP"]).optional().describe("TCP (default) or UDP."),
   hostPort: z.int().min(1).max(65535).optional().describe("Published on the host by Docker Compose."),
@@ -46,13 +61,24 @@ export type Port = z.infer<typeof Port>;
 
 export const SecretRef = z.strictObject({
   name: DnsLabel.describe("The name of the Secret (Kubernetes) or secret set (Compose)."),
-  key: z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/, "must consist of letters, digits, '-', '_' or '.'"),
+  key: z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[-._a-zA-Z0-9]+$/, "must consist of letters, digits, '-', '_' or '.'"),
 });
 export type SecretRef = z.infer<typeof SecretRef>;
 
 export const EnvVar = z
   .strictObject({
-    name: z.string().min(1).max(253).regex(ENV_NAME, "must be an environment variable name: letters, digits and '_', not starting with a digit"),
+    name: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(
+        ENV_NAME,
+        "must be an environment variable name: letters, digits and '_', not starting with a digit",
+      ),
     value: z.string({ error: "must be a string (quote numbers and booleans in YAML)" }).optional(),
     secretRef: SecretRef.optional(),
   })
@@ -64,7 +90,9 @@ export type EnvVar = z.infer<typeof EnvVar>;
 
 export const Health = z
   .strictObject({
-    http: z.strictObject({ path: z.string().regex(/^\//, "must start with '/'").max(1024), port: PortRef }).optional(),
+    http: z
+      .strictObject({ path: z.string().regex(/^\//, "must start with '/'").max(1024), port: PortRef })
+      .optional(),
     tcp: z.strictObject({ port: PortRef }).optional(),
     exec: z.strictObject({ command: z.array(z.string()).min(1).max(64) }).optional(),
     interval: Duration.optional().describe("Default 10s."),
@@ -75,7 +103,14 @@ export const Health = z
   .refine((h) => [h.http, h.tcp, h.exec].filter((x) => x !== undefined).length === 1, {
     message: "set exactly one of http, tcp or exec",
   })
-  .meta(rules(cel("[has(self.http), has(self.tcp), has(self.exec)].filter(x, x).size() == 1", "set exactly one of http, tcp or exec")));
+  .meta(
+    rules(
+      cel(
+        "[has(self.http), has(self.tcp), has(self.exec)].filter(x, x).size() == 1",
+        "set exactly one of http, tcp or exec",
+      ),
+    ),
+  );
 export type Health = z.infer<typeof Health>;
 
 export const Volume = z.strictObject({
@@ -98,12 +133,19 @@ const nodeFieldShape = {
   health: Health.optional(),
   volumes: z.array(Volume).max(16).optional().meta(listMap("name")),
   resources: Resources.optional(),
-  dependsOn: z.array(NodeRef).max(MAX_NODES).optional().describe("Starts after these nodes are healthy; implies connectsTo."),
+  dependsOn: z
+    .array(NodeRef)
+    .max(MAX_NODES)
+    .optional()
+    .describe("Starts after these nodes are healthy; implies connectsTo."),
   connectsTo: z.array(NodeRef).max(MAX_NODES).optional().describe("Peers this node talks to."),
 };
 
 const nodeRules = rules(
-  cel("!has(self.volumes) || size(self.volumes) == 0 || !has(self.replicas) || self.replicas <= 1", "a node with volumes runs at most 1 replica"),
+  cel(
+    "!has(self.volumes) || size(self.volumes) == 0 || !has(self.replicas) || self.replicas <= 1",
+    "a node with volumes runs at most 1 replica",
+  ),
 );
 
 /** Every node field but the name: what defaults and generator templates may set. */

@@ -31,7 +31,8 @@ export function readDocuments(text: string): { documents: SourceDocument[]; synt
   const documents: SourceDocument[] = [];
   const list = Array.isArray(docs) ? docs : [docs];
   list.forEach((doc: Document.Parsed, index) => {
-    for (const e of doc.errors) syntaxErrors.push({ position: pos(e.pos[0]), message: e.message.split("\n")[0]! });
+    for (const e of doc.errors)
+      syntaxErrors.push({ position: pos(e.pos[0]), message: e.message.split("\n")[0]! });
     if (doc.errors.length > 0) return;
     const value = doc.toJS({ maxAliasCount: 100 });
     if (value === null || value === undefined) return;

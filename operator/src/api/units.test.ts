@@ -24,6 +24,8 @@ describe("parseDuration", () => {
 });
 
 describe("QUANTITY", () => {
-  it.each(["100m", "1", "0.5", "128Mi", "1Gi", "2e3"])("accepts %s", (q) => expect(QUANTITY.test(q)).toBe(true));
+  it.each(["100m", "1", "0.5", "128Mi", "1Gi", "2e3"])("accepts %s", (q) =>
+    expect(QUANTITY.test(q)).toBe(true),
+  );
   it.each(["1GB", "abc", "-1", "1 Gi", ""])("rejects %j", (q) => expect(QUANTITY.test(q)).toBe(false));
 });

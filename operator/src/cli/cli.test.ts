@@ -7,7 +7,11 @@ import { ROOT } from "../../../test/unit/fixtures.ts";
 
 /** Runs the real `topo` entry point in a child process, as a user would. */
 function topo(args: string[], input?: string) {
-  const r = spawnSync(process.execPath, [join(ROOT, "operator/src/cli/bin.ts"), ...args], { input, encoding: "utf8", cwd: ROOT });
+  const r = spawnSync(process.execPath, [join(ROOT, "operator/src/cli/bin.ts"), ...args], {
+    input,
+    encoding: "utf8",
+    cwd: ROOT,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -42,8 +46,12 @@ describe("topo validate", () => {
     const path = file("broken.yaml", BROKEN);
     const r = topo(["validate", path]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${path}:9:7: spec.nodes[0].replica: unknown field "replica" (did you mean "replicas"?)`);
-    expect(r.stderr).toContain(`${path}:11:7: spec.nodes[1].imag: unknown field "imag" (did you mean "image"?)`);
+    expect(r.stderr).toContain(
+      `${path}:9:7: spec.nodes[0].replica: unknown field "replica" (did you mean "replicas"?)`,
+    );
+    expect(r.stderr).toContain(
+      `${path}:11:7: spec.nodes[1].imag: unknown field "imag" (did you mean "image"?)`,
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
@@ -54,7 +62,10 @@ describe("topo validate", () => {
   });
 
   it("checks every document of a multi-document file", () => {
-    const path = file("multi.yaml", `${BROKEN}---\napiVersion: v1\nkind: Secret\nmetadata: { name: s }\n---\n${BROKEN.replace("name: shop", "name: shop2").replace("replica: 2", "replicas: -1")}`);
+    const path = file(
+      "multi.yaml",
+      `${BROKEN}---\napiVersion: v1\nkind: Secret\nmetadata: { name: s }\n---\n${BROKEN.replace("name: shop", "name: shop2").replace("replica: 2", "replicas: -1")}`,
+    );
     const r = topo(["validate", path]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${path}:9:7: spec.nodes[0].replica:`);
@@ -101,15 +112,22 @@ describe("topo render and graph", () => {
     const yaml = topo(["render", "examples/web-stack.yaml"]);
     expect(yaml.code).toBe(0);
     const kinds = parseAllDocuments(yaml.stdout).map((d) => (d.toJS() as { kind: string }).kind);
-    expect(kinds).toEqual(expect.arrayContaining(["Deployment", "Service", "PersistentVolumeClaim", "NetworkPolicy"]));
+    expect(kinds).toEqual(
+      expect.arrayContaining(["Deployment", "Service", "PersistentVolumeClaim", "NetworkPolicy"]),
+    );
     const json = JSON.parse(topo(["render", "examples/web-stack.yaml", "-o", "json", "-n", "prod"]).stdout);
     expect(json.kind).toBe("List");
     expect(json.items).toHaveLength(kinds.length);
-    expect(json.items.every((o: { metadata: { namespace: string } }) => o.metadata.namespace === "prod")).toBe(true);
+    expect(
+      json.items.every((o: { metadata: { namespace: string } }) => o.metadata.namespace === "prod"),
+    ).toBe(true);
   });
 
   it("renders from stdin", () => {
-    const r = topo(["render", "-"], "apiVersion: topo.dev/v1alpha1\nkind: Topology\nmetadata: { name: t }\nspec: { nodes: [{ name: a, image: x }] }\n");
+    const r = topo(
+      ["render", "-"],
+      "apiVersion: topo.dev/v1alpha1\nkind: Topology\nmetadata: { name: t }\nspec: { nodes: [{ name: a, image: x }] }\n",
+    );
     expect(r.code).toBe(0);
     expect(parse(r.stdout.split("---\n")[0]!).metadata.name).toBe("t-a");
   });
@@ -119,6 +137,8 @@ describe("topo render and graph", () => {
     expect(g.nodes).toHaveLength(19);
     expect(g.layers[0]).toEqual(["store", "dashboard"]);
     expect(g.layers[1]).toHaveLength(17);
-    expect(topo(["graph", "examples/connector-lab.yaml", "-o", "dot"]).stdout).toMatch(/^digraph "connector-lab"/);
+    expect(topo(["graph", "examples/connector-lab.yaml", "-o", "dot"]).stdout).toMatch(
+      /^digraph "connector-lab"/,
+    );
   });
 });

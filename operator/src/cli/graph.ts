@@ -14,7 +14,8 @@ export const graphCommand: Command = {
   async run({ positionals, values }, ctx) {
     if (positionals.length !== 1) throw new UsageError("graph takes exactly one FILE");
     const format = outputFormat(values.output, ["json", "dot", "mermaid"], "json") as GraphFormat;
-    for (const { topology } of await loadOrFail(positionals, ctx)) ctx.stdout.write(formatGraph(buildGraph(topology), format));
+    for (const { topology } of await loadOrFail(positionals, ctx))
+      ctx.stdout.write(formatGraph(buildGraph(topology), format));
     return 0;
   },
 };

@@ -35,43 +35,85 @@ async function readSource(file: string, ctx: CommandContext): Promise<string> {
     return await readFile(resolve(ctx.cwd, file), "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : code === "EACCES" ? "permission denied" : String((err as Error).message);
+    const why =
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EISDIR"
+          ? "is a directory"
+          : code === "EACCES"
+            ? "permission denied"
+            : String((err as Error).message);
     throw new UserError(`${file}: ${why}`, { cause: err });
   }
 }
 
 /** Every Topology in the files, and every diagnostic (errors and warnings) about them. */
-export async function loadTopologies(files: string[], ctx: CommandContext): Promise<{ topologies: LoadedTopology[]; diagnostics: Diagnostic[] }> {
+export async function loadTopologies(
+  files: string[],
+  ctx: CommandContext,
+): Promise<{ topologies: LoadedTopology[]; diagnostics: Diagnostic[] }> {
   const topologies: LoadedTopology[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const file of files) {
     const name = file === "-" ? "<stdin>" : file;
     const { documents, syntaxErrors } = readDocuments(await readSource(file, ctx));
-    for (const e of syntaxErrors) diagnostics.push({ file: name, ...e.position, path: "", message: `YAML: ${e.message}`, severity: "error" });
+    for (const e of syntaxErrors)
+      diagnostics.push({
+        file: name,
+        ...e.position,
+        path: "",
+        message: `YAML: ${e.message}`,
+        severity: "error",
+      });
     let found = 0;
     for (const doc of documents) {
       const value = doc.value as { kind?: unknown; apiVersion?: unknown } | null;
       // Other kinds may share the file (a Secret, a Namespace): they are not ours to read.
-      if (typeof value === "object" && value !== null && !Array.isArray(value) && value.kind !== undefined && value.kind !== KIND) continue;
+      if (
+        typeof value === "object" &&
+        value !== null &&
+        !Array.isArray(value) &&
+        value.kind !== undefined &&
+        value.kind !== KIND
+      )
+        continue;
       found++;
       const result = parseTopology(value);
       const issues = result.ok ? result.warnings : [...result.issues, ...result.warnings];
       for (const issue of issues) {
-        diagnostics.push({ file: name, ...doc.locate(issue.path), path: formatPath(issue.path), message: issue.message, severity: issue.severity });
+        diagnostics.push({
+          file: name,
+          ...doc.locate(issue.path),
+          path: formatPath(issue.path),
+          message: issue.message,
+          severity: issue.severity,
+        });
       }
       if (result.ok) topologies.push({ file: name, document: doc.index, topology: result.topology });
     }
     if (found === 0 && syntaxErrors.length === 0) {
-      diagnostics.push({ file: name, line: 1, col: 1, path: "", message: `no Topology found (expected documents with apiVersion: ${API_VERSION} and kind: ${KIND})`, severity: "error" });
+      diagnostics.push({
+        file: name,
+        line: 1,
+        col: 1,
+        path: "",
+        message: `no Topology found (expected documents with apiVersion: ${API_VERSION} and kind: ${KIND})`,
+        severity: "error",
+      });
     }
   }
   return { topologies, diagnostics };
 }
 
 /** Loads, prints errors (and warnings if asked) to stderr, and fails with exit 1 when any file has an error. */
-export async function loadOrFail(files: string[], ctx: CommandContext, opts: { warnings?: boolean } = {}): Promise<LoadedTopology[]> {
+export async function loadOrFail(
+  files: string[],
+  ctx: CommandContext,
+  opts: { warnings?: boolean } = {},
+): Promise<LoadedTopology[]> {
   const { topologies, diagnostics } = await loadTopologies(files, ctx);
-  for (const d of diagnostics) if (opts.warnings || d.severity === "error") ctx.stderr.write(`${formatDiagnostic(d)}\n`);
+  for (const d of diagnostics)
+    if (opts.warnings || d.severity === "error") ctx.stderr.write(`${formatDiagnostic(d)}\n`);
   const errors = diagnostics.filter((d) => d.severity === "error").length;
   if (errors > 0) throw new UserError(`${errors} error${errors === 1 ? "" : "s"} found`);
   return topologies;

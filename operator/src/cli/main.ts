@@ -5,7 +5,9 @@ import { commands } from "./commands.ts";
 import { UsageError, UserError, type Command, type CommandContext } from "./command.ts";
 
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -27,7 +29,9 @@ function overview(): string {
 }
 
 function commandHelp(cmd: Command): string {
-  return [`Usage: ${cmd.usage}`, "", cmd.summary, ...(cmd.help ? ["", cmd.help.trimEnd()] : []), ""].join("\n");
+  return [`Usage: ${cmd.usage}`, "", cmd.summary, ...(cmd.help ? ["", cmd.help.trimEnd()] : []), ""].join(
+    "\n",
+  );
 }
 
 export async function main(argv: string[], ctx: CommandContext): Promise<number> {

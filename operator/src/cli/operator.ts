@@ -28,8 +28,15 @@ export const operatorCommand: Command = {
     else kc.loadFromDefault();
     const metrics = createMetrics();
     const manager = new Manager({ kc, config, log, metrics });
-    const server = await listen(createHttpApp({ registry: metrics.registry, ready: () => manager.ready() }), config.TOPO_HTTP_PORT, config.TOPO_HTTP_HOST);
-    log.info({ port: config.TOPO_HTTP_PORT, cluster: kc.getCurrentCluster()?.server, identity: config.identity }, "topo operator starting");
+    const server = await listen(
+      createHttpApp({ registry: metrics.registry, ready: () => manager.ready() }),
+      config.TOPO_HTTP_PORT,
+      config.TOPO_HTTP_HOST,
+    );
+    log.info(
+      { port: config.TOPO_HTTP_PORT, cluster: kc.getCurrentCluster()?.server, identity: config.identity },
+      "topo operator starting",
+    );
     await manager.start();
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {

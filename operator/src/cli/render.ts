@@ -15,7 +15,9 @@ export const renderCommand: Command = {
     const format = outputFormat(values.output, ["yaml", "json"], "yaml") as Format;
     const loaded = await loadOrFail(positionals, ctx);
     const namespace = typeof values.namespace === "string" ? values.namespace : undefined;
-    const objects = loaded.flatMap(({ topology }) => renderKubernetes(namespace ? { ...topology, namespace } : topology));
+    const objects = loaded.flatMap(({ topology }) =>
+      renderKubernetes(namespace ? { ...topology, namespace } : topology),
+    );
     ctx.stdout.write(formatObjects(objects, format));
     return 0;
   },

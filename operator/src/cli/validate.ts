@@ -11,13 +11,17 @@ export const validateCommand: Command = {
   async run({ positionals, values }, ctx) {
     if (positionals.length === 0) throw new UsageError("validate needs at least one FILE");
     const { topologies, diagnostics } = await loadTopologies(positionals, ctx);
-    for (const d of diagnostics) if (!values.quiet || d.severity === "error") ctx.stderr.write(`${formatDiagnostic(d)}\n`);
+    for (const d of diagnostics)
+      if (!values.quiet || d.severity === "error") ctx.stderr.write(`${formatDiagnostic(d)}\n`);
     const errors = diagnostics.filter((d) => d.severity === "error").length;
     if (errors > 0) {
       ctx.stderr.write(`${errors} error${errors === 1 ? "" : "s"}\n`);
       return 1;
     }
-    for (const t of topologies) ctx.stdout.write(`${t.file}: topology "${t.topology.name}" is valid (${t.topology.nodes.length} nodes)\n`);
+    for (const t of topologies)
+      ctx.stdout.write(
+        `${t.file}: topology "${t.topology.name}" is valid (${t.topology.nodes.length} nodes)\n`,
+      );
     return 0;
   },
 };

@@ -1,4 +1,4 @@
-import { contains, needsApply, quantityValue } from "./compare.ts";
+import { applyReason, contains, needsApply, quantityValue } from "./compare.ts";
 
 describe("quantityValue", () => {
   it.each([
@@ -15,14 +15,35 @@ describe("quantityValue", () => {
 describe("needsApply", () => {
   const desired = {
     metadata: { labels: { a: "1" }, ownerReferences: [{ uid: "u" }] },
-    spec: { replicas: 2, template: { spec: { containers: [{ name: "c", image: "x:1", resources: { limits: { cpu: "0.5" } } }] } }, policy: [] },
+    spec: {
+      replicas: 2,
+      template: {
+        spec: { containers: [{ name: "c", image: "x:1", resources: { limits: { cpu: "0.5" } } }] },
+      },
+      policy: [],
+    },
   };
   const observed = {
-    metadata: { labels: { a: "1", extra: "kept" }, ownerReferences: [{ uid: "u" }], annotations: { "deployment.kubernetes.io/revision": "3" } },
+    metadata: {
+      labels: { a: "1", extra: "kept" },
+      ownerReferences: [{ uid: "u" }],
+      annotations: { "deployment.kubernetes.io/revision": "3" },
+    },
     spec: {
       replicas: 2,
       strategy: { type: "RollingUpdate" },
-      template: { spec: { containers: [{ name: "c", image: "x:1", imagePullPolicy: "IfNotPresent", resources: { limits: { cpu: "500m" } } }] } },
+      template: {
+        spec: {
+          containers: [
+            {
+              name: "c",
+              image: "x:1",
+              imagePullPolicy: "IfNotPresent",
+              resources: { limits: { cpu: "500m" } },
+            },
+          ],
+        },
+      },
     },
   };
 
@@ -42,5 +63,16 @@ describe("needsApply", () => {
   it("compares lists by length and position", () => {
     expect(contains([1, 2], [1, 2])).toBe(true);
     expect(contains([1, 2, 3], [1, 2])).toBe(false);
+  });
+  it("treats an empty string as the omitted value the API server returns, and nothing else", () => {
+    expect(contains([{ name: "TOPO_PEERS" }], [{ name: "TOPO_PEERS", value: "" }])).toBe(true);
+    expect(contains([{ name: "TOPO_PEERS", value: "a:1" }], [{ name: "TOPO_PEERS", value: "" }])).toBe(false);
+  });
+  it("names the first field that differs, so a debug log says why an object is applied", () => {
+    const edited = structuredClone(observed);
+    edited.spec.template.spec.containers[0]!.image = "x:2";
+    expect(applyReason(desired, edited)).toBe("spec.template.spec.containers[0].image");
+    expect(applyReason(desired, undefined)).toBe("missing");
+    expect(applyReason(desired, observed)).toBeUndefined();
   });
 });

@@ -2,8 +2,19 @@
 // reconcile makes no write calls. The API server adds defaults; it never changes what we set, except
 // that it writes quantities in canonical form (0.5 → 500m), which is compared by value.
 const SUFFIX: Record<string, number> = {
-  m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
 };
 
 /** The numeric value of a Kubernetes quantity, or undefined when the string is not one. */
@@ -16,14 +27,25 @@ export function quantityValue(q: string): number | undefined {
 }
 
 function isEmpty(v: unknown): boolean {
-  return v === undefined || v === null || (Array.isArray(v) && v.length === 0) || (typeof v === "object" && v !== null && Object.keys(v).length === 0);
+  return (
+    v === undefined ||
+    v === null ||
+    (Array.isArray(v) && v.length === 0) ||
+    (typeof v === "object" && v !== null && Object.keys(v).length === 0)
+  );
 }
 
 /** True when every field of `desired` is present with the same value in `observed`. */
 export function contains(observed: unknown, desired: unknown): boolean {
+  // The API server omits empty strings (`value: ""` comes back as no value).
+  if (desired === "") return observed === undefined || observed === "";
   if (isEmpty(desired)) return isEmpty(observed) || typeof observed === typeof desired;
   if (Array.isArray(desired)) {
-    return Array.isArray(observed) && observed.length === desired.length && desired.every((d, i) => contains(observed[i], d));
+    return (
+      Array.isArray(observed) &&
+      observed.length === desired.length &&
+      desired.every((d, i) => contains(observed[i], d))
+    );
   }
   if (typeof desired === "object" && desired !== null) {
     if (typeof observed !== "object" || observed === null) return false;
@@ -38,18 +60,51 @@ export function contains(observed: unknown, desired: unknown): boolean {
 }
 
 interface Meta {
-  metadata: { labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: unknown[] };
+  metadata: {
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: unknown[];
+  };
   spec?: unknown;
+}
+
+/** The path of the first desired field the observed value does not hold, or undefined when it holds all. */
+export function difference(observed: unknown, desired: unknown, path = ""): string | undefined {
+  if (contains(observed, desired)) return undefined;
+  if (Array.isArray(desired) && Array.isArray(observed) && observed.length === desired.length) {
+    for (let i = 0; i < desired.length; i++) {
+      const d = difference(observed[i], desired[i], `${path}[${i}]`);
+      if (d) return d;
+    }
+  }
+  if (
+    typeof desired === "object" &&
+    desired !== null &&
+    !Array.isArray(desired) &&
+    typeof observed === "object" &&
+    observed !== null
+  ) {
+    for (const [k, v] of Object.entries(desired)) {
+      const d = difference((observed as Record<string, unknown>)[k], v, path ? `${path}.${k}` : k);
+      if (d) return d;
+    }
+  }
+  return path || "(root)";
+}
+
+/** Why the observed object must be (re)applied: a field path, "missing", or undefined when it need not be. */
+export function applyReason(desired: Meta, observed: Meta | undefined): string | undefined {
+  if (!observed) return "missing";
+  const { labels, annotations, ownerReferences } = desired.metadata;
+  return (
+    difference(observed.metadata.labels, labels ?? {}, "metadata.labels") ??
+    difference(observed.metadata.annotations, annotations ?? {}, "metadata.annotations") ??
+    difference(observed.metadata.ownerReferences, ownerReferences ?? [], "metadata.ownerReferences") ??
+    difference(observed.spec, desired.spec, "spec")
+  );
 }
 
 /** Apply when the observed object is missing or differs from the desired one in any field we own. */
 export function needsApply(desired: Meta, observed: Meta | undefined): boolean {
-  if (!observed) return true;
-  const { labels, annotations, ownerReferences } = desired.metadata;
-  return !(
-    contains(observed.metadata.labels, labels ?? {}) &&
-    contains(observed.metadata.annotations, annotations ?? {}) &&
-    contains(observed.metadata.ownerReferences, ownerReferences ?? []) &&
-    contains(observed.spec, desired.spec)
-  );
+  return applyReason(desired, observed) !== undefined;
 }

@@ -1,7 +1,21 @@
 // The Kubernetes side of reconcile: reads from informer caches, writes with server-side apply under one
 // field manager, keeps revisions in ControllerRevisions and records Events. Every write is counted.
-import { CustomObjectsApi, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
-import { API_VERSION, FIELD_MANAGER, GROUP, KIND, LABEL_TOPOLOGY, PLURAL, VERSION } from "../api/constants.ts";
+import {
+  CustomObjectsApi,
+  KubernetesObjectApi,
+  type KubeConfig,
+  type KubernetesObject,
+} from "@kubernetes/client-node";
+import { deleteObject, request, resourcePath, serverSideApply } from "./rest.ts";
+import {
+  API_VERSION,
+  FIELD_MANAGER,
+  GROUP,
+  KIND,
+  LABEL_TOPOLOGY,
+  PLURAL,
+  VERSION,
+} from "../api/constants.ts";
 import type { TopologyStatus } from "../api/schema.ts";
 import type { KubeObject } from "../render/k8s/index.ts";
 import type { PodLike } from "./pods.ts";
@@ -17,19 +31,25 @@ export interface WriteCounter {
 }
 
 interface Logger {
+  debug(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
 }
 
 const REVISION_LABEL = "topo.dev/revision";
 
-const owned = (uid: string) => (o: KubernetesObject) => o.metadata?.ownerReferences?.some((r) => r.uid === uid) ?? false;
+const owned = (uid: string) => (o: KubernetesObject) =>
+  o.metadata?.ownerReferences?.some((r) => r.uid === uid) ?? false;
 
 /** Status written by this process, newer than the informer cache until the watch catches up. */
 class StatusMemo {
   private readonly memo = new Map<string, { uid: string; resourceVersion: string; status: TopologyStatus }>();
   remember(t: TopologyResource, resourceVersion: string, status: TopologyStatus): void {
-    this.memo.set(`${t.metadata.namespace}/${t.metadata.name}`, { uid: t.metadata.uid, resourceVersion, status });
+    this.memo.set(`${t.metadata.namespace}/${t.metadata.name}`, {
+      uid: t.metadata.uid,
+      resourceVersion,
+      status,
+    });
   }
   /** The cached object, with the status this process wrote if the cache has not seen it yet. */
   apply(t: TopologyResource): TopologyResource {
@@ -43,12 +63,25 @@ class StatusMemo {
   }
 }
 
-export function kubeDeps(opts: { kc: KubeConfig; cache: CacheReader; writes: WriteCounter; log: Logger; now?: () => Date }): ReconcileDeps {
+export function kubeDeps(opts: {
+  kc: KubeConfig;
+  cache: CacheReader;
+  writes: WriteCounter;
+  log: Logger;
+  now?: () => Date;
+}): ReconcileDeps {
   const api = KubernetesObjectApi.makeApiClient(opts.kc);
   const custom = opts.kc.makeApiClient(CustomObjectsApi);
   const memo = new StatusMemo();
   const count = (verb: string, kind: string) => opts.writes.inc({ verb, kind });
-  const ownerRef = (t: TopologyResource) => ({ apiVersion: API_VERSION, kind: KIND, name: t.metadata.name, uid: t.metadata.uid, controller: true, blockOwnerDeletion: true });
+  const ownerRef = (t: TopologyResource) => ({
+    apiVersion: API_VERSION,
+    kind: KIND,
+    name: t.metadata.name,
+    uid: t.metadata.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  });
   const revisionName = (t: TopologyResource, revision: number) => `${t.metadata.name}-r${revision}`;
 
   return {
@@ -59,19 +92,26 @@ export function kubeDeps(opts: { kc: KubeConfig; cache: CacheReader; writes: Wri
     },
     listChildren(namespace, _topology, uid) {
       const kinds = ["Deployment", "Service", "PersistentVolumeClaim", "NetworkPolicy"];
-      const byKind = Object.fromEntries(kinds.map((k) => [k, opts.cache.list(k, namespace).filter(owned(uid)) as ChildObject[]]));
-      const pods = opts.cache.list("Pod", namespace).filter((p) => p.metadata?.labels?.[LABEL_TOPOLOGY] === _topology) as PodLike[];
+      const byKind = Object.fromEntries(
+        kinds.map((k) => [k, opts.cache.list(k, namespace).filter(owned(uid)) as ChildObject[]]),
+      );
+      const pods = opts.cache
+        .list("Pod", namespace)
+        .filter((p) => p.metadata?.labels?.[LABEL_TOPOLOGY] === _topology) as PodLike[];
       return { byKind, pods };
     },
     async apply(obj) {
       count("apply", obj.kind);
-      await api.patch(obj as KubernetesObject, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+      await serverSideApply(opts.kc, obj as Required<KubeObject>);
     },
     async remove(obj) {
       count("delete", obj.kind);
-      const apiVersion = obj.apiVersion ?? { Deployment: "apps/v1", NetworkPolicy: "networking.k8s.io/v1" }[obj.kind] ?? "v1";
-      await api.delete({ apiVersion, kind: obj.kind, metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace! } }, undefined, undefined, undefined, undefined, "Background").catch((err: { code?: number }) => {
-        if (err.code !== 404) throw err;
+      const apiVersion =
+        obj.apiVersion ?? { Deployment: "apps/v1", NetworkPolicy: "networking.k8s.io/v1" }[obj.kind] ?? "v1";
+      await deleteObject(opts.kc, {
+        apiVersion,
+        kind: obj.kind,
+        metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace! },
       });
     },
     async patchStatus(t, status) {
@@ -80,7 +120,15 @@ export function kubeDeps(opts: { kc: KubeConfig; cache: CacheReader; writes: Wri
       // stale, and the reconcile is retried on fresh data.
       const { namespace, name } = t.metadata;
       const body = { apiVersion: API_VERSION, kind: KIND, metadata: t.metadata, spec: t.spec, status };
-      const updated = (await custom.replaceNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body, fieldManager: FIELD_MANAGER })) as KubernetesObject;
+      const updated = (await custom.replaceNamespacedCustomObjectStatus({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURAL,
+        name,
+        body,
+        fieldManager: FIELD_MANAGER,
+      })) as KubernetesObject;
       memo.remember(t, updated.metadata?.resourceVersion ?? "0", status);
     },
     async saveRevision(t, revision, objects) {
@@ -97,15 +145,22 @@ export function kubeDeps(opts: { kc: KubeConfig; cache: CacheReader; writes: Wri
         revision,
         data: { objects },
       };
-      await api.create(cr as KubernetesObject).catch(async (err: { code?: number }) => {
+      await request(opts.kc, "POST", resourcePath("apps/v1", "ControllerRevision", t.metadata.namespace), {
+        query: { fieldManager: FIELD_MANAGER },
+        body: cr,
+      }).catch(async (err: { code?: number }) => {
         if (err.code !== 409) throw err;
         count("apply", "ControllerRevision");
-        await api.patch(cr as KubernetesObject, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+        await serverSideApply(opts.kc, cr);
       });
     },
     async loadRevision(t, revision) {
       try {
-        const cr = (await api.read({ apiVersion: "apps/v1", kind: "ControllerRevision", metadata: { name: revisionName(t, revision), namespace: t.metadata.namespace } })) as KubernetesObject & { data?: { objects?: KubeObject[] } };
+        const cr = await request<{ data?: { objects?: KubeObject[] } }>(
+          opts.kc,
+          "GET",
+          resourcePath("apps/v1", "ControllerRevision", t.metadata.namespace, revisionName(t, revision)),
+        );
         return cr.data?.objects;
       } catch (err) {
         if ((err as { code?: number }).code === 404) return undefined;
@@ -113,11 +168,22 @@ export function kubeDeps(opts: { kc: KubeConfig; cache: CacheReader; writes: Wri
       }
     },
     async pruneRevisions(t, keep) {
-      const list = await api.list("apps/v1", "ControllerRevision", t.metadata.namespace, undefined, undefined, undefined, undefined, `${LABEL_TOPOLOGY}=${t.metadata.name}`);
+      const list = await request<{ items: KubernetesObject[] }>(
+        opts.kc,
+        "GET",
+        resourcePath("apps/v1", "ControllerRevision", t.metadata.namespace),
+        {
+          query: { labelSelector: `${LABEL_TOPOLOGY}=${t.metadata.name}` },
+        },
+      );
       for (const cr of list.items.filter(owned(t.metadata.uid))) {
         if (keep.includes(Number(cr.metadata?.labels?.[REVISION_LABEL]))) continue;
         count("delete", "ControllerRevision");
-        await api.delete(cr).catch(() => undefined);
+        await deleteObject(opts.kc, {
+          apiVersion: "apps/v1",
+          kind: "ControllerRevision",
+          metadata: { name: cr.metadata!.name!, namespace: t.metadata.namespace },
+        });
       }
     },
     async event(t, type, reason, message) {
@@ -128,7 +194,13 @@ export function kubeDeps(opts: { kc: KubeConfig; cache: CacheReader; writes: Wri
           apiVersion: "v1",
           kind: "Event",
           metadata: { generateName: `${t.metadata.name}.`, namespace: t.metadata.namespace },
-          involvedObject: { apiVersion: API_VERSION, kind: KIND, name: t.metadata.name, namespace: t.metadata.namespace, uid: t.metadata.uid },
+          involvedObject: {
+            apiVersion: API_VERSION,
+            kind: KIND,
+            name: t.metadata.name,
+            namespace: t.metadata.namespace,
+            uid: t.metadata.uid,
+          },
           type,
           reason,
           message: message.slice(0, 1024),

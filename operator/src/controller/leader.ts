@@ -59,7 +59,8 @@ export class LeaderElector {
       }
     } catch (err) {
       this.o.log?.warn({ err: String((err as Error).message) }, "lease update failed");
-      if (this.leading && Date.now() - this.lastRenew > this.o.renewDeadlineSeconds * 1000) this.stepDown("could not renew before the deadline");
+      if (this.leading && Date.now() - this.lastRenew > this.o.renewDeadlineSeconds * 1000)
+        this.stepDown("could not renew before the deadline");
     }
     this.schedule();
   }
@@ -80,13 +81,24 @@ export class LeaderElector {
       if (code(err) !== 404) throw err;
       await this.api.createNamespacedLease({
         namespace,
-        body: { metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 } },
+        body: {
+          metadata: { name, namespace },
+          spec: {
+            holderIdentity: identity,
+            leaseDurationSeconds,
+            acquireTime: now,
+            renewTime: now,
+            leaseTransitions: 0,
+          },
+        },
       });
       return true;
     }
     const spec = lease.spec ?? {};
     const renewed = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;
-    const expired = !spec.holderIdentity || renewed + (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000 < now.getTime();
+    const expired =
+      !spec.holderIdentity ||
+      renewed + (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000 < now.getTime();
     if (spec.holderIdentity !== identity && !expired) return false;
     const transitions = (spec.leaseTransitions ?? 0) + (spec.holderIdentity === identity ? 0 : 1);
     lease.spec = {
@@ -115,8 +127,17 @@ export class LeaderElector {
     try {
       const lease = await this.api.readNamespacedLease({ name: this.o.name, namespace: this.o.namespace });
       if (lease.spec?.holderIdentity === this.o.identity) {
-        lease.spec = { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: new Date(0) };
-        await this.api.replaceNamespacedLease({ name: this.o.name, namespace: this.o.namespace, body: lease });
+        lease.spec = {
+          ...lease.spec,
+          holderIdentity: undefined,
+          leaseDurationSeconds: 1,
+          renewTime: new Date(0),
+        };
+        await this.api.replaceNamespacedLease({
+          name: this.o.name,
+          namespace: this.o.namespace,
+          body: lease,
+        });
       }
     } catch {
       // best effort: the lease expires by itself

@@ -15,8 +15,18 @@ export const WATCHED: KindSpec[] = [
   { kind: KIND, apiVersion: API_VERSION, plural: PLURAL },
   { kind: "Deployment", apiVersion: "apps/v1", plural: "deployments", labelSelector: managed },
   { kind: "Service", apiVersion: "v1", plural: "services", labelSelector: managed },
-  { kind: "PersistentVolumeClaim", apiVersion: "v1", plural: "persistentvolumeclaims", labelSelector: managed },
-  { kind: "NetworkPolicy", apiVersion: "networking.k8s.io/v1", plural: "networkpolicies", labelSelector: managed },
+  {
+    kind: "PersistentVolumeClaim",
+    apiVersion: "v1",
+    plural: "persistentvolumeclaims",
+    labelSelector: managed,
+  },
+  {
+    kind: "NetworkPolicy",
+    apiVersion: "networking.k8s.io/v1",
+    plural: "networkpolicies",
+    labelSelector: managed,
+  },
   { kind: "Pod", apiVersion: "v1", plural: "pods", labelSelector: managed },
 ];
 
@@ -25,7 +35,9 @@ export function topologyKey(kind: string, obj: KubernetesObject): string | undef
   const ns = obj.metadata?.namespace;
   if (!ns) return undefined;
   if (kind === KIND) return `${ns}/${obj.metadata!.name}`;
-  const owner = obj.metadata?.ownerReferences?.find((r) => r.kind === KIND && r.apiVersion.startsWith("topo.dev/"));
+  const owner = obj.metadata?.ownerReferences?.find(
+    (r) => r.kind === KIND && r.apiVersion.startsWith("topo.dev/"),
+  );
   const name = owner?.name ?? obj.metadata?.labels?.[LABEL_TOPOLOGY];
   return name ? `${ns}/${name}` : undefined;
 }
@@ -43,6 +55,7 @@ export class Manager {
   private readonly deps: ReconcileDeps;
   private elector?: LeaderElector;
   private resync?: NodeJS.Timeout;
+  private stopping = false;
   private readonly o: ManagerOptions;
 
   constructor(options: ManagerOptions) {
@@ -84,12 +97,19 @@ export class Manager {
       onDepth: (d) => metrics.queueDepth.set(d),
       onLatency: (s) => metrics.queueLatency.observe(s),
       onRetry: () => metrics.queueRetries.inc(),
-      onError: (key, err, retryInMs) => log.warn({ topology: key, err: String((err as Error)?.message ?? err), retryInMs }, "reconcile failed"),
+      onError: (key, err, retryInMs) =>
+        log.warn(
+          { topology: key, err: String((err as Error)?.message ?? err), retryInMs },
+          "reconcile failed",
+        ),
     });
   }
 
   private async reconcileKey(key: string): Promise<{ requeueAfterMs?: number } | void> {
     if (this.elector && !this.elector.isLeader()) return;
+    // Events arrive while the other caches are still listing: wait for all of them rather than act on a
+    // partial view (a missing Deployment would look like a node that was never created).
+    if (!this.ready()) return { requeueAfterMs: 250 };
     const [namespace, name] = key.split("/") as [string, string];
     const topo = this.watches.get(KIND)!.get(namespace, name) as TopologyResource | undefined;
     const log = reconcileLogger(this.o.log, key, topo?.metadata.generation);
@@ -129,7 +149,15 @@ export class Manager {
   async start(): Promise<void> {
     const { config, log, metrics } = this.o;
     await Promise.all([...this.watches.values()].map((w) => w.start()));
-    log.info({ namespaces: config.TOPO_NAMESPACES.length ? config.TOPO_NAMESPACES : "all", workers: config.TOPO_WORKERS }, "informer caches synced");
+    // Never reconcile from a cache that has not listed: that would prune children it cannot see.
+    while (!this.ready() && !this.stopping) await new Promise((r) => setTimeout(r, 200));
+    log.info(
+      {
+        namespaces: config.TOPO_NAMESPACES.length ? config.TOPO_NAMESPACES : "all",
+        workers: config.TOPO_WORKERS,
+      },
+      "informer caches synced",
+    );
     this.resync = setInterval(() => this.enqueueAll(), config.TOPO_RESYNC_SECONDS * 1000);
     this.resync.unref();
     if (config.TOPO_LEADER_ELECT) {
@@ -161,6 +189,7 @@ export class Manager {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.resync) clearInterval(this.resync);
     await this.queue.shutdown();
     await this.elector?.stop();

@@ -12,12 +12,23 @@ const pod = (reason: string, hash: string, createdSecondsAgo: number): PodLike =
 
 describe("findPodFailure", () => {
   it("reports a pod of the target revision in CrashLoopBackOff past the grace period", () => {
-    expect(findPodFailure([pod("CrashLoopBackOff", "new", 30)], { api: "new" }, NOW, 10_000).failure).toEqual({ node: "api", reason: "CrashLoopBackOff", message: "back-off" });
+    expect(findPodFailure([pod("CrashLoopBackOff", "new", 30)], { api: "new" }, NOW, 10_000).failure).toEqual(
+      { node: "api", reason: "CrashLoopBackOff", message: "back-off" },
+    );
   });
   it("waits out the grace period and says when to look again", () => {
-    expect(findPodFailure([pod("ImagePullBackOff", "new", 4)], { api: "new" }, NOW, 10_000)).toEqual({ retryInMs: 6000 });
+    expect(findPodFailure([pod("ImagePullBackOff", "new", 4)], { api: "new" }, NOW, 10_000)).toEqual({
+      retryInMs: 6000,
+    });
   });
   it("ignores pods of other revisions and reasons that are not terminal", () => {
-    expect(findPodFailure([pod("CrashLoopBackOff", "old", 30), pod("ContainerCreating", "new", 30)], { api: "new" }, NOW, 10_000)).toEqual({});
+    expect(
+      findPodFailure(
+        [pod("CrashLoopBackOff", "old", 30), pod("ContainerCreating", "new", 30)],
+        { api: "new" },
+        NOW,
+        10_000,
+      ),
+    ).toEqual({});
   });
 });

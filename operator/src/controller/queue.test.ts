@@ -111,7 +111,12 @@ describe("WorkQueue", () => {
     const errors: string[] = [];
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const q = new WorkQueue({ workers: 1, maxLength: 2, handler: () => gate, onError: (k) => errors.push(k) });
+    const q = new WorkQueue({
+      workers: 1,
+      maxLength: 2,
+      handler: () => gate,
+      onError: (k) => errors.push(k),
+    });
     for (const k of ["a", "b", "c", "d"]) q.add(k);
     expect(errors).toEqual(["d"]);
     release();

@@ -35,7 +35,10 @@ export class WorkQueue {
   private readonly failures = new Map<string, number>();
   private running = true;
   private idle: (() => void)[] = [];
-  private readonly o: Required<Omit<QueueOptions, "onError" | "onDepth" | "onLatency" | "onRetry" | "isTerminal">> & QueueOptions;
+  private readonly o: Required<
+    Omit<QueueOptions, "onError" | "onDepth" | "onLatency" | "onRetry" | "isTerminal">
+  > &
+    QueueOptions;
 
   constructor(options: QueueOptions) {
     this.o = { baseDelayMs: 5, maxDelayMs: 300_000, maxLength: 100_000, now: Date.now, ...options };

@@ -4,10 +4,16 @@ import { parseSpec } from "../api/parse.ts";
 import type { TopologyStatus } from "../api/schema.ts";
 import { formatPath } from "../api/topology.ts";
 import { renderKubernetes, type KubeObject } from "../render/k8s/index.ts";
-import { needsApply } from "./compare.ts";
+import { applyReason } from "./compare.ts";
 import { findPodFailure, type PodLike } from "./pods.ts";
 import { decideRollout, snapshotOf, type RolloutDecision } from "./rollout.ts";
-import { computeStatus, invalidStatus, observeDeployment, statusChanged, type ObservedNode } from "./status.ts";
+import {
+  computeStatus,
+  invalidStatus,
+  observeDeployment,
+  statusChanged,
+  type ObservedNode,
+} from "./status.ts";
 
 export interface TopologyResource {
   apiVersion?: string;
@@ -20,7 +26,13 @@ export interface TopologyResource {
 export interface ChildObject {
   apiVersion?: string;
   kind?: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: { uid: string }[] };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: { uid: string }[];
+  };
   spec?: unknown;
   status?: unknown;
 }
@@ -30,7 +42,11 @@ export interface ReconcileDeps {
   now(): Date;
   getTopology(namespace: string, name: string): TopologyResource | undefined;
   /** Children owned by the Topology (from the informer caches), by kind. */
-  listChildren(namespace: string, topology: string, uid: string): { byKind: Record<string, ChildObject[]>; pods: PodLike[] };
+  listChildren(
+    namespace: string,
+    topology: string,
+    uid: string,
+  ): { byKind: Record<string, ChildObject[]>; pods: PodLike[] };
   apply(obj: KubeObject): Promise<void>;
   remove(obj: ChildObject & { kind: string }): Promise<void>;
   patchStatus(topology: TopologyResource, status: TopologyStatus): Promise<void>;
@@ -38,8 +54,17 @@ export interface ReconcileDeps {
   saveRevision(topology: TopologyResource, revision: number, objects: KubeObject[]): Promise<void>;
   loadRevision(topology: TopologyResource, revision: number): Promise<KubeObject[] | undefined>;
   pruneRevisions(topology: TopologyResource, keep: number[]): Promise<void>;
-  event(topology: TopologyResource, type: "Normal" | "Warning", reason: string, message: string): Promise<void>;
-  log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  event(
+    topology: TopologyResource,
+    type: "Normal" | "Warning",
+    reason: string,
+    message: string,
+  ): Promise<void>;
+  log: {
+    debug(obj: object, msg: string): void;
+    info(obj: object, msg: string): void;
+    warn(obj: object, msg: string): void;
+  };
 }
 
 export interface ReconcileResult {
@@ -54,10 +79,15 @@ export class TerminalError extends Error {
 export const POD_FAILURE_GRACE_MS = 10_000;
 const OWNED = ["PersistentVolumeClaim", "Service", "Deployment", "NetworkPolicy"];
 
-const nodeOf = (o: { metadata: { labels?: Record<string, string> } }) => o.metadata.labels?.[LABEL_NODE] ?? "";
+const nodeOf = (o: { metadata: { labels?: Record<string, string> } }) =>
+  o.metadata.labels?.[LABEL_NODE] ?? "";
 const keyOf = (o: { kind?: string; metadata: { name: string } }) => `${o.kind}/${o.metadata.name}`;
 
-export async function reconcile(deps: ReconcileDeps, namespace: string, name: string): Promise<ReconcileResult> {
+export async function reconcile(
+  deps: ReconcileDeps,
+  namespace: string,
+  name: string,
+): Promise<ReconcileResult> {
   const topo = deps.getTopology(namespace, name);
   if (!topo) return {}; // deleted: garbage collection removes the children
   const generation = topo.metadata.generation ?? 0;
@@ -77,20 +107,32 @@ export async function reconcile(deps: ReconcileDeps, namespace: string, name: st
   const snapshot = snapshotOf(desired);
   const { byKind, pods } = deps.listChildren(namespace, name, topo.metadata.uid);
   const observed = new Map<string, ChildObject & { kind: string }>(
-    OWNED.flatMap((kind) => (byKind[kind] ?? []).map((o): [string, ChildObject & { kind: string }] => [`${kind}/${o.metadata.name}`, { ...o, kind }])),
+    OWNED.flatMap((kind) =>
+      (byKind[kind] ?? []).map((o): [string, ChildObject & { kind: string }] => [
+        `${kind}/${o.metadata.name}`,
+        { ...o, kind },
+      ]),
+    ),
   );
-  const deploymentOf = (node: string) => (byKind.Deployment ?? []).find((d) => nodeOf(d) === node) as Parameters<typeof observeDeployment>[1];
+  const deploymentOf = (node: string) =>
+    (byKind.Deployment ?? []).find((d) => nodeOf(d) === node) as Parameters<typeof observeDeployment>[1];
 
-  const desiredNodes = topology.nodes.map((n) => observeDeployment(n.name, deploymentOf(n.name), snapshot.templates[n.name]));
+  const desiredNodes = topology.nodes.map((n) =>
+    observeDeployment(n.name, deploymentOf(n.name), snapshot.templates[n.name]),
+  );
   const { failure, retryInMs } = findPodFailure(pods, snapshot.templates, now, POD_FAILURE_GRACE_MS);
   const decision = decideRollout({
     generation,
     desired: snapshot,
     history: topo.status?.history ?? [],
-    ...(topo.status?.lastGoodRevision !== undefined ? { lastGoodRevision: topo.status.lastGoodRevision } : {}),
+    ...(topo.status?.lastGoodRevision !== undefined
+      ? { lastGoodRevision: topo.status.lastGoodRevision }
+      : {}),
     ready: desiredNodes.every((n) => n.ready),
     ...(failure ? { failure } : {}),
-    ...(desiredNodes.find((n) => !n.ready) ? { firstNotReady: desiredNodes.find((n) => !n.ready)!.name } : {}),
+    ...(desiredNodes.find((n) => !n.ready)
+      ? { firstNotReady: desiredNodes.find((n) => !n.ready)!.name }
+      : {}),
     now,
     progressDeadlineSeconds: topology.rollout.progressDeadlineSeconds,
     autoRollback: topology.rollout.autoRollback,
@@ -102,7 +144,12 @@ export async function reconcile(deps: ReconcileDeps, namespace: string, name: st
   const targetSnapshot = snapshotOf(target);
 
   // Dependency order: a node's workload is created only when every node it dependsOn is Ready.
-  const readyNow = new Map(topology.nodes.map((n) => [n.name, observeDeployment(n.name, deploymentOf(n.name), targetSnapshot.templates[n.name]).ready]));
+  const readyNow = new Map(
+    topology.nodes.map((n) => [
+      n.name,
+      observeDeployment(n.name, deploymentOf(n.name), targetSnapshot.templates[n.name]).ready,
+    ]),
+  );
   const waiting = new Map<string, string[]>();
   for (const n of topology.nodes) {
     const blockers = n.dependsOn.filter((d) => !readyNow.get(d));
@@ -114,7 +161,9 @@ export async function reconcile(deps: ReconcileDeps, namespace: string, name: st
   for (const obj of target) {
     if (obj.kind === "Deployment" && waiting.has(nodeOf(obj))) continue;
     wanted.add(keyOf(obj));
-    if (!needsApply(obj, observed.get(keyOf(obj)))) continue;
+    const reason = applyReason(obj, observed.get(keyOf(obj)));
+    if (!reason) continue;
+    deps.log.debug({ object: keyOf(obj), reason }, "applying");
     try {
       await deps.apply(obj);
     } catch (err) {
@@ -129,38 +178,83 @@ export async function reconcile(deps: ReconcileDeps, namespace: string, name: st
 
   const nodes: ObservedNode[] = topology.nodes.map((n) => {
     const o = observeDeployment(n.name, deploymentOf(n.name), targetSnapshot.templates[n.name]);
-    return { ...o, ...(waiting.has(n.name) ? { waitingOn: waiting.get(n.name)! } : {}), ...(failure?.node === n.name ? { failure } : {}) };
+    return {
+      ...o,
+      ...(waiting.has(n.name) ? { waitingOn: waiting.get(n.name)! } : {}),
+      ...(failure?.node === n.name ? { failure } : {}),
+    };
   });
-  const status = computeStatus({ generation, previous: topo.status, nodes, decision, ...(applyError ? { applyError } : {}), now });
+  const status = computeStatus({
+    generation,
+    previous: topo.status,
+    nodes,
+    decision,
+    ...(applyError ? { applyError } : {}),
+    now,
+  });
   if (statusChanged(topo.status, status)) {
     await deps.patchStatus(topo, status);
     await emitEvents(deps, topo, decision, topo.status, status);
-    if (decision.started || decision.rolledBack) await deps.pruneRevisions(topo, decision.history.map((h) => h.revision));
+    if (decision.started || decision.rolledBack)
+      await deps.pruneRevisions(
+        topo,
+        decision.history.map((h) => h.revision),
+      );
   }
   if (applyError) throw new Error(applyError);
   const requeue = [decision.requeueAfterMs, retryInMs].filter((v): v is number => v !== undefined);
-  return { phase: status.phase!, ...(requeue.length ? { requeueAfterMs: Math.max(100, Math.min(...requeue) + 50) } : {}) };
+  return {
+    phase: status.phase!,
+    ...(requeue.length ? { requeueAfterMs: Math.max(100, Math.min(...requeue) + 50) } : {}),
+  };
 }
 
 /** The objects to apply: the desired ones, or the last good revision's after a rollback. */
-async function targetObjects(deps: ReconcileDeps, topo: TopologyResource, decision: RolloutDecision, desired: KubeObject[]): Promise<KubeObject[]> {
+async function targetObjects(
+  deps: ReconcileDeps,
+  topo: TopologyResource,
+  decision: RolloutDecision,
+  desired: KubeObject[],
+): Promise<KubeObject[]> {
   if (decision.target !== "lastGood" || decision.lastGoodRevision === undefined) return desired;
   const saved = await deps.loadRevision(topo, decision.lastGoodRevision);
   if (saved) return saved;
-  deps.log.warn({ revision: decision.lastGoodRevision }, "last good revision is not stored; keeping the desired one");
+  deps.log.warn(
+    { revision: decision.lastGoodRevision },
+    "last good revision is not stored; keeping the desired one",
+  );
   return desired;
 }
 
-async function emitEvents(deps: ReconcileDeps, topo: TopologyResource, d: RolloutDecision, prev: TopologyStatus | undefined, next: TopologyStatus): Promise<void> {
+async function emitEvents(
+  deps: ReconcileDeps,
+  topo: TopologyResource,
+  d: RolloutDecision,
+  prev: TopologyStatus | undefined,
+  next: TopologyStatus,
+): Promise<void> {
   if (d.started) await deps.event(topo, "Normal", "RolloutStarted", `revision ${d.revision} is rolling out`);
   if (d.rolledBack) {
     const { revision, to, node, reason } = d.rolledBack;
-    await deps.event(topo, "Warning", "RolledBack", `revision ${revision} failed on node ${node} (${reason}); rolled back to revision ${to}`);
+    await deps.event(
+      topo,
+      "Warning",
+      "RolledBack",
+      `revision ${revision} failed on node ${node} (${reason}); rolled back to revision ${to}`,
+    );
   }
-  if (d.failed) await deps.event(topo, "Warning", "RolloutFailed", `revision ${d.failed.revision} failed on node ${d.failed.node} (${d.failed.reason})`);
+  if (d.failed)
+    await deps.event(
+      topo,
+      "Warning",
+      "RolloutFailed",
+      `revision ${d.failed.revision} failed on node ${d.failed.node} (${d.failed.reason})`,
+    );
   const wasWaiting = new Set((prev?.nodes ?? []).filter((n) => n.phase === "Waiting").map((n) => n.name));
   for (const n of next.nodes ?? []) {
-    if (n.phase === "Waiting" && !wasWaiting.has(n.name)) await deps.event(topo, "Normal", "NodeWaiting", `node ${n.name} is ${n.message}`);
+    if (n.phase === "Waiting" && !wasWaiting.has(n.name))
+      await deps.event(topo, "Normal", "NodeWaiting", `node ${n.name} is ${n.message}`);
   }
-  if (prev?.phase !== next.phase && next.phase === "Ready") await deps.event(topo, "Normal", "Ready", `all nodes are Ready at revision ${next.revision}`);
+  if (prev?.phase !== next.phase && next.phase === "Ready")
+    await deps.event(topo, "Normal", "Ready", `all nodes are Ready at revision ${next.revision}`);
 }

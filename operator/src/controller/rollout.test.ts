@@ -1,10 +1,19 @@
 import type { HistoryEntry } from "../api/schema.ts";
 import { decideRollout, type RolloutInput, type RevisionSnapshot } from "./rollout.ts";
 
-const snap = (hash: string, image = `img:${hash}`): RevisionSnapshot => ({ hash, templates: { a: hash }, images: { a: image } });
+const snap = (hash: string, image = `img:${hash}`): RevisionSnapshot => ({
+  hash,
+  templates: { a: hash },
+  images: { a: image },
+});
 const T0 = new Date("2026-11-23T10:00:00Z");
 const after = (s: number) => new Date(T0.getTime() + s * 1000);
-const entry = (revision: number, hash: string, outcome: HistoryEntry["outcome"], generation = revision): HistoryEntry => ({
+const entry = (
+  revision: number,
+  hash: string,
+  outcome: HistoryEntry["outcome"],
+  generation = revision,
+): HistoryEntry => ({
   revision,
   hash,
   images: { a: `img:${hash}` },
@@ -28,7 +37,9 @@ describe("decideRollout", () => {
   it("starts revision 1 for a new topology and asks to look again at the deadline", () => {
     const d = decideRollout(input({}));
     expect(d).toMatchObject({ revision: 1, target: "desired", started: true, requeueAfterMs: 90_000 });
-    expect(d.history).toEqual([expect.objectContaining({ revision: 1, outcome: "Progressing", hash: "h1", generation: 1 })]);
+    expect(d.history).toEqual([
+      expect.objectContaining({ revision: 1, outcome: "Progressing", hash: "h1", generation: 1 }),
+    ]);
   });
 
   it("marks the revision good once every node is ready", () => {
@@ -46,14 +57,31 @@ describe("decideRollout", () => {
   });
 
   it("starts a new revision when the pod templates change", () => {
-    const d = decideRollout(input({ generation: 2, desired: snap("h2"), history: [entry(1, "h1", "Succeeded", 1)], lastGoodRevision: 1, now: after(5) }));
+    const d = decideRollout(
+      input({
+        generation: 2,
+        desired: snap("h2"),
+        history: [entry(1, "h1", "Succeeded", 1)],
+        lastGoodRevision: 1,
+        now: after(5),
+      }),
+    );
     expect(d.revision).toBe(2);
     expect(d.history.map((h) => h.outcome)).toEqual(["Succeeded", "Progressing"]);
   });
 
   it("rolls back when the new revision is not ready by the deadline", () => {
     const history = [entry(1, "h1", "Succeeded", 1), entry(2, "h2", "Progressing", 2)];
-    const d = decideRollout(input({ generation: 2, desired: snap("h2"), history, lastGoodRevision: 1, now: after(90), firstNotReady: "a" }));
+    const d = decideRollout(
+      input({
+        generation: 2,
+        desired: snap("h2"),
+        history,
+        lastGoodRevision: 1,
+        now: after(90),
+        firstNotReady: "a",
+      }),
+    );
     expect(d.target).toBe("lastGood");
     expect(d.rolledBack).toEqual({ revision: 2, to: 1, node: "a", reason: "ProgressDeadlineExceeded" });
     expect(d.history[1]).toMatchObject({ outcome: "RolledBack", reason: "not Ready within 90s (node a)" });
@@ -61,36 +89,74 @@ describe("decideRollout", () => {
 
   it("rolls back before the deadline when a pod of the new revision is failing", () => {
     const history = [entry(1, "h1", "Succeeded", 1), entry(2, "h2", "Progressing", 2)];
-    const d = decideRollout(input({ generation: 2, desired: snap("h2"), history, lastGoodRevision: 1, now: after(20), failure: { node: "a", reason: "CrashLoopBackOff" } }));
+    const d = decideRollout(
+      input({
+        generation: 2,
+        desired: snap("h2"),
+        history,
+        lastGoodRevision: 1,
+        now: after(20),
+        failure: { node: "a", reason: "CrashLoopBackOff" },
+      }),
+    );
     expect(d.rolledBack).toMatchObject({ node: "a", reason: "CrashLoopBackOff" });
   });
 
   it("does not retry a rolled-back revision until the spec changes again", () => {
     const history = [entry(1, "h1", "Succeeded", 1), entry(2, "h2", "RolledBack", 2)];
-    const same = decideRollout(input({ generation: 2, desired: snap("h2"), history, lastGoodRevision: 1, now: after(300) }));
+    const same = decideRollout(
+      input({ generation: 2, desired: snap("h2"), history, lastGoodRevision: 1, now: after(300) }),
+    );
     expect(same).toMatchObject({ target: "lastGood", revision: 2 });
     expect(same.started).toBeUndefined();
-    const edited = decideRollout(input({ generation: 3, desired: snap("h2"), history, lastGoodRevision: 1, now: after(300) }));
+    const edited = decideRollout(
+      input({ generation: 3, desired: snap("h2"), history, lastGoodRevision: 1, now: after(300) }),
+    );
     expect(edited).toMatchObject({ target: "desired", revision: 3, started: true });
   });
 
   it("marks the revision failed, without rolling back, when autoRollback is off or nothing was ever good", () => {
     const history = [entry(1, "h1", "Succeeded", 1), entry(2, "h2", "Progressing", 2)];
-    const off = decideRollout(input({ generation: 2, desired: snap("h2"), history, lastGoodRevision: 1, now: after(91), autoRollback: false, firstNotReady: "a" }));
+    const off = decideRollout(
+      input({
+        generation: 2,
+        desired: snap("h2"),
+        history,
+        lastGoodRevision: 1,
+        now: after(91),
+        autoRollback: false,
+        firstNotReady: "a",
+      }),
+    );
     expect(off).toMatchObject({ target: "desired", failed: { revision: 2, node: "a" } });
-    const first = decideRollout(input({ history: [entry(1, "h1", "Progressing", 1)], now: after(91), firstNotReady: "a" }));
+    const first = decideRollout(
+      input({ history: [entry(1, "h1", "Progressing", 1)], now: after(91), firstNotReady: "a" }),
+    );
     expect(first.history[0]!.outcome).toBe("Failed");
     expect(first.target).toBe("desired");
   });
 
   it("supersedes a revision still in progress when the spec changes", () => {
-    const d = decideRollout(input({ generation: 3, desired: snap("h3"), history: [entry(1, "h1", "Succeeded", 1), entry(2, "h2", "Progressing", 2)], lastGoodRevision: 1 }));
+    const d = decideRollout(
+      input({
+        generation: 3,
+        desired: snap("h3"),
+        history: [entry(1, "h1", "Succeeded", 1), entry(2, "h2", "Progressing", 2)],
+        lastGoodRevision: 1,
+      }),
+    );
     expect(d.history.map((h) => h.outcome)).toEqual(["Succeeded", "Superseded", "Progressing"]);
   });
 
   it("keeps historyLimit entries but never drops the last good one", () => {
-    const history = [entry(1, "h1", "Succeeded", 1), entry(2, "h2", "Failed", 2), entry(3, "h3", "Failed", 3)];
-    const d = decideRollout(input({ generation: 4, desired: snap("h4"), history, lastGoodRevision: 1, historyLimit: 2 }));
+    const history = [
+      entry(1, "h1", "Succeeded", 1),
+      entry(2, "h2", "Failed", 2),
+      entry(3, "h3", "Failed", 3),
+    ];
+    const d = decideRollout(
+      input({ generation: 4, desired: snap("h4"), history, lastGoodRevision: 1, historyLimit: 2 }),
+    );
     expect(d.history.map((h) => h.revision)).toEqual([1, 4]);
   });
 });

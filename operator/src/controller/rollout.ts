@@ -16,7 +16,10 @@ export function snapshotOf(objects: readonly KubeObject[]): RevisionSnapshot {
   for (const o of objects) {
     if (o.kind !== "Deployment") continue;
     const node = o.metadata.labels[LABEL_NODE]!;
-    const template = o.spec.template as { metadata: { annotations: Record<string, string> }; spec: { containers: { image: string }[] } };
+    const template = o.spec.template as {
+      metadata: { annotations: Record<string, string> };
+      spec: { containers: { image: string }[] };
+    };
     templates[node] = template.metadata.annotations[ANNOTATION_CONFIG_HASH]!;
     images[node] = template.spec.containers[0]!.image;
   }
@@ -73,11 +76,23 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
   if (!latest || latest.hash !== input.desired.hash || retry) {
     if (latest?.outcome === "Progressing") latest.outcome = "Superseded";
     const revision = Math.max(0, ...history.map((h) => h.revision)) + 1;
-    latest = { revision, hash: input.desired.hash, images: input.desired.images, outcome: "Progressing", at: input.now.toISOString(), generation: input.generation };
+    latest = {
+      revision,
+      hash: input.desired.hash,
+      images: input.desired.images,
+      outcome: "Progressing",
+      at: input.now.toISOString(),
+      generation: input.generation,
+    };
     history.push(latest);
     started = true;
   }
-  const decision: RolloutDecision = { history, revision: latest.revision, target: "desired", ...(started ? { started } : {}) };
+  const decision: RolloutDecision = {
+    history,
+    revision: latest.revision,
+    target: "desired",
+    ...(started ? { started } : {}),
+  };
   if (latest.outcome === "Progressing") {
     const deadline = Date.parse(latest.at) + input.progressDeadlineSeconds * 1000;
     if (input.ready) {
@@ -86,7 +101,9 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
     } else if (input.failure || input.now.getTime() >= deadline) {
       const node = input.failure?.node ?? input.firstNotReady ?? "";
       const reason = input.failure?.reason ?? "ProgressDeadlineExceeded";
-      latest.reason = input.failure ? `${reason} on node ${node}` : `not Ready within ${input.progressDeadlineSeconds}s (node ${node})`;
+      latest.reason = input.failure
+        ? `${reason} on node ${node}`
+        : `not Ready within ${input.progressDeadlineSeconds}s (node ${node})`;
       if (input.autoRollback && lastGood !== undefined && lastGood !== latest.revision) {
         latest.outcome = "RolledBack";
         decision.rolledBack = { revision: latest.revision, to: lastGood, node, reason };

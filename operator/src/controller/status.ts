@@ -19,26 +19,51 @@ export interface ObservedNode {
 
 interface DeploymentLike {
   metadata?: { generation?: number };
-  spec?: { replicas?: number; template?: { metadata?: { annotations?: Record<string, string> }; spec?: { containers?: { image?: string }[] } } };
-  status?: { observedGeneration?: number; replicas?: number; updatedReplicas?: number; readyReplicas?: number; availableReplicas?: number };
+  spec?: {
+    replicas?: number;
+    template?: {
+      metadata?: { annotations?: Record<string, string> };
+      spec?: { containers?: { image?: string }[] };
+    };
+  };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    updatedReplicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+  };
 }
 
-export function observeDeployment(name: string, d: DeploymentLike | undefined, targetHash: string | undefined): ObservedNode {
+export function observeDeployment(
+  name: string,
+  d: DeploymentLike | undefined,
+  targetHash: string | undefined,
+): ObservedNode {
   if (!d) return { name, replicas: 0, readyReplicas: 0, ready: false };
   const want = d.spec?.replicas ?? 1;
   const s = d.status ?? {};
   const current = d.spec?.template?.metadata?.annotations?.[ANNOTATION_CONFIG_HASH] === targetHash;
   const settled = (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1);
   const ready =
-    current && settled && (s.updatedReplicas ?? 0) === want && (s.readyReplicas ?? 0) === want && (s.replicas ?? 0) === want;
+    current &&
+    settled &&
+    (s.updatedReplicas ?? 0) === want &&
+    (s.readyReplicas ?? 0) === want &&
+    (s.replicas ?? 0) === want;
   const image = d.spec?.template?.spec?.containers?.[0]?.image;
   return { name, ...(image ? { image } : {}), replicas: want, readyReplicas: s.readyReplicas ?? 0, ready };
 }
 
 /** Sets a condition, keeping lastTransitionTime when its status did not change. */
-export function setCondition(conditions: readonly Condition[], next: Omit<Condition, "lastTransitionTime">, now: Date): Condition[] {
+export function setCondition(
+  conditions: readonly Condition[],
+  next: Omit<Condition, "lastTransitionTime">,
+  now: Date,
+): Condition[] {
   const prev = conditions.find((c) => c.type === next.type);
-  const lastTransitionTime = prev && prev.status === next.status ? prev.lastTransitionTime : now.toISOString();
+  const lastTransitionTime =
+    prev && prev.status === next.status ? prev.lastTransitionTime : now.toISOString();
   const merged = { ...next, lastTransitionTime };
   return prev ? conditions.map((c) => (c.type === next.type ? merged : c)) : [...conditions, merged];
 }
@@ -80,18 +105,28 @@ export function computeStatus(input: StatusInput): TopologyStatus {
   const waiting = nodes.filter((n) => n.waitingOn?.length);
   let conditions = [...(input.previous?.conditions ?? [])];
   const set = (type: string, status: boolean, reason: string, message: string) => {
-    conditions = setCondition(conditions, { type, status: status ? "True" : "False", reason, message, observedGeneration: generation }, now);
+    conditions = setCondition(
+      conditions,
+      { type, status: status ? "True" : "False", reason, message, observedGeneration: generation },
+      now,
+    );
   };
   set(
     ConditionType.Ready,
     phase === Phase.Ready,
     phase === Phase.Ready ? Reason.AllNodesReady : Reason.NodesNotReady,
-    phase === Phase.Ready ? `all ${nodes.length} nodes are Ready` : `not Ready: ${notReady.slice(0, 10).join(", ")}${notReady.length > 10 ? ", ..." : ""}`,
+    phase === Phase.Ready
+      ? `all ${nodes.length} nodes are Ready`
+      : `not Ready: ${notReady.slice(0, 10).join(", ")}${notReady.length > 10 ? ", ..." : ""}`,
   );
   set(
     ConditionType.Progressing,
     latest.outcome === "Progressing",
-    latest.outcome === "Progressing" ? (waiting.length ? Reason.WaitingForDependencies : Reason.RolloutInProgress) : Reason.RolloutComplete,
+    latest.outcome === "Progressing"
+      ? waiting.length
+        ? Reason.WaitingForDependencies
+        : Reason.RolloutInProgress
+      : Reason.RolloutComplete,
     latest.outcome === "Progressing"
       ? `revision ${latest.revision} is rolling out${waiting.length ? `; ${waiting.map((n) => `${n.name} waits for ${n.waitingOn!.join(", ")}`).join("; ")}` : ""}`
       : `revision ${latest.revision} ${latest.outcome.toLowerCase()}`,
@@ -99,11 +134,24 @@ export function computeStatus(input: StatusInput): TopologyStatus {
   set(
     ConditionType.Degraded,
     phase === Phase.Degraded,
-    input.applyError ? Reason.ApplyFailed : latest.outcome === "Failed" ? Reason.ProgressDeadlineExceeded : phase === Phase.Degraded ? Reason.NodesNotReady : Reason.AllNodesReady,
-    input.applyError ?? (phase === Phase.Degraded ? latest.reason ?? `not Ready: ${notReady.join(", ")}` : "no node is degraded"),
+    input.applyError
+      ? Reason.ApplyFailed
+      : latest.outcome === "Failed"
+        ? Reason.ProgressDeadlineExceeded
+        : phase === Phase.Degraded
+          ? Reason.NodesNotReady
+          : Reason.AllNodesReady,
+    input.applyError ??
+      (phase === Phase.Degraded
+        ? (latest.reason ?? `not Ready: ${notReady.join(", ")}`)
+        : "no node is degraded"),
   );
   const rb = rolledBack
-    ? { status: true, reason: Reason.RolledBackToLastGood, message: `revision ${latest.revision} failed: ${latest.reason ?? "unknown"}; rolled back to revision ${decision.lastGoodRevision}` }
+    ? {
+        status: true,
+        reason: Reason.RolledBackToLastGood,
+        message: `revision ${latest.revision} failed: ${latest.reason ?? "unknown"}; rolled back to revision ${decision.lastGoodRevision}`,
+      }
     : { status: false, reason: Reason.NoRollback, message: "the latest revision was not rolled back" };
   set(ConditionType.RolledBack, rb.status, rb.reason, rb.message);
   set(ConditionType.InvalidSpec, false, Reason.SpecValid, "the spec is valid");
@@ -120,17 +168,46 @@ export function computeStatus(input: StatusInput): TopologyStatus {
       replicas: n.replicas,
       readyReplicas: n.readyReplicas,
       phase: nodePhase(n, rolledBack),
-      ...(n.waitingOn?.length ? { message: `waiting for ${n.waitingOn.join(", ")} to be Ready` } : n.failure ? { message: `${n.failure.reason}: ${n.failure.message ?? ""}`.trim() } : {}),
+      ...(n.waitingOn?.length
+        ? { message: `waiting for ${n.waitingOn.join(", ")} to be Ready` }
+        : n.failure
+          ? { message: `${n.failure.reason}: ${n.failure.message ?? ""}`.trim() }
+          : {}),
     })),
     history: decision.history,
   };
 }
 
 /** The status of a Topology whose spec is invalid: nothing is applied, the reason is shown. */
-export function invalidStatus(previous: TopologyStatus | undefined, generation: number, message: string, now: Date): TopologyStatus {
+export function invalidStatus(
+  previous: TopologyStatus | undefined,
+  generation: number,
+  message: string,
+  now: Date,
+): TopologyStatus {
   let conditions = [...(previous?.conditions ?? [])];
-  conditions = setCondition(conditions, { type: ConditionType.InvalidSpec, status: "True", reason: Reason.SpecInvalid, message, observedGeneration: generation }, now);
-  conditions = setCondition(conditions, { type: ConditionType.Ready, status: "False", reason: Reason.SpecInvalid, message: "the spec is invalid", observedGeneration: generation }, now);
+  conditions = setCondition(
+    conditions,
+    {
+      type: ConditionType.InvalidSpec,
+      status: "True",
+      reason: Reason.SpecInvalid,
+      message,
+      observedGeneration: generation,
+    },
+    now,
+  );
+  conditions = setCondition(
+    conditions,
+    {
+      type: ConditionType.Ready,
+      status: "False",
+      reason: Reason.SpecInvalid,
+      message: "the spec is invalid",
+      observedGeneration: generation,
+    },
+    now,
+  );
   return { ...previous, observedGeneration: generation, phase: Phase.Invalid, message, conditions };
 }
 

@@ -1,6 +1,43 @@
 // Informers over client-node's ListWatch: a read cache per kind (and namespace), restarted with backoff
 // after an error, relisted by a watchdog when it goes silent, and counted in metrics.
-import { KubernetesObjectApi, makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache } from "@kubernetes/client-node";
+import {
+  makeInformer,
+  type Informer,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  type ObjectCache,
+} from "@kubernetes/client-node";
+import { request } from "./rest.ts";
+
+/**
+ * Lists a collection as plain JSON, paging with `limit`/`continue`. client-node's typed list deserializes
+ * into model classes (`_from` for `from`, Date objects) while watch events stay plain JSON; an informer
+ * cache must hold one shape, and the API server's own shape is what the renderers compare against.
+ */
+export async function listRaw(
+  kc: KubeConfig,
+  path: string,
+  kind: string,
+  apiVersion: string,
+  labelSelector?: string,
+): Promise<KubernetesListObject<KubernetesObject>> {
+  const items: KubernetesObject[] = [];
+  let cont: string | undefined;
+  let resourceVersion = "";
+  do {
+    const body = await request<{
+      items?: KubernetesObject[];
+      metadata?: { continue?: string; resourceVersion?: string };
+    }>(kc, "GET", path, {
+      query: { limit: "500", labelSelector, continue: cont },
+    });
+    for (const item of body.items ?? []) items.push({ ...item, kind, apiVersion });
+    cont = body.metadata?.continue || undefined;
+    resourceVersion = body.metadata?.resourceVersion ?? resourceVersion;
+  } while (cont);
+  return { apiVersion, kind: `${kind}List`, metadata: { resourceVersion }, items };
+}
 
 export interface KindSpec {
   kind: string;
@@ -45,12 +82,17 @@ export class KindWatch {
   }
 
   async start(): Promise<void> {
-    const api = KubernetesObjectApi.makeApiClient(this.o.kc);
     const namespaces = this.o.namespaces.length ? this.o.namespaces : [""];
     await Promise.all(
       namespaces.map(async (ns) => {
-        const list = () =>
-          api.list(this.o.spec.apiVersion, this.o.spec.kind, ns || undefined, undefined, undefined, undefined, undefined, this.o.spec.labelSelector);
+        const { kind, apiVersion, labelSelector } = this.o.spec;
+        // The cache is synced once a list has succeeded; a failed list leaves it unsynced (not ready).
+        const list = async () => {
+          const result = await listRaw(this.o.kc, this.path(ns), kind, apiVersion, labelSelector);
+          this.synced.add(ns);
+          this.failures.delete(ns);
+          return result;
+        };
         const inf = makeInformer(this.o.kc, this.path(ns), list, this.o.spec.labelSelector) as Inf;
         const touch = () => this.lastEvent.set(ns, Date.now());
         for (const ev of ["add", "update", "delete"] as const) {
@@ -60,21 +102,20 @@ export class KindWatch {
             this.o.onEvent(ev, obj);
           });
         }
-        inf.on("connect", () => {
-          touch();
-          this.synced.add(ns);
-          this.failures.delete(ns);
-        });
+        inf.on("connect", touch);
         inf.on("error", (err) => this.restart(ns, `watch error: ${String((err as Error)?.message ?? err)}`));
         this.informers.set(ns, inf);
         touch();
         await inf.start();
-        this.synced.add(ns);
       }),
     );
-    this.watchdog = setInterval(() => {
-      for (const [ns, at] of this.lastEvent) if (Date.now() - at > this.o.watchdogMs) void this.restart(ns, "watch silent: relisting");
-    }, Math.max(1000, Math.floor(this.o.watchdogMs / 4)));
+    this.watchdog = setInterval(
+      () => {
+        for (const [ns, at] of this.lastEvent)
+          if (Date.now() - at > this.o.watchdogMs) void this.restart(ns, "watch silent: relisting");
+      },
+      Math.max(1000, Math.floor(this.o.watchdogMs / 4)),
+    );
     this.watchdog.unref();
   }
 
@@ -87,7 +128,10 @@ export class KindWatch {
     this.failures.set(ns, n + 1);
     this.lastEvent.set(ns, Date.now() + 60_000); // no watchdog restart while this one is pending
     this.o.onRestart?.(reason);
-    this.o.log?.warn({ kind: this.o.spec.kind, namespace: ns || "*", reason, attempt: n + 1 }, "restarting informer");
+    this.o.log?.warn(
+      { kind: this.o.spec.kind, namespace: ns || "*", reason, attempt: n + 1 },
+      "restarting informer",
+    );
     await new Promise((r) => setTimeout(r, Math.min(30_000, 100 * 2 ** n)));
     try {
       await inf.stop();

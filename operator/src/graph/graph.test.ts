@@ -18,12 +18,27 @@ describe("graph", () => {
   });
 
   it("draws one edge per pair, dependsOn winning over connectsTo", () => {
-    const edges = resolveEdges(topology.nodes).map((e) => `${e.from}${e.kind === "dependsOn" ? "=>" : "->"}${e.to}`);
-    expect(edges).toEqual(["api=>db", "api=>cache", "web=>api", "c-0=>api", "c-1=>api", "c-1->c-0", "c-2=>api", "c-2->c-0"]);
+    const edges = resolveEdges(topology.nodes).map(
+      (e) => `${e.from}${e.kind === "dependsOn" ? "=>" : "->"}${e.to}`,
+    );
+    expect(edges).toEqual([
+      "api=>db",
+      "api=>cache",
+      "web=>api",
+      "c-0=>api",
+      "c-1=>api",
+      "c-1->c-0",
+      "c-2=>api",
+      "c-2->c-0",
+    ]);
   });
 
   it("marks generated nodes with their generator", () => {
-    expect(buildGraph(topology).nodes.filter((n) => n.generator === "c").map((n) => n.name)).toEqual(["c-0", "c-1", "c-2"]);
+    expect(
+      buildGraph(topology)
+        .nodes.filter((n) => n.generator === "c")
+        .map((n) => n.name),
+    ).toEqual(["c-0", "c-1", "c-2"]);
   });
 
   it("prints DOT with every node and edge, dependsOn drawn bold", () => {

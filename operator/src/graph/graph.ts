@@ -22,7 +22,8 @@ export function resolveEdges(nodes: readonly ResolvedNode[]): Edge[] {
   const edges: Edge[] = [];
   for (const node of nodes) {
     for (const to of node.dependsOn) edges.push({ from: node.name, to, kind: "dependsOn" });
-    for (const to of node.connectsTo) if (!node.dependsOn.includes(to)) edges.push({ from: node.name, to, kind: "connectsTo" });
+    for (const to of node.connectsTo)
+      if (!node.dependsOn.includes(to)) edges.push({ from: node.name, to, kind: "connectsTo" });
   }
   return edges;
 }

@@ -15,7 +15,10 @@ export function createHttpApp(o: HttpOptions): Express {
   app.get("/healthz", (_req, res) => void res.type("text/plain").send("ok\n"));
   app.get("/readyz", (_req, res) => {
     const ready = o.ready();
-    res.status(ready ? 200 : 503).type("text/plain").send(ready ? "ok\n" : "informer caches are not synced\n");
+    res
+      .status(ready ? 200 : 503)
+      .type("text/plain")
+      .send(ready ? "ok\n" : "informer caches are not synced\n");
   });
   app.get("/metrics", async (_req, res) => {
     res.type(o.registry.contentType).send(await o.registry.metrics());

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { KubeConfig, KubernetesObjectApi, type KubernetesObject } from "@kubernetes/client-node";
+import { request, resourcePath } from "../../../operator/src/controller/rest.ts";
 
 export const ROOT = join(import.meta.dirname, "..", "..", "..");
 
@@ -23,7 +24,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, intervalMs = 250): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+  intervalMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -33,7 +39,10 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`,
+      );
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
@@ -47,7 +56,10 @@ export interface OperatorProcess {
 }
 
 /** Starts `topo operator` watching one namespace; resolves once /readyz answers 200. */
-export async function startOperator(opts: { namespace: string; env?: Record<string, string> }): Promise<OperatorProcess> {
+export async function startOperator(opts: {
+  namespace: string;
+  env?: Record<string, string>;
+}): Promise<OperatorProcess> {
   const port = await freePort();
   const dashboard = await freePort();
   let out = "";
@@ -78,7 +90,11 @@ export async function startOperator(opts: { namespace: string; env?: Record<stri
     },
   };
   try {
-    await waitFor("the operator's /readyz", async () => child.exitCode === null && (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 60_000);
+    await waitFor(
+      "the operator's /readyz",
+      async () => child.exitCode === null && (await fetch(`http://127.0.0.1:${port}/readyz`)).ok,
+      60_000,
+    );
   } catch (err) {
     await proc.stop("SIGKILL");
     throw new Error(`${(err as Error).message}\n--- operator output ---\n${out.slice(-4000)}`);
@@ -114,7 +130,11 @@ export function topology(namespace: string, name: string, spec: Record<string, u
 }
 
 export async function readTopology(namespace: string, name: string): Promise<TopologyObject> {
-  return kube().objects.read<TopologyObject>({ apiVersion: "topo.dev/v1alpha1", kind: "Topology", metadata: { name, namespace } });
+  return kube().objects.read<TopologyObject>({
+    apiVersion: "topo.dev/v1alpha1",
+    kind: "Topology",
+    metadata: { name, namespace },
+  });
 }
 
 /** Server-side applies a Topology as a user would with `kubectl apply --server-side`. */
@@ -122,16 +142,40 @@ export async function applyTopology(obj: TopologyObject): Promise<TopologyObject
   return kube().objects.patch(obj, undefined, undefined, "e2e-user", true, "application/apply-patch+yaml");
 }
 
-export async function listOwned(namespace: string, kind: string, apiVersion: string, topologyName: string): Promise<KubernetesObject[]> {
-  const list = await kube().objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, `topo.dev/topology=${topologyName}`);
-  return list.items;
+/** The objects of a topology as the API server stores them (plain JSON, not client-node's models). */
+export async function listOwned(
+  namespace: string,
+  kind: string,
+  apiVersion: string,
+  topologyName: string,
+): Promise<KubernetesObject[]> {
+  const list = await request<{ items: KubernetesObject[] }>(
+    kube().kc,
+    "GET",
+    resourcePath(apiVersion, kind, namespace),
+    {
+      query: { labelSelector: `topo.dev/topology=${topologyName}` },
+    },
+  );
+  return list.items.map((o) => ({ ...o, apiVersion, kind }));
 }
 
-export async function waitForPhase(namespace: string, name: string, phase: string, timeoutMs = 90_000): Promise<TopologyObject> {
-  return waitFor(`topology ${namespace}/${name} to be ${phase}`, async () => {
-    const t = await readTopology(namespace, name);
-    return t.status?.phase === phase && t.status.observedGeneration === t.metadata?.generation ? t : undefined;
-  }, timeoutMs);
+export async function waitForPhase(
+  namespace: string,
+  name: string,
+  phase: string,
+  timeoutMs = 90_000,
+): Promise<TopologyObject> {
+  return waitFor(
+    `topology ${namespace}/${name} to be ${phase}`,
+    async () => {
+      const t = await readTopology(namespace, name);
+      return t.status?.phase === phase && t.status.observedGeneration === t.metadata?.generation
+        ? t
+        : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 /** A fresh namespace for one test file; the returned function deletes it. */
@@ -139,10 +183,21 @@ export async function createNamespace(prefix: string): Promise<{ name: string; r
   const name = `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
   const { objects } = kube();
   await objects.create({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
-  return { name, remove: async () => void (await objects.delete({ apiVersion: "v1", kind: "Namespace", metadata: { name } }).catch(() => undefined)) };
+  return {
+    name,
+    remove: async () =>
+      void (await objects
+        .delete({ apiVersion: "v1", kind: "Namespace", metadata: { name } })
+        .catch(() => undefined)),
+  };
 }
 
-export async function events(namespace: string, involved: string): Promise<{ reason: string; message: string; type: string }[]> {
-  const list = await kube().objects.list<KubernetesObject & { reason: string; message: string; type: string; involvedObject: { name: string } }>("v1", "Event", namespace);
+export async function events(
+  namespace: string,
+  involved: string,
+): Promise<{ reason: string; message: string; type: string }[]> {
+  const list = await kube().objects.list<
+    KubernetesObject & { reason: string; message: string; type: string; involvedObject: { name: string } }
+  >("v1", "Event", namespace);
   return list.items.filter((e) => e.involvedObject.name === involved);
 }

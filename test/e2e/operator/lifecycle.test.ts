@@ -14,14 +14,23 @@ import {
   type OperatorProcess,
 } from "./harness.ts";
 
-type Deployment = KubernetesObject & { spec: { replicas: number; template: { spec: { containers: { image: string }[] } } } };
+type Deployment = KubernetesObject & {
+  spec: { replicas: number; template: { spec: { containers: { image: string }[] } } };
+};
 
 const spec = (image: string) => ({
   nodes: [
-    { name: "db", image, ports: [{ name: "pg", port: 5432 }], volumes: [{ name: "data", mountPath: "/data", size: "1Gi" }] },
+    {
+      name: "db",
+      image,
+      ports: [{ name: "pg", port: 5432 }],
+      volumes: [{ name: "data", mountPath: "/data", size: "1Gi" }],
+    },
     { name: "api", image, replicas: 2, ports: [{ name: "http", port: 8080 }], dependsOn: ["db"] },
   ],
-  generators: [{ prefix: "c", count: 3, shape: "ring", template: { image, ports: [{ name: "http", port: 80 }] } }],
+  generators: [
+    { prefix: "c", count: 3, shape: "ring", template: { image, ports: [{ name: "http", port: 80 }] } },
+  ],
 });
 
 describe("the operator", () => {
@@ -37,7 +46,8 @@ describe("the operator", () => {
   });
   afterEach(() => {
     const state = expect.getState();
-    if (state.assertionCalls !== state.numPassingAsserts) process.stderr.write(`--- operator logs ---\n${op.logs().slice(-6000)}\n`);
+    if (state.assertionCalls !== state.numPassingAsserts)
+      process.stderr.write(`--- operator logs ---\n${op.logs().slice(-6000)}\n`);
   });
 
   it("creates every child with owner references and labels, and reports Ready with the observed generation", async () => {
@@ -45,16 +55,51 @@ describe("the operator", () => {
     const t = await waitForPhase(ns.name, "shop", "Ready");
     expect(t.status).toMatchObject({ readyNodes: "5/5", revision: 1, lastGoodRevision: 1 });
     const deployments = await listOwned(ns.name, "Deployment", "apps/v1", "shop");
-    expect(deployments.map((d) => d.metadata!.name).sort()).toEqual(["shop-api", "shop-c-0", "shop-c-1", "shop-c-2", "shop-db"]);
-    for (const kind of [["Service", "v1"], ["PersistentVolumeClaim", "v1"], ["NetworkPolicy", "networking.k8s.io/v1"]] as const) {
+    expect(deployments.map((d) => d.metadata!.name).sort()).toEqual([
+      "shop-api",
+      "shop-c-0",
+      "shop-c-1",
+      "shop-c-2",
+      "shop-db",
+    ]);
+    for (const kind of [
+      ["Service", "v1"],
+      ["PersistentVolumeClaim", "v1"],
+      ["NetworkPolicy", "networking.k8s.io/v1"],
+    ] as const) {
       const objs = await listOwned(ns.name, kind[0], kind[1], "shop");
       expect(objs.length).toBeGreaterThan(0);
       for (const o of objs) {
-        expect(o.metadata!.ownerReferences).toEqual([expect.objectContaining({ kind: "Topology", name: "shop", uid: t.metadata!.uid, controller: true })]);
-        expect(o.metadata!.labels).toMatchObject({ "app.kubernetes.io/managed-by": "topo-operator", "topo.dev/topology": "shop" });
+        expect(o.metadata!.ownerReferences).toEqual([
+          expect.objectContaining({ kind: "Topology", name: "shop", uid: t.metadata!.uid, controller: true }),
+        ]);
+        expect(o.metadata!.labels).toMatchObject({
+          "app.kubernetes.io/managed-by": "topo-operator",
+          "topo.dev/topology": "shop",
+        });
       }
     }
     expect(t.status!.conditions!.find((c) => c.type === "Ready")).toMatchObject({ status: "True" });
+    // What the API server stored, not what we meant to send: the db admits only its declared peer.
+    const policies = (await listOwned(
+      ns.name,
+      "NetworkPolicy",
+      "networking.k8s.io/v1",
+      "shop",
+    )) as (KubernetesObject & { spec: { ingress: unknown[] } })[];
+    const db = policies.find((p) => p.metadata!.name === "shop-db")!;
+    expect(db.spec.ingress).toEqual([
+      {
+        from: [
+          {
+            podSelector: {
+              matchLabels: { "topo.dev/topology": "shop" },
+              matchExpressions: [{ key: "topo.dev/node", operator: "In", values: ["api"] }],
+            },
+          },
+        ],
+      },
+    ]);
   });
 
   it("makes no write calls while nothing changes, across resyncs", async () => {
@@ -67,34 +112,77 @@ describe("the operator", () => {
 
   it("rolls out a new image as a new revision that becomes Ready", async () => {
     await applyTopology(topology(ns.name, "shop", spec("app:2")));
-    const t = await waitFor("revision 2 Ready", async () => {
-      const t = await readTopology(ns.name, "shop");
-      return t.status?.phase === "Ready" && t.status.revision === 2 ? t : undefined;
-    }, 90_000);
-    expect(t.status!.history!.map((h) => [h.revision, h.outcome])).toEqual([[1, "Succeeded"], [2, "Succeeded"]]);
+    const t = await waitFor(
+      "revision 2 Ready",
+      async () => {
+        const t = await readTopology(ns.name, "shop");
+        return t.status?.phase === "Ready" && t.status.revision === 2 ? t : undefined;
+      },
+      90_000,
+    );
+    expect(t.status!.history!.map((h) => [h.revision, h.outcome])).toEqual([
+      [1, "Succeeded"],
+      [2, "Succeeded"],
+    ]);
     const deployments = (await listOwned(ns.name, "Deployment", "apps/v1", "shop")) as Deployment[];
     expect(deployments.every((d) => d.spec.template.spec.containers[0]!.image === "app:2")).toBe(true);
   });
 
   it("reverts a child edited by hand and recreates a deleted one", async () => {
     const { objects } = kube();
-    const ref = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "shop-api", namespace: ns.name } };
-    await objects.patch({ ...ref, spec: { replicas: 5 } }, undefined, undefined, "kubectl-edit", undefined, "application/merge-patch+json");
-    await objects.delete({ apiVersion: "v1", kind: "Service", metadata: { name: "shop-db", namespace: ns.name } });
-    await waitFor("replicas reverted to 2", async () => ((await objects.read(ref)) as Deployment).spec.replicas === 2, 30_000);
-    await waitFor("service recreated", async () => objects.read({ apiVersion: "v1", kind: "Service", metadata: { name: "shop-db", namespace: ns.name } }), 30_000);
+    const ref = {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "shop-api", namespace: ns.name },
+    };
+    await objects.patch(
+      { ...ref, spec: { replicas: 5 } },
+      undefined,
+      undefined,
+      "kubectl-edit",
+      undefined,
+      "application/merge-patch+json",
+    );
+    await objects.delete({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "shop-db", namespace: ns.name },
+    });
+    await waitFor(
+      "replicas reverted to 2",
+      async () => ((await objects.read(ref)) as Deployment).spec.replicas === 2,
+      30_000,
+    );
+    await waitFor(
+      "service recreated",
+      async () =>
+        objects.read({
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { name: "shop-db", namespace: ns.name },
+        }),
+      30_000,
+    );
   });
 
   it("leaves no children once the Topology is deleted", async () => {
     const { objects } = kube();
-    await objects.delete({ apiVersion: "topo.dev/v1alpha1", kind: "Topology", metadata: { name: "shop", namespace: ns.name } });
-    await waitFor("children garbage-collected", async () => {
-      const left = [
-        ...(await listOwned(ns.name, "Deployment", "apps/v1", "shop")),
-        ...(await listOwned(ns.name, "Service", "v1", "shop")),
-        ...(await listOwned(ns.name, "NetworkPolicy", "networking.k8s.io/v1", "shop")),
-      ];
-      return left.length === 0;
-    }, 60_000);
+    await objects.delete({
+      apiVersion: "topo.dev/v1alpha1",
+      kind: "Topology",
+      metadata: { name: "shop", namespace: ns.name },
+    });
+    await waitFor(
+      "children garbage-collected",
+      async () => {
+        const left = [
+          ...(await listOwned(ns.name, "Deployment", "apps/v1", "shop")),
+          ...(await listOwned(ns.name, "Service", "v1", "shop")),
+          ...(await listOwned(ns.name, "NetworkPolicy", "networking.k8s.io/v1", "shop")),
+        ];
+        return left.length === 0;
+      },
+      60_000,
+    );
   });
 });

@@ -34,7 +34,13 @@ describe("rollout", () => {
   const web = (apiImage: string, resources?: object) => ({
     nodes: [
       { name: "db", image: "db:1", ports: [{ name: "pg", port: 5432 }] },
-      { name: "api", image: apiImage, ports: [{ name: "http", port: 8080 }], dependsOn: ["db"], ...(resources ? { resources } : {}) },
+      {
+        name: "api",
+        image: apiImage,
+        ports: [{ name: "http", port: 8080 }],
+        dependsOn: ["db"],
+        ...(resources ? { resources } : {}),
+      },
     ],
     rollout: { progressDeadlineSeconds: DEADLINE },
   });
@@ -53,21 +59,36 @@ describe("rollout", () => {
     });
     expect(t.status).toMatchObject({ revision: 2, lastGoodRevision: 1 });
     const rolled = (await events(ns.name, "web")).filter((e) => e.reason === "RolledBack");
-    expect(rolled).toEqual([expect.objectContaining({ type: "Warning", message: expect.stringContaining("revision 2 failed on node api") })]);
+    expect(rolled).toEqual([
+      expect.objectContaining({
+        type: "Warning",
+        message: expect.stringContaining("revision 2 failed on node api"),
+      }),
+    ]);
     const deployments = (await listOwned(ns.name, "Deployment", "apps/v1", "web")) as Deployment[];
-    expect(deployments.find((d) => d.metadata!.name === "web-api")!.spec.template.spec.containers[0]!.image).toBe("api:1");
+    expect(
+      deployments.find((d) => d.metadata!.name === "web-api")!.spec.template.spec.containers[0]!.image,
+    ).toBe("api:1");
     // The user's spec is untouched, and the failed revision is not tried again.
     expect(((await readTopology(ns.name, "web")).spec.nodes as { image: string }[])[1]!.image).toBe("api:2");
     await waitForPhase(ns.name, "web", "RolledBack");
     await new Promise((r) => setTimeout(r, 5000));
     const later = await readTopology(ns.name, "web");
-    expect(later.status!.history!.map((h) => [h.revision, h.outcome])).toEqual([[1, "Succeeded"], [2, "RolledBack"]]);
+    expect(later.status!.history!.map((h) => [h.revision, h.outcome])).toEqual([
+      [1, "Succeeded"],
+      [2, "RolledBack"],
+    ]);
   });
 
   it("starts a node only after the nodes it depends on are Ready, and says what it waits for", async () => {
     const spec = (dbResources?: object) => ({
       nodes: [
-        { name: "db", image: "db:1", ports: [{ name: "pg", port: 5432 }], ...(dbResources ? { resources: dbResources } : {}) },
+        {
+          name: "db",
+          image: "db:1",
+          ports: [{ name: "pg", port: 5432 }],
+          ...(dbResources ? { resources: dbResources } : {}),
+        },
         { name: "api", image: "api:1", ports: [{ name: "http", port: 8080 }], dependsOn: ["db"] },
       ],
     });
@@ -77,18 +98,32 @@ describe("rollout", () => {
       return t.status?.nodes?.find((n) => n.name === "api" && n.phase === "Waiting") ? t : undefined;
     });
     expect(waiting.status!.nodes!.find((n) => n.name === "api")!.message).toBe("waiting for db to be Ready");
-    expect((await listOwned(ns.name, "Deployment", "apps/v1", "order")).map((d) => d.metadata!.name)).toEqual(["order-db"]);
+    expect((await listOwned(ns.name, "Deployment", "apps/v1", "order")).map((d) => d.metadata!.name)).toEqual(
+      ["order-db"],
+    );
     expect((await events(ns.name, "order")).some((e) => e.reason === "NodeWaiting")).toBe(true);
     await applyTopology(topology(ns.name, "order", spec()));
     await waitForPhase(ns.name, "order", "Ready");
     const { objects } = kube();
     const created = async (name: string) =>
-      Date.parse(String((await objects.read({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name, namespace: ns.name } })).metadata!.creationTimestamp));
+      Date.parse(
+        String(
+          (
+            await objects.read({
+              apiVersion: "apps/v1",
+              kind: "Deployment",
+              metadata: { name, namespace: ns.name },
+            })
+          ).metadata!.creationTimestamp,
+        ),
+      );
     expect(await created("order-api")).toBeGreaterThanOrEqual(await created("order-db"));
   });
 
   it("marks a Topology that got past admission but breaks a rule InvalidSpec and applies nothing", async () => {
-    await applyTopology(topology(ns.name, "broken", { nodes: [{ name: "api", image: "api:1", dependsOn: ["nowhere"] }] }));
+    await applyTopology(
+      topology(ns.name, "broken", { nodes: [{ name: "api", image: "api:1", dependsOn: ["nowhere"] }] }),
+    );
     const t = await waitForPhase(ns.name, "broken", "Invalid");
     expect(t.status!.conditions!.find((c) => c.type === "InvalidSpec")).toMatchObject({
       status: "True",

@@ -8,7 +8,11 @@ const ROOT = join(import.meta.dirname, "..", "..", "..");
 export const STARTED_FILE = join(ROOT, "test", "e2e", ".started.json");
 
 function run(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+  return execFileSync(cmd, args, {
+    cwd: ROOT,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  }).trim();
 }
 
 export default async function globalSetup(): Promise<void> {
@@ -20,7 +24,13 @@ export default async function globalSetup(): Promise<void> {
   }
   process.env.TOPO_KUBECTL ??= run(join(ROOT, "hack/kubectl.sh"), ["--path"]);
   run(process.env.TOPO_KUBECTL, ["apply", "--server-side", "--force-conflicts", "-f", join(ROOT, "crds")]);
-  run(process.env.TOPO_KUBECTL, ["wait", "--for", "condition=established", "--timeout=60s", "crd/topologies.topo.dev"]);
+  run(process.env.TOPO_KUBECTL, [
+    "wait",
+    "--for",
+    "condition=established",
+    "--timeout=60s",
+    "crd/topologies.topo.dev",
+  ]);
   if (process.env.TOPO_E2E_SKIP_DOCKER !== "1" && existsSync(join(ROOT, "hack/docker.sh"))) {
     const wasRunning = spawnOk(join(ROOT, "hack/docker.sh"), ["status"]);
     run(join(ROOT, "hack/docker.sh"), ["up"]);

@@ -12,6 +12,7 @@ export default async function globalTeardown(): Promise<void> {
   const { started } = JSON.parse(readFileSync(STARTED_FILE, "utf8")) as { started: string[] };
   rmSync(STARTED_FILE);
   if (process.env.TOPO_E2E_TEARDOWN !== "1") return;
-  if (started.includes("cluster")) execFileSync(join(ROOT, "hack/cluster.sh"), ["down"], { stdio: "inherit" });
+  if (started.includes("cluster"))
+    execFileSync(join(ROOT, "hack/cluster.sh"), ["down"], { stdio: "inherit" });
   if (started.includes("docker")) execFileSync(join(ROOT, "hack/docker.sh"), ["down"], { stdio: "inherit" });
 }

@@ -2,7 +2,13 @@
 import { createHash } from "node:crypto";
 import { ANNOTATION_CONFIG_HASH, ENV_NODE, ENV_PEERS, ENV_TOPOLOGY } from "../../api/constants.ts";
 import { durationSeconds, parseDuration } from "../../api/units.ts";
-import { objectName, peersOf, type ResolvedHealth, type ResolvedNode, type Topology } from "../../api/topology.ts";
+import {
+  objectName,
+  peersOf,
+  type ResolvedHealth,
+  type ResolvedNode,
+  type Topology,
+} from "../../api/topology.ts";
 import { childMeta, nodeLabels, selectorLabels, type KubeObject } from "./labels.ts";
 
 /** `host:port` of each peer that has a port, in declaration order. */
@@ -38,21 +44,34 @@ function renderContainer(topology: Topology, node: ResolvedNode): Record<string,
     { name: ENV_NODE, value: node.name },
     { name: ENV_PEERS, value: peerAddresses(topology, node).join(",") },
     ...node.env.map((e) =>
-      e.secretRef ? { name: e.name, valueFrom: { secretKeyRef: { name: e.secretRef.name, key: e.secretRef.key } } } : { name: e.name, value: e.value },
+      e.secretRef
+        ? { name: e.name, valueFrom: { secretKeyRef: { name: e.secretRef.name, key: e.secretRef.key } } }
+        : { name: e.name, value: e.value },
     ),
   ];
   const r = node.resources;
-  const amounts = r ? { ...(r.cpu !== undefined ? { cpu: quantity(r.cpu) } : {}), ...(r.memory !== undefined ? { memory: quantity(r.memory) } : {}) } : {};
+  const amounts = r
+    ? {
+        ...(r.cpu !== undefined ? { cpu: quantity(r.cpu) } : {}),
+        ...(r.memory !== undefined ? { memory: quantity(r.memory) } : {}),
+      }
+    : {};
   return {
     name: node.name,
     image: node.image,
     ...(node.command ? { command: node.command } : {}),
     ...(node.args ? { args: node.args } : {}),
-    ...(node.ports.length ? { ports: node.ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: p.protocol })) } : {}),
+    ...(node.ports.length
+      ? { ports: node.ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: p.protocol })) }
+      : {}),
     env,
     ...(Object.keys(amounts).length ? { resources: { requests: amounts, limits: amounts } } : {}),
-    ...(node.health ? { readinessProbe: renderProbe(node.health, false), livenessProbe: renderProbe(node.health, true) } : {}),
-    ...(node.volumes.length ? { volumeMounts: node.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath })) } : {}),
+    ...(node.health
+      ? { readinessProbe: renderProbe(node.health, false), livenessProbe: renderProbe(node.health, true) }
+      : {}),
+    ...(node.volumes.length
+      ? { volumeMounts: node.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath })) }
+      : {}),
   };
 }
 
@@ -70,7 +89,12 @@ export function renderDeployment(topology: Topology, node: ResolvedNode): KubeOb
     enableServiceLinks: false,
     containers: [renderContainer(topology, node)],
     ...(node.volumes.length
-      ? { volumes: node.volumes.map((v) => ({ name: v.name, persistentVolumeClaim: { claimName: pvcName(topology.name, node.name, v.name) } })) }
+      ? {
+          volumes: node.volumes.map((v) => ({
+            name: v.name,
+            persistentVolumeClaim: { claimName: pvcName(topology.name, node.name, v.name) },
+          })),
+        }
       : {}),
   };
   return {
@@ -84,7 +108,10 @@ export function renderDeployment(topology: Topology, node: ResolvedNode): KubeOb
       progressDeadlineSeconds: topology.rollout.progressDeadlineSeconds,
       revisionHistoryLimit: topology.rollout.historyLimit,
       template: {
-        metadata: { labels: nodeLabels(topology.name, node.name), annotations: { [ANNOTATION_CONFIG_HASH]: hashOf(podSpec) } },
+        metadata: {
+          labels: nodeLabels(topology.name, node.name),
+          annotations: { [ANNOTATION_CONFIG_HASH]: hashOf(podSpec) },
+        },
         spec: podSpec,
       },
     },

@@ -31,7 +31,14 @@ export interface ObjectMeta {
   namespace?: string;
   labels: Record<string, string>;
   annotations?: Record<string, string>;
-  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller: boolean; blockOwnerDeletion: boolean }[];
+  ownerReferences?: {
+    apiVersion: string;
+    kind: string;
+    name: string;
+    uid: string;
+    controller: boolean;
+    blockOwnerDeletion: boolean;
+  }[];
 }
 
 /** Metadata of a child object: name, namespace, labels, and the owner reference when the Topology's uid is known. */
@@ -41,7 +48,18 @@ export function childMeta(topology: Topology, node: string, name: string): Objec
     ...(topology.namespace ? { namespace: topology.namespace } : {}),
     labels: nodeLabels(topology.name, node),
     ...(topology.uid
-      ? { ownerReferences: [{ apiVersion: API_VERSION, kind: KIND, name: topology.name, uid: topology.uid, controller: true, blockOwnerDeletion: true }] }
+      ? {
+          ownerReferences: [
+            {
+              apiVersion: API_VERSION,
+              kind: KIND,
+              name: topology.name,
+              uid: topology.uid,
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ],
+        }
       : {}),
   };
 }

@@ -10,14 +10,29 @@ export function incomingPeers(topology: Topology): Map<string, string[]> {
   return incoming;
 }
 
-export function renderNetworkPolicy(topology: Topology, node: ResolvedNode, incoming: Map<string, string[]>): KubeObject | undefined {
+export function renderNetworkPolicy(
+  topology: Topology,
+  node: ResolvedNode,
+  incoming: Map<string, string[]>,
+): KubeObject | undefined {
   if (topology.isolation !== "links") return undefined;
   const peers = incoming.get(node.name) ?? [];
   const published = node.ports.filter((p) => p.hostPort !== undefined);
   const ingress = [
     // One selector for all peers keeps the policy small even for a 100-node mesh.
     ...(peers.length
-      ? [{ from: [{ podSelector: { matchLabels: { [LABEL_TOPOLOGY]: topology.name }, matchExpressions: [{ key: LABEL_NODE, operator: "In", values: peers }] } }] }]
+      ? [
+          {
+            from: [
+              {
+                podSelector: {
+                  matchLabels: { [LABEL_TOPOLOGY]: topology.name },
+                  matchExpressions: [{ key: LABEL_NODE, operator: "In", values: peers }],
+                },
+              },
+            ],
+          },
+        ]
       : []),
     // Published ports are reachable from anywhere, as they are on the host in Compose.
     ...(published.length ? [{ ports: published.map((p) => ({ port: p.port, protocol: p.protocol })) }] : []),
@@ -26,6 +41,10 @@ export function renderNetworkPolicy(topology: Topology, node: ResolvedNode, inco
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
     metadata: childMeta(topology, node.name, objectName(topology.name, node.name)),
-    spec: { podSelector: { matchLabels: selectorLabels(topology.name, node.name) }, policyTypes: ["Ingress"], ingress },
+    spec: {
+      podSelector: { matchLabels: selectorLabels(topology.name, node.name) },
+      policyTypes: ["Ingress"],
+      ingress,
+    },
   };
 }

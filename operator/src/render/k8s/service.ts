@@ -13,7 +13,12 @@ export function renderService(topology: Topology, node: ResolvedNode): KubeObjec
     spec: {
       type: "ClusterIP",
       selector: selectorLabels(topology.name, node.name),
-      ports: node.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.name, protocol: p.protocol })),
+      ports: node.ports.map((p) => ({
+        name: p.name,
+        port: p.port,
+        targetPort: p.name,
+        protocol: p.protocol,
+      })),
     },
   };
 }
