@@ -1,11 +1,6 @@
 // The Kubernetes side of reconcile: reads from informer caches, writes with server-side apply under one
 // field manager, keeps revisions in ControllerRevisions and records Events. Every write is counted.
-import {
-  CustomObjectsApi,
-  KubernetesObjectApi,
-  type KubeConfig,
-  type KubernetesObject,
-} from "@kubernetes/client-node";
+import { type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 import { deleteObject, request, resourcePath, serverSideApply } from "./rest.ts";
 import {
   API_VERSION,
@@ -70,8 +65,6 @@ export function kubeDeps(opts: {
   log: Logger;
   now?: () => Date;
 }): ReconcileDeps {
-  const api = KubernetesObjectApi.makeApiClient(opts.kc);
-  const custom = opts.kc.makeApiClient(CustomObjectsApi);
   const memo = new StatusMemo();
   const count = (verb: string, kind: string) => opts.writes.inc({ verb, kind });
   const ownerRef = (t: TopologyResource) => ({
@@ -115,20 +108,17 @@ export function kubeDeps(opts: {
       });
     },
     async patchStatus(t, status) {
-      count("patch", "Topology/status");
+      count("update", "Topology/status");
       // The whole status, guarded by the object's resourceVersion: a conflict means the cache was
       // stale, and the reconcile is retried on fresh data.
       const { namespace, name } = t.metadata;
       const body = { apiVersion: API_VERSION, kind: KIND, metadata: t.metadata, spec: t.spec, status };
-      const updated = (await custom.replaceNamespacedCustomObjectStatus({
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: PLURAL,
-        name,
-        body,
-        fieldManager: FIELD_MANAGER,
-      })) as KubernetesObject;
+      const updated = await request<KubernetesObject>(
+        opts.kc,
+        "PUT",
+        `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}/${name}/status`,
+        { query: { fieldManager: FIELD_MANAGER }, body },
+      );
       memo.remember(t, updated.metadata?.resourceVersion ?? "0", status);
     },
     async saveRevision(t, revision, objects) {
@@ -189,8 +179,8 @@ export function kubeDeps(opts: {
     async event(t, type, reason, message) {
       count("create", "Event");
       const now = new Date().toISOString();
-      await api
-        .create({
+      await request(opts.kc, "POST", resourcePath("v1", "Event", t.metadata.namespace), {
+        body: {
           apiVersion: "v1",
           kind: "Event",
           metadata: { generateName: `${t.metadata.name}.`, namespace: t.metadata.namespace },
@@ -209,8 +199,8 @@ export function kubeDeps(opts: {
           firstTimestamp: now,
           lastTimestamp: now,
           count: 1,
-        } as KubernetesObject)
-        .catch((err: unknown) => opts.log.warn({ err }, "could not record an event"));
+        },
+      }).catch((err: Error) => opts.log.warn({ err: err.message }, "could not record an event"));
     },
     log: opts.log,
   };

@@ -97,11 +97,12 @@ export class Manager {
       onDepth: (d) => metrics.queueDepth.set(d),
       onLatency: (s) => metrics.queueLatency.observe(s),
       onRetry: () => metrics.queueRetries.inc(),
-      onError: (key, err, retryInMs) =>
-        log.warn(
-          { topology: key, err: String((err as Error)?.message ?? err), retryInMs },
-          "reconcile failed",
-        ),
+      onError: (key, err, retryInMs) => {
+        const fields = { topology: key, err: String((err as Error)?.message ?? err), retryInMs };
+        // A conflict means our cache was a step behind a write: expected, retried at once on fresh data.
+        if ((err as { code?: number })?.code === 409) log.debug(fields, "conflict; retrying on fresh data");
+        else log.warn(fields, "reconcile failed");
+      },
     });
   }
 

@@ -1,0 +1,58 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Config, ConfigError, loadConfig } from "./config.ts";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const documented = readFileSync(join(ROOT, ".env.example"), "utf8")
+  .split("\n")
+  .filter((l) => /^[A-Z_]+=/.test(l))
+  .map((l) => l.slice(0, l.indexOf("=")));
+
+describe("operator configuration", () => {
+  it("lists every variable the schema reads in .env.example, and nothing the schema does not read", () => {
+    const read = Object.keys(Config.shape);
+    expect(documented.filter((k) => k.startsWith("TOPO_")).sort()).toEqual([...read].sort());
+  });
+
+  it("uses the documented defaults when the environment is empty", () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      TOPO_NAMESPACES: [],
+      TOPO_WORKERS: 4,
+      TOPO_LEADER_ELECT: false,
+      TOPO_LEASE_DURATION_SECONDS: 15,
+      TOPO_RENEW_DEADLINE_SECONDS: 10,
+      TOPO_RETRY_PERIOD_SECONDS: 2,
+      TOPO_HTTP_PORT: 8081,
+      TOPO_DASHBOARD_PORT: 8080,
+    });
+    const example = Object.fromEntries(
+      readFileSync(join(ROOT, ".env.example"), "utf8")
+        .split("\n")
+        .filter((l) => /^TOPO_[A-Z_]+=./.test(l))
+        .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+    );
+    const fromExample = loadConfig(example);
+    for (const key of Object.keys(example)) {
+      expect(String((fromExample as Record<string, unknown>)[key])).toBe(String((c as Record<string, unknown>)[key]));
+    }
+  });
+
+  it("splits namespaces and reads booleans", () => {
+    const c = loadConfig({ TOPO_NAMESPACES: " a, b ,,c", TOPO_LEADER_ELECT: "true" });
+    expect(c.TOPO_NAMESPACES).toEqual(["a", "b", "c"]);
+    expect(c.TOPO_LEADER_ELECT).toBe(true);
+  });
+
+  it("rejects a bad value with one line naming the variable", () => {
+    expect(() => loadConfig({ TOPO_WORKERS: "lots" })).toThrow(ConfigError);
+    expect(() => loadConfig({ TOPO_WORKERS: "lots" })).toThrow(/^invalid environment: TOPO_WORKERS="lots": /);
+    expect(() => loadConfig({ TOPO_LOG_LEVEL: "loud" })).toThrow(/TOPO_LOG_LEVEL/);
+  });
+
+  it("requires the renew deadline to be shorter than the lease", () => {
+    expect(() => loadConfig({ TOPO_LEASE_DURATION_SECONDS: "10", TOPO_RENEW_DEADLINE_SECONDS: "10" })).toThrow(
+      /TOPO_RENEW_DEADLINE_SECONDS must be less than TOPO_LEASE_DURATION_SECONDS/,
+    );
+  });
+});
