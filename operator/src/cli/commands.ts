@@ -1,8 +1,15 @@
 // The registry of `topo` subcommands, in the order `topo --help` lists them.
 import type { Command } from "./command.ts";
+import { dashboardCommand } from "./dashboard.ts";
 import { graphCommand } from "./graph.ts";
 import { operatorCommand } from "./operator.ts";
 import { renderCommand } from "./render.ts";
 import { validateCommand } from "./validate.ts";
 
-export const commands: Command[] = [validateCommand, renderCommand, graphCommand, operatorCommand];
+export const commands: Command[] = [
+  validateCommand,
+  renderCommand,
+  graphCommand,
+  operatorCommand,
+  dashboardCommand,
+];

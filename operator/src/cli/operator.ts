@@ -6,6 +6,7 @@ import { createLogger } from "../log.ts";
 import { createMetrics } from "../metrics.ts";
 import { createHttpApp, listen } from "../server/http.ts";
 import { UsageError, UserError, type Command } from "./command.ts";
+import { startOperatorDashboard } from "./dashboard.ts";
 
 export const operatorCommand: Command = {
   name: "operator",
@@ -38,10 +39,13 @@ export const operatorCommand: Command = {
       "topo operator starting",
     );
     await manager.start();
+    const dashboard = config.TOPO_DASHBOARD_ENABLED
+      ? await startOperatorDashboard({ kc, config, log, watch: manager.watches.get("Topology")! })
+      : undefined;
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         log.info({ signal }, "shutting down");
-        void manager.stop().then(() => server.close(() => resolve()));
+        void Promise.all([manager.stop(), dashboard?.close()]).then(() => server.close(() => resolve()));
         setTimeout(() => resolve(), 10_000).unref();
       };
       process.once("SIGTERM", () => stop("SIGTERM"));

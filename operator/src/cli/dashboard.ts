@@ -1,0 +1,90 @@
+// `topo dashboard`: serves the dashboard on its own, from a cluster (KUBECONFIG) or the local Docker engine;
+// and the hook the operator uses to serve it from its own informer caches.
+import { KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import type { Config } from "../config.ts";
+import type { KindWatch } from "../controller/watch.ts";
+import { ComposeSource } from "../dashboard/compose-source.ts";
+import { operatorKubeSource, standaloneKubeSource } from "../dashboard/kube-source.ts";
+import { serveDashboard, webRoot } from "../dashboard/server.ts";
+import type { DashboardSource } from "../dashboard/source.ts";
+import { UsageError, type Command } from "./command.ts";
+
+/** Called by `topo operator` once its caches are synced (TOPO_DASHBOARD_ENABLED). */
+export async function startOperatorDashboard(o: {
+  kc: KubeConfig;
+  config: Config;
+  log: Logger;
+  watch: KindWatch;
+}) {
+  const d = await serveDashboard({
+    source: operatorKubeSource(o.kc, o.watch),
+    port: o.config.TOPO_DASHBOARD_PORT,
+    host: o.config.TOPO_HTTP_HOST,
+    log: o.log,
+    ...(o.config.TOPO_DASHBOARD_TOKEN ? { token: o.config.TOPO_DASHBOARD_TOKEN } : {}),
+  });
+  o.log.info(
+    { port: d.port, token: Boolean(o.config.TOPO_DASHBOARD_TOKEN), web: Boolean(webRoot()) },
+    "dashboard serving",
+  );
+  return d;
+}
+
+export const dashboardCommand: Command = {
+  name: "dashboard",
+  summary: "serve the dashboard (every topology as a live graph) on :8080",
+  usage: "topo dashboard [--source kube|compose] [--port 8080] [--host 0.0.0.0]",
+  help: [
+    "Options:",
+    "  --source kube|compose  Topology objects from the cluster in KUBECONFIG, or Compose projects on the",
+    "                         local Docker engine (default: kube when KUBECONFIG is set, else compose)",
+    "  --port PORT            default TOPO_DASHBOARD_PORT or 8080",
+    "  --host HOST            default 127.0.0.1",
+    "",
+    "Environment: TOPO_DASHBOARD_TOKEN (require `Authorization: Bearer TOKEN` on /api; open the page once",
+    "with ?token=TOKEN), TOPO_NAMESPACES (kube: namespaces to watch, default all).",
+  ].join("\n"),
+  options: { source: { type: "string" }, port: { type: "string" }, host: { type: "string" } },
+  async run({ positionals, values }, ctx) {
+    if (positionals.length) throw new UsageError("dashboard takes no arguments");
+    const kind = String(
+      values.source ?? (ctx.env.KUBECONFIG || ctx.env.KUBERNETES_SERVICE_HOST ? "kube" : "compose"),
+    );
+    if (kind !== "kube" && kind !== "compose")
+      throw new UsageError(`--source must be kube or compose, not "${kind}"`);
+    const port = Number(values.port ?? ctx.env.TOPO_DASHBOARD_PORT ?? 8080);
+    if (!Number.isInteger(port) || port < 0 || port > 65_535)
+      throw new UsageError(`--port: not a port: ${values.port}`);
+    let source: DashboardSource;
+    if (kind === "kube") {
+      const kc = new KubeConfig();
+      if (ctx.env.KUBERNETES_SERVICE_HOST && !ctx.env.KUBECONFIG) kc.loadFromCluster();
+      else kc.loadFromDefault();
+      const namespaces = (ctx.env.TOPO_NAMESPACES ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+      source = await standaloneKubeSource(kc, namespaces);
+    } else {
+      source = new ComposeSource();
+    }
+    const token = ctx.env.TOPO_DASHBOARD_TOKEN || undefined;
+    const d = await serveDashboard({
+      source,
+      port,
+      host: String(values.host ?? "127.0.0.1"),
+      ...(token ? { token } : {}),
+    });
+    ctx.stderr.write(
+      `topo dashboard (${kind}) on http://${String(values.host ?? "127.0.0.1")}:${d.port}/${token ? " (token required)" : ""}\n`,
+    );
+    if (!webRoot()) ctx.stderr.write("warning: the front end is not built; run `npm run build:web`\n");
+    await new Promise<void>((resolve) => {
+      const stop = () => void Promise.all([d.close(), source.close?.()]).then(() => resolve());
+      process.once("SIGTERM", stop);
+      process.once("SIGINT", stop);
+    });
+    return 0;
+  },
+};

@@ -1,0 +1,221 @@
+// The dashboard's HTTP side: a read-only JSON API under /api, a server-sent-events stream of changes, and
+// the built front end as static files; security headers on everything, an optional bearer token on /api.
+import { timingSafeEqual } from "node:crypto";
+import { existsSync } from "node:fs";
+import type { Server } from "node:http";
+import { join } from "node:path";
+import express, { type Express, type NextFunction, type Request, type Response } from "express";
+import { debounceKeys, type DashboardSource } from "./source.ts";
+import type { ChangeMessage } from "./types.ts";
+
+const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/** Where the built front end is: beside this file (source tree or dist/), or in the source tree. */
+export function webRoot(): string | undefined {
+  const candidates = [
+    join(import.meta.dirname, "web", "dist"),
+    join(import.meta.dirname, "..", "..", "..", "..", "operator", "src", "dashboard", "web", "dist"),
+  ];
+  return candidates.find((d) => existsSync(join(d, "index.html")));
+}
+
+function sameToken(given: string | undefined, token: string): boolean {
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export interface DashboardOptions {
+  source: DashboardSource;
+  /** When set, every /api request needs `Authorization: Bearer <token>` (or `?token=` on /api/events). */
+  token?: string;
+  /** The built front end; defaults to webRoot(). */
+  staticDir?: string;
+  debounceMs?: number;
+  keepAliveMs?: number;
+  log?: { warn(obj: object, msg: string): void };
+}
+
+export interface Dashboard {
+  app: Express;
+  /** Ends open event streams and stops listening to the source. */
+  close(): void;
+}
+
+export function createDashboard(o: DashboardOptions): Dashboard {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  app.use((_req, res, next) => {
+    res.set({
+      "Content-Security-Policy": CSP,
+      "X-Content-Type-Options": "nosniff",
+      "X-Frame-Options": "DENY",
+      "Referrer-Policy": "no-referrer",
+      "Cross-Origin-Opener-Policy": "same-origin",
+      "Cross-Origin-Resource-Policy": "same-origin",
+      "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    });
+    next();
+  });
+
+  const api = express.Router();
+  api.use((req, res, next) => {
+    res.set("Cache-Control", "no-store");
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.set("Allow", "GET, HEAD").status(405).json({ error: "the dashboard API is read-only" });
+      return;
+    }
+    if (o.token) {
+      const header = req.get("authorization");
+      const bearer = header?.startsWith("Bearer ") ? header.slice(7) : undefined;
+      // EventSource cannot set headers: the stream alone also takes the token as a query parameter.
+      const query =
+        req.path === "/events" && typeof req.query.token === "string" ? req.query.token : undefined;
+      if (!sameToken(bearer ?? query, o.token)) {
+        res
+          .set("WWW-Authenticate", 'Bearer realm="topo-dashboard"')
+          .status(401)
+          .json({ error: "unauthorized" });
+        return;
+      }
+    }
+    next();
+  });
+  const wrap =
+    (fn: (req: Request, res: Response) => Promise<void>) =>
+    (req: Request, res: Response, next: NextFunction) =>
+      fn(req, res).catch(next);
+
+  api.get(
+    "/topologies",
+    wrap(async (_req, res) => void res.json(await o.source.list())),
+  );
+  api.get(
+    "/topologies/:namespace/:name",
+    wrap(async (req, res) => {
+      const t = await o.source.get(String(req.params.namespace), String(req.params.name));
+      if (!t) res.status(404).json({ error: "no such topology" });
+      else res.json(t);
+    }),
+  );
+  api.get(
+    "/topologies/:namespace/:name/events",
+    wrap(async (req, res) => {
+      const ns = String(req.params.namespace);
+      const name = String(req.params.name);
+      if (!(await o.source.get(ns, name))) res.status(404).json({ error: "no such topology" });
+      else res.json(await o.source.events(ns, name));
+    }),
+  );
+
+  const streams = new Set<Response>();
+  const send = (res: Response, event: string, data: unknown) =>
+    res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  const pusher = debounceKeys((changed) => {
+    void o.source
+      .list()
+      .then((topologies) => {
+        const msg: ChangeMessage = { at: new Date().toISOString(), changed, topologies };
+        for (const res of streams) send(res, "change", msg);
+      })
+      .catch((err: unknown) => o.log?.warn({ err: String(err) }, "dashboard: listing topologies failed"));
+  }, o.debounceMs ?? 200);
+  const unsubscribe = o.source.subscribe((key) => pusher.add(key));
+
+  api.get(
+    "/events",
+    wrap(async (req, res) => {
+      res.status(200).set({
+        "Content-Type": "text/event-stream; charset=utf-8",
+        "Cache-Control": "no-store",
+        Connection: "keep-alive",
+        "X-Accel-Buffering": "no",
+      });
+      res.flushHeaders();
+      res.write("retry: 1000\n\n");
+      streams.add(res);
+      const ping = setInterval(() => res.write(": keep-alive\n\n"), o.keepAliveMs ?? 15_000);
+      req.on("close", () => {
+        clearInterval(ping);
+        streams.delete(res);
+      });
+      const msg: ChangeMessage = {
+        at: new Date().toISOString(),
+        changed: [],
+        topologies: await o.source.list(),
+      };
+      send(res, "topologies", msg);
+    }),
+  );
+  api.use((_req: Request, res: Response) => void res.status(404).json({ error: "not found" }));
+  api.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    o.log?.warn({ err: String(err) }, "dashboard API error");
+    if (!res.headersSent) res.status(502).json({ error: "the data source failed" });
+  });
+  app.use("/api", api);
+
+  const dir = o.staticDir ?? webRoot();
+  if (dir) {
+    app.use(
+      "/assets",
+      express.static(join(dir, "assets"), {
+        immutable: true,
+        maxAge: "1y",
+        index: false,
+        fallthrough: false,
+      }),
+    );
+    app.use(express.static(dir, { index: "index.html", maxAge: 0 }));
+  } else {
+    app.get("/", (_req, res) => {
+      res
+        .status(503)
+        .type("text/plain")
+        .send("The dashboard front end is not built: run `npm run build:web`.\n");
+    });
+  }
+
+  return {
+    app,
+    close() {
+      pusher.cancel();
+      unsubscribe();
+      for (const res of streams) res.end();
+      streams.clear();
+    },
+  };
+}
+
+/** Listens on host:port; closing ends the event streams first so the server can actually close. */
+export async function serveDashboard(
+  o: DashboardOptions & { port: number; host?: string },
+): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+  const d = createDashboard(o);
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = d.app.listen(o.port, o.host ?? "0.0.0.0", (err?: Error) => (err ? reject(err) : resolve(s)));
+    s.on("error", reject);
+  });
+  return {
+    server,
+    port: (server.address() as { port: number }).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        d.close();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,85 @@
+// The dashboard's JSON API: the shapes the server sends and the front end reads (type-only, shared by both).
+
+export type NodePhase =
+  "Pending" | "Progressing" | "Ready" | "Degraded" | "RolledBack" | "Invalid" | "Waiting";
+
+export interface TopologySummary {
+  /** The Kubernetes namespace, or "local" for a Compose project on this machine. */
+  namespace: string;
+  name: string;
+  source: "kube" | "compose";
+  phase: string;
+  readyNodes: number;
+  totalNodes: number;
+  revision?: number;
+  lastGoodRevision?: number;
+  lastRollback?: { revision: number; at: string; reason?: string };
+  message?: string;
+}
+
+export interface NodeEnv {
+  name: string;
+  /** Literal values only; a value from a Secret is never sent, only the Secret's name. */
+  value?: string;
+  secretRef?: string;
+}
+
+export interface GraphNode {
+  name: string;
+  image: string;
+  replicas: number;
+  readyReplicas: number;
+  phase: NodePhase;
+  message?: string;
+  ports: { name: string; port: number; protocol: string; hostPort?: number }[];
+  env: NodeEnv[];
+  /** Start order layer over dependsOn (0 = depends on nothing). */
+  layer: number;
+  generator?: string;
+  shape?: "linear" | "ring" | "star" | "mesh";
+  connectsTo: string[];
+  dependsOn: string[];
+}
+
+export interface GraphEdge {
+  from: string;
+  to: string;
+  kind: "connectsTo" | "dependsOn";
+}
+
+export interface HistoryItem {
+  revision: number;
+  outcome: string;
+  at: string;
+  reason?: string;
+  images?: Record<string, string>;
+}
+
+export interface TopologyDetail extends TopologySummary {
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+  layers: string[][];
+  history: HistoryItem[];
+  conditions: { type: string; status: string; reason: string; message: string }[];
+  /** Why the spec could not be resolved (the graph then shows only what status knows). */
+  issues?: string[];
+}
+
+export interface DashboardEvent {
+  at: string;
+  type: string;
+  reason: string;
+  message: string;
+  /** "Kind/name" of the object the event is about. */
+  object: string;
+  node?: string;
+  count?: number;
+}
+
+/** The `data` of an SSE `topologies` (on connect) or `change` message. */
+export interface ChangeMessage {
+  at: string;
+  /** "namespace/name" keys that changed; empty on connect. */
+  changed: string[];
+  topologies: TopologySummary[];
+}
