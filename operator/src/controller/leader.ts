@@ -1,6 +1,7 @@
 // Leader election on a coordination.k8s.io Lease, with client-go's semantics: acquire an expired lease,
 // renew every retry period, step down when renewal fails past the renew deadline, release on shutdown.
-import { CoordinationV1Api, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { request, resourcePath } from "./rest.ts";
 
 export interface LeaderOptions {
   kc: KubeConfig;
@@ -18,7 +19,8 @@ export interface LeaderOptions {
 const code = (err: unknown) => (err as { code?: number }).code;
 
 export class LeaderElector {
-  private readonly api: CoordinationV1Api;
+  private observedRecord = "";
+  private observedAt = 0;
   private leading = false;
   private lastRenew = 0;
   private timer?: NodeJS.Timeout;
@@ -28,7 +30,6 @@ export class LeaderElector {
 
   constructor(options: LeaderOptions) {
     this.o = options;
-    this.api = options.kc.makeApiClient(CoordinationV1Api);
   }
 
   isLeader(): boolean {
@@ -74,48 +75,66 @@ export class LeaderElector {
   private async tryAcquireOrRenew(): Promise<boolean> {
     const now = new Date();
     const { namespace, name, identity, leaseDurationSeconds } = this.o;
-    let lease: V1Lease;
+    let lease: Lease;
     try {
-      lease = await this.api.readNamespacedLease({ name, namespace });
+      lease = await request<Lease>(this.o.kc, "GET", this.path(name));
     } catch (err) {
       if (code(err) !== 404) throw err;
-      await this.api.createNamespacedLease({
-        namespace,
+      await request(this.o.kc, "POST", this.path(), {
         body: {
+          apiVersion: "coordination.k8s.io/v1",
+          kind: "Lease",
           metadata: { name, namespace },
           spec: {
             holderIdentity: identity,
             leaseDurationSeconds,
-            acquireTime: now,
-            renewTime: now,
+            acquireTime: microTime(now),
+            renewTime: microTime(now),
             leaseTransitions: 0,
           },
         },
+      }).catch((e: unknown) => {
+        if (code(e) === 409)
+          throw Object.assign(new Error("lease created by another replica"), { code: 409 });
+        throw e;
       });
       return true;
     }
     const spec = lease.spec ?? {};
-    const renewed = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;
+    // Like client-go: expiry is judged by when *we* last saw the record change, not by the holder's
+    // clock, so clock skew between replicas cannot hand the lease to two of them.
+    const record = `${spec.holderIdentity}/${spec.renewTime}/${lease.metadata.resourceVersion}`;
+    if (record !== this.observedRecord) {
+      this.observedRecord = record;
+      this.observedAt = now.getTime();
+    }
     const expired =
       !spec.holderIdentity ||
-      renewed + (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000 < now.getTime();
+      this.observedAt + (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000 < now.getTime();
     if (spec.holderIdentity !== identity && !expired) return false;
-    const transitions = (spec.leaseTransitions ?? 0) + (spec.holderIdentity === identity ? 0 : 1);
-    lease.spec = {
-      ...spec,
-      holderIdentity: identity,
-      leaseDurationSeconds,
-      renewTime: now,
-      leaseTransitions: transitions,
-      ...(spec.holderIdentity === identity ? {} : { acquireTime: now }),
+    const mine = spec.holderIdentity === identity;
+    const body: Lease = {
+      ...lease,
+      spec: {
+        ...spec,
+        holderIdentity: identity,
+        leaseDurationSeconds,
+        renewTime: microTime(now),
+        leaseTransitions: (spec.leaseTransitions ?? 0) + (mine ? 0 : 1),
+        ...(mine ? {} : { acquireTime: microTime(now) }),
+      },
     };
     try {
-      await this.api.replaceNamespacedLease({ name, namespace, body: lease });
+      await request(this.o.kc, "PUT", this.path(name), { body });
     } catch (err) {
       if (code(err) === 409) return false; // someone else updated it first
       throw err;
     }
     return true;
+  }
+
+  private path(name?: string): string {
+    return resourcePath("coordination.k8s.io/v1", "Lease", this.o.namespace, name);
   }
 
   /** Gives the lease up so another replica takes over at once. */
@@ -125,22 +144,33 @@ export class LeaderElector {
     if (!this.leading) return;
     this.leading = false;
     try {
-      const lease = await this.api.readNamespacedLease({ name: this.o.name, namespace: this.o.namespace });
+      const lease = await request<Lease>(this.o.kc, "GET", this.path(this.o.name));
       if (lease.spec?.holderIdentity === this.o.identity) {
-        lease.spec = {
-          ...lease.spec,
-          holderIdentity: undefined,
-          leaseDurationSeconds: 1,
-          renewTime: new Date(0),
-        };
-        await this.api.replaceNamespacedLease({
-          name: this.o.name,
-          namespace: this.o.namespace,
-          body: lease,
+        const { holderIdentity: _released, ...rest } = lease.spec;
+        await request(this.o.kc, "PUT", this.path(this.o.name), {
+          body: { ...lease, spec: { ...rest, leaseDurationSeconds: 1, renewTime: microTime(new Date(0)) } },
         });
       }
     } catch {
       // best effort: the lease expires by itself
     }
   }
+}
+
+interface Lease {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; namespace?: string; resourceVersion?: string };
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
+
+/** metav1.MicroTime: RFC 3339 with exactly six fractional digits. */
+export function microTime(d: Date): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 }
