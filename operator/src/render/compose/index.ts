@@ -1,0 +1,106 @@
+// renderCompose(topology): the docker-compose.yml for a topology, accepted by Compose 1.29 and v2 (pure).
+import { stringify } from "yaml";
+import { LABEL_NODE, LABEL_TOPOLOGY } from "../../api/constants.ts";
+import type { Topology } from "../../api/topology.ts";
+import { planNetworks } from "./networks.ts";
+import { secretVariables } from "./secrets.ts";
+import { escapeDollars, renderService, volumeName } from "./service.ts";
+
+export { cliqueCover, planNetworks, undirectedEdges, type NetworkPlan } from "./networks.ts";
+export {
+  formatEnvExample,
+  secretVariableName,
+  secretVariables,
+  SecretVariableConflictError,
+  type SecretVariable,
+} from "./secrets.ts";
+export { composeDuration, escapeDollars, healthTest, volumeName } from "./service.ts";
+
+export interface RenderComposeOptions {
+  /** Publish hostPorts on the host (default true); false exposes them like every other port. */
+  publishPorts?: boolean;
+}
+
+/** The resolved graph without secret values, under `x-topo`, for the dashboard and `topo up`. */
+export interface TopoExtension {
+  topology: string;
+  nodes: {
+    name: string;
+    image: string;
+    replicas: number;
+    ports: { name: string; port: number; protocol: "TCP" | "UDP"; hostPort?: number }[];
+    connectsTo: string[];
+    dependsOn: string[];
+    /** Names of the secrets the node reads; never keys' values. */
+    secretRefs: string[];
+  }[];
+}
+
+export interface ComposeDocument {
+  services: Record<string, Record<string, unknown>>;
+  networks: Record<string, Record<string, unknown>>;
+  volumes?: Record<string, Record<string, unknown>>;
+  "x-topo": TopoExtension;
+}
+
+/**
+ * The compose document. There is no top-level `name:` because docker-compose 1.29 rejects it; run it
+ * with `-p <topology>` (topo up does). Secret values never appear: see secretVariables().
+ */
+export function renderCompose(topology: Topology, opts: RenderComposeOptions = {}): ComposeDocument {
+  secretVariables(topology); // throws when two secret keys would share one variable
+  const plan = planNetworks(topology);
+  const healthy = new Set(topology.nodes.filter((n) => n.health).map((n) => n.name));
+  const services = Object.fromEntries(
+    topology.nodes.map((n) => [
+      n.name,
+      renderService(topology, n, {
+        publishPorts: opts.publishPorts ?? true,
+        networks: plan.byNode.get(n.name) ?? [],
+        healthy: (name) => healthy.has(name),
+      }),
+    ]),
+  );
+  const networks = Object.fromEntries(
+    [...plan.networks.keys()].map((name) => [name, { labels: { [LABEL_TOPOLOGY]: topology.name } }]),
+  );
+  const volumes = Object.fromEntries(
+    topology.nodes.flatMap((n) =>
+      n.volumes.map((v) => [
+        volumeName(n.name, v.name),
+        { labels: { [LABEL_TOPOLOGY]: topology.name, [LABEL_NODE]: n.name } },
+      ]),
+    ),
+  );
+  return {
+    services,
+    networks,
+    ...(Object.keys(volumes).length ? { volumes } : {}),
+    "x-topo": renderExtension(topology),
+  };
+}
+
+function renderExtension(topology: Topology): TopoExtension {
+  return {
+    topology: topology.name,
+    nodes: topology.nodes.map((n) => ({
+      name: n.name,
+      image: escapeDollars(n.image),
+      replicas: n.replicas,
+      ports: n.ports.map((p) => ({
+        name: p.name,
+        port: p.port,
+        protocol: p.protocol,
+        ...(p.hostPort !== undefined ? { hostPort: p.hostPort } : {}),
+      })),
+      connectsTo: n.connectsTo,
+      dependsOn: n.dependsOn,
+      secretRefs: [...new Set(n.env.flatMap((e) => (e.secretRef ? [e.secretRef.name] : [])))],
+    })),
+  };
+}
+
+/** The compose document as YAML. */
+export function renderComposeYaml(topology: Topology, opts: RenderComposeOptions = {}): string {
+  return stringify(renderCompose(topology, opts), { lineWidth: 0, aliasDuplicateObjects: false });
+}

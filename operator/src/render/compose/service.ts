@@ -1,0 +1,116 @@
+// renderService: one node as a Compose service, mapped field by field like the Kubernetes container (pure).
+import { ENV_NODE, ENV_PEERS, ENV_TOPOLOGY, LABEL_NODE, LABEL_TOPOLOGY } from "../../api/constants.ts";
+import { parseDuration } from "../../api/units.ts";
+import { objectName, type ResolvedHealth, type ResolvedNode, type Topology } from "../../api/topology.ts";
+import { peerAddresses } from "../k8s/index.ts";
+import { secretVariableName } from "./secrets.ts";
+
+/** Compose interpolates `$` everywhere (x- fields too, in v2): a literal `$` is written `$$`. */
+export function escapeDollars(text: string): string {
+  return text.replace(/\$/g, () => "$$");
+}
+
+/** A duration Compose 1.29 and v2 both parse: whole seconds when possible, else milliseconds. */
+export function composeDuration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** The volume's name in the compose file; Compose prefixes the project name. */
+export function volumeName(node: string, volume: string): string {
+  return `${node}-${volume}`;
+}
+
+/** The probe's command, run inside the container with busybox-style tools (the image must have them). */
+export function healthTest(h: ResolvedHealth): string[] {
+  const port = String(h.portNumber ?? h.port);
+  if (h.kind === "http") return ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${port}${h.path}`];
+  if (h.kind === "tcp") return ["CMD", "nc", "-z", "127.0.0.1", port];
+  return ["CMD", ...(h.command ?? [])];
+}
+
+export function renderHealthcheck(h: ResolvedHealth): Record<string, unknown> {
+  // Zero means "the engine's default" to Docker; Kubernetes' minimum of 1s is closer to what was asked.
+  const positive = (text: string, fallback: number) => {
+    const ms = parseDuration(text) ?? fallback;
+    return ms > 0 ? ms : 1000;
+  };
+  const start = parseDuration(h.startPeriod) ?? 0;
+  return {
+    test: healthTest(h).map(escapeDollars),
+    interval: composeDuration(positive(h.interval, 10_000)),
+    timeout: composeDuration(positive(h.timeout, 2000)),
+    retries: h.retries,
+    ...(start > 0 ? { start_period: composeDuration(start) } : {}),
+  };
+}
+
+export function renderEnvironment(topology: Topology, node: ResolvedNode): Record<string, string> {
+  const env: Record<string, string> = {
+    [ENV_TOPOLOGY]: topology.name,
+    [ENV_NODE]: node.name,
+    [ENV_PEERS]: peerAddresses(topology, node).join(","),
+  };
+  for (const e of node.env)
+    env[e.name] = e.secretRef ? `\${${secretVariableName(e.secretRef)}}` : escapeDollars(e.value ?? "");
+  return env;
+}
+
+export interface ServiceOptions {
+  publishPorts: boolean;
+  networks: string[];
+  /** Whether each node has a health check, for depends_on conditions. */
+  healthy: (node: string) => boolean;
+}
+
+export function renderService(
+  topology: Topology,
+  node: ResolvedNode,
+  opts: ServiceOptions,
+): Record<string, unknown> {
+  const published = opts.publishPorts ? node.ports.filter((p) => p.hostPort !== undefined) : [];
+  const exposed = node.ports.filter((p) => !published.includes(p));
+  const alias = objectName(topology.name, node.name);
+  return {
+    image: escapeDollars(node.image),
+    // Kubernetes command replaces the entrypoint and args the command, as here; both clear the image's CMD.
+    ...(node.command ? { entrypoint: node.command.map(escapeDollars) } : {}),
+    ...(node.args ? { command: node.args.map(escapeDollars) } : {}),
+    environment: renderEnvironment(topology, node),
+    ...(published.length
+      ? {
+          ports: published.map((p) => ({
+            target: p.port,
+            published: p.hostPort,
+            protocol: p.protocol.toLowerCase(),
+          })),
+        }
+      : {}),
+    ...(exposed.length
+      ? { expose: exposed.map((p) => (p.protocol === "UDP" ? `${p.port}/udp` : String(p.port))) }
+      : {}),
+    ...(node.health ? { healthcheck: renderHealthcheck(node.health) } : {}),
+    ...(node.dependsOn.length
+      ? {
+          depends_on: Object.fromEntries(
+            node.dependsOn.map((d) => [
+              d,
+              { condition: opts.healthy(d) ? "service_healthy" : "service_started" },
+            ]),
+          ),
+        }
+      : {}),
+    restart: "unless-stopped",
+    ...(node.volumes.length
+      ? {
+          volumes: node.volumes.map((v) => ({
+            type: "volume",
+            source: volumeName(node.name, v.name),
+            target: escapeDollars(v.mountPath),
+          })),
+        }
+      : {}),
+    deploy: { replicas: node.replicas },
+    labels: { [LABEL_TOPOLOGY]: topology.name, [LABEL_NODE]: node.name },
+    networks: Object.fromEntries(opts.networks.map((n) => [n, { aliases: [alias] }])),
+  };
+}
