@@ -1,5 +1,6 @@
 // The registry of `topo` subcommands, in the order `topo --help` lists them.
 import type { Command } from "./command.ts";
+import { composeCommand } from "./compose.ts";
 import { dashboardCommand } from "./dashboard.ts";
 import { graphCommand } from "./graph.ts";
 import { operatorCommand } from "./operator.ts";
@@ -9,6 +10,7 @@ import { validateCommand } from "./validate.ts";
 export const commands: Command[] = [
   validateCommand,
   renderCommand,
+  composeCommand,
   graphCommand,
   operatorCommand,
   dashboardCommand,
