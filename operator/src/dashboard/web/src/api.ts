@@ -1,0 +1,68 @@
+// The dashboard API client: a bearer token kept in sessionStorage (taken once from ?token=), JSON GETs,
+// and the SSE stream (EventSource cannot send headers, so the stream takes the token as a query parameter).
+import type { ChangeMessage, DashboardEvent, TopologyDetail, TopologySummary } from "../../types.ts";
+
+const KEY = "topo.dashboard.token";
+
+export class Unauthorized extends Error {}
+
+/** Moves a `?token=` from the address bar into sessionStorage, so it is not left in history or logs. */
+export function adoptTokenFromUrl(): void {
+  const url = new URL(location.href);
+  const t = url.searchParams.get("token");
+  if (t === null) return;
+  sessionStorage.setItem(KEY, t);
+  url.searchParams.delete("token");
+  history.replaceState(null, "", url.pathname + url.search + url.hash);
+}
+
+export function setToken(token: string): void {
+  sessionStorage.setItem(KEY, token);
+}
+
+const token = () => sessionStorage.getItem(KEY) ?? "";
+
+async function get<T>(path: string): Promise<T> {
+  const res = await fetch(path, {
+    headers: { accept: "application/json", ...(token() ? { authorization: `Bearer ${token()}` } : {}) },
+    cache: "no-store",
+  });
+  if (res.status === 401) throw new Unauthorized("unauthorized");
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+  return (await res.json()) as T;
+}
+
+const seg = encodeURIComponent;
+export const api = {
+  list: () => get<TopologySummary[]>("/api/topologies"),
+  get: (ns: string, name: string) => get<TopologyDetail>(`/api/topologies/${seg(ns)}/${seg(name)}`),
+  events: (ns: string, name: string) =>
+    get<DashboardEvent[]>(`/api/topologies/${seg(ns)}/${seg(name)}/events`),
+};
+
+export type LiveState = "connecting" | "live" | "down";
+
+/**
+ * Follows /api/events. EventSource reconnects by itself after a dropped connection (the server sends
+ * `retry: 1000`); if the browser gives up (CLOSED, e.g. the server answered 401 or 502), start over.
+ */
+export function follow(onMessage: (m: ChangeMessage) => void, onState: (s: LiveState) => void): void {
+  let es: EventSource | undefined;
+  const open = () => {
+    const t = token();
+    es = new EventSource(`/api/events${t ? `?token=${seg(t)}` : ""}`);
+    onState("connecting");
+    const handle = (e: MessageEvent<string>) => {
+      onState("live");
+      onMessage(JSON.parse(e.data) as ChangeMessage);
+    };
+    es.addEventListener("topologies", handle);
+    es.addEventListener("change", handle);
+    es.addEventListener("open", () => onState("live"));
+    es.addEventListener("error", () => {
+      onState("down");
+      if (es?.readyState === EventSource.CLOSED) setTimeout(open, 2000);
+    });
+  };
+  open();
+}

@@ -1,0 +1,202 @@
+// The graph view: cytoscape (canvas rendering, built-in zoom and pan, no install scripts). Elements are
+// rebuilt only when the set of nodes or edges changes; a status change only restyles nodes in place.
+import cytoscape, { type Core, type ElementDefinition, type LayoutOptions } from "cytoscape";
+import type { GraphNode, TopologyDetail } from "../../types.ts";
+import { look } from "./phases.ts";
+
+const STYLE: cytoscape.StylesheetJson = [
+  {
+    selector: "node",
+    style: {
+      label: "data(label)",
+      shape: "data(shape)" as never,
+      "background-color": "data(color)",
+      "border-width": 2,
+      "border-color": "#1b1f24",
+      width: 28,
+      height: 28,
+      "font-size": 11,
+      "text-valign": "bottom",
+      "text-margin-y": 4,
+      "text-background-color": "#ffffff",
+      "text-background-opacity": 0.8,
+      "text-background-padding": "1px",
+      "min-zoomed-font-size": 7,
+    },
+  },
+  { selector: "node:selected", style: { "border-width": 5, "border-color": "#0b57d0" } },
+  {
+    selector: 'edge[kind = "connectsTo"]',
+    style: {
+      "curve-style": "haystack",
+      "haystack-radius": 0,
+      width: 1.2,
+      "line-color": "#8a94a6",
+      opacity: 0.75,
+    },
+  },
+  {
+    selector: 'edge[kind = "dependsOn"]',
+    style: {
+      "curve-style": "bezier",
+      width: 2,
+      "line-style": "dashed",
+      "line-color": "#5b3cc4",
+      "target-arrow-shape": "triangle",
+      "target-arrow-color": "#5b3cc4",
+      "arrow-scale": 1.3,
+    },
+  },
+];
+
+function nodeData(n: GraphNode) {
+  const l = look(n.phase);
+  return { id: n.name, label: `${l.glyph} ${n.name}`, phase: n.phase, color: l.color, shape: l.shape };
+}
+
+/** Positions by dependsOn layer: rows top to bottom, wrapped at 20 nodes. */
+function layeredPositions(d: TopologyDetail): Record<string, { x: number; y: number }> {
+  const pos: Record<string, { x: number; y: number }> = {};
+  let row = 0;
+  for (const layer of d.layers) {
+    for (let i = 0; i < layer.length; i += 20) {
+      const chunk = layer.slice(i, i + 20);
+      chunk.forEach((name, j) => (pos[name] = { x: (j - (chunk.length - 1) / 2) * 110, y: row * 110 }));
+      row++;
+    }
+  }
+  return pos;
+}
+
+/** A layout per shape: rows by layer when there is a start order, else by the generator's shape. */
+export function layoutFor(d: TopologyDetail): LayoutOptions {
+  const base = { animate: false, fit: true, padding: 30 } as const;
+  const n = d.nodes.length;
+  if (d.edges.some((e) => e.kind === "dependsOn")) {
+    const pos = layeredPositions(d);
+    return {
+      ...base,
+      name: "preset",
+      positions: (node: cytoscape.NodeSingular) => pos[node.id()]!,
+    } as LayoutOptions;
+  }
+  const shapes = new Set(d.nodes.map((x) => x.shape ?? "none"));
+  const only = shapes.size === 1 ? [...shapes][0] : undefined;
+  const degree = (node: cytoscape.NodeSingular) => node.degree(false);
+  if (only === "star")
+    return { ...base, name: "concentric", concentric: degree, levelWidth: () => 1, minNodeSpacing: 20 };
+  if (only === "ring" || only === "mesh")
+    return { ...base, name: "circle", spacingFactor: n > 60 ? 0.9 : 1.2 };
+  if (only === "linear")
+    return { ...base, name: "grid", cols: Math.ceil(Math.sqrt(n * 1.6)), avoidOverlapPadding: 30 };
+  if (n <= 60) return { ...base, name: "cose", randomize: false, nodeRepulsion: () => 8000 } as LayoutOptions;
+  return { ...base, name: "concentric", concentric: degree, minNodeSpacing: 12 };
+}
+
+export class GraphView {
+  cy: Core;
+  private big = false;
+  private signature = "";
+  /** ms from navigation start to the first frame drawn with a topology. */
+  firstRenderMs?: number;
+  renders = 0;
+  private readonly container: HTMLElement;
+  private readonly onSelect: (node: string | undefined) => void;
+
+  constructor(container: HTMLElement, onSelect: (node: string | undefined) => void) {
+    this.container = container;
+    this.onSelect = onSelect;
+    this.cy = this.create(false);
+  }
+
+  /** Big meshes draw a texture while panning/zooming instead of every edge each frame (init-only options). */
+  private create(big: boolean): Core {
+    this.big = big;
+    const cy = cytoscape({
+      container: this.container,
+      style: STYLE,
+      wheelSensitivity: 0.3,
+      minZoom: 0.05,
+      maxZoom: 4,
+      boxSelectionEnabled: false,
+      selectionType: "single",
+      hideEdgesOnViewport: big,
+      textureOnViewport: big,
+    });
+    cy.on("tap", "node", (e) => this.onSelect(e.target.id() as string));
+    cy.on("tap", (e) => {
+      if (e.target === cy) this.onSelect(undefined);
+    });
+    return cy;
+  }
+
+  show(d: TopologyDetail): void {
+    const sig = `${d.namespace}/${d.name}|${d.nodes.map((n) => n.name).join(",")}|${d.edges
+      .map((e) => `${e.from}>${e.to}:${e.kind}`)
+      .join(",")}`;
+    if (sig !== this.signature) {
+      this.signature = sig;
+      const big = d.edges.length > 2000;
+      if (big !== this.big) {
+        this.cy.destroy();
+        this.cy = this.create(big);
+      }
+      const elements: ElementDefinition[] = [
+        ...d.nodes.map((n) => ({ group: "nodes" as const, data: nodeData(n) })),
+        ...d.edges.map((e, i) => ({
+          group: "edges" as const,
+          data: { id: `e${i}`, source: e.from, target: e.to, kind: e.kind },
+        })),
+      ];
+      this.cy.batch(() => {
+        this.cy.elements().remove();
+        this.cy.add(elements);
+      });
+      this.cy.layout(layoutFor(d)).run();
+      this.cy.one("render", () => {
+        this.renders++;
+        this.firstRenderMs ??= performance.now();
+      });
+    } else {
+      this.cy.batch(() => {
+        for (const n of d.nodes) this.cy.getElementById(n.name).data(nodeData(n));
+      });
+    }
+    const counts = d.nodes.reduce<Record<string, number>>(
+      (a, n) => ((a[n.phase] = (a[n.phase] ?? 0) + 1), a),
+      {},
+    );
+    this.cy.container()!.setAttribute(
+      "aria-label",
+      `Graph of ${d.name}: ${d.nodes.length} nodes (${Object.entries(counts)
+        .map(([p, c]) => `${c} ${p}`)
+        .join(", ")}), ${d.edges.length} edges. The node list below has the same nodes.`,
+    );
+  }
+
+  select(node: string | undefined): void {
+    this.cy.$(":selected").unselect();
+    if (node) this.cy.getElementById(node).select();
+  }
+
+  clear(): void {
+    this.signature = "";
+    this.cy.elements().remove();
+  }
+
+  /** The model as drawn, for tests (`window.__topo.graph()`). */
+  model() {
+    return {
+      nodes: this.cy
+        .nodes()
+        .map((n) => ({ id: n.id(), phase: n.data("phase") as string, shape: n.data("shape") as string })),
+      edges: this.cy.edges().map((e) => ({
+        source: e.source().id(),
+        target: e.target().id(),
+        kind: e.data("kind") as string,
+        lineStyle: e.style("line-style") as string,
+        arrow: e.style("target-arrow-shape") as string,
+      })),
+    };
+  }
+}

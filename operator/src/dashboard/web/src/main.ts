@@ -1,0 +1,351 @@
+// The dashboard page: the overview of every topology, the selected topology's live graph, its node list,
+// revision history and a node panel. Routes live in the hash: #/<namespace>/<name>[/<node>].
+import "./style.css";
+import type {
+  ChangeMessage,
+  DashboardEvent,
+  GraphNode,
+  TopologyDetail,
+  TopologySummary,
+} from "../../types.ts";
+import { adoptTokenFromUrl, api, follow, setToken, Unauthorized, type LiveState } from "./api.ts";
+import { GraphView } from "./graph.ts";
+import { PHASES, phaseBadge } from "./phases.ts";
+
+const $ = <T extends HTMLElement>(sel: string) => document.querySelector<T>(sel)!;
+const el = <K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string) => {
+  const e = document.createElement(tag);
+  if (text !== undefined) e.textContent = text;
+  if (cls) e.className = cls;
+  return e;
+};
+
+const state: {
+  list: TopologySummary[];
+  key?: string;
+  node?: string;
+  detail?: TopologyDetail;
+  events: DashboardEvent[];
+  updates: number;
+} = { list: [], events: [], updates: 0 };
+
+const graph = new GraphView($("#graph"), (node) => selectNode(node, false));
+
+function route(): { key?: string; node?: string } {
+  const parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+  return parts.length >= 2 ? { key: `${parts[0]}/${parts[1]}`, ...(parts[2] ? { node: parts[2] } : {}) } : {};
+}
+
+function go(key: string | undefined, node?: string): void {
+  const hash = key
+    ? `#/${key.split("/").map(encodeURIComponent).join("/")}${node ? `/${encodeURIComponent(node)}` : ""}`
+    : "";
+  if (location.hash !== hash) history.replaceState(null, "", hash || location.pathname);
+  void load(key, node);
+}
+
+/** Arrow keys, Home and End move focus within a group of items (roving tabindex). */
+function rove(items: HTMLElement[], onPick?: (el: HTMLElement) => void): void {
+  items.forEach((item, i) => {
+    item.addEventListener("keydown", (e) => {
+      const next = { ArrowDown: i + 1, ArrowUp: i - 1, Home: 0, End: items.length - 1 }[e.key];
+      if (next !== undefined) {
+        e.preventDefault();
+        const target = items[Math.max(0, Math.min(items.length - 1, next))]!;
+        items.forEach((x) => (x.tabIndex = -1));
+        target.tabIndex = 0;
+        target.focus();
+      } else if (onPick && (e.key === "Enter" || e.key === " ")) {
+        e.preventDefault();
+        onPick(item);
+      }
+    });
+  });
+}
+
+function renderOverview(): void {
+  const body = $("#overview tbody");
+  const focused = (document.activeElement as HTMLElement | null)?.dataset.key;
+  body.replaceChildren();
+  $("#empty").hidden = state.list.length > 0;
+  const buttons: HTMLButtonElement[] = [];
+  for (const t of state.list) {
+    const key = `${t.namespace}/${t.name}`;
+    const tr = el("tr");
+    tr.dataset.key = key;
+    if (key === state.key) tr.setAttribute("aria-current", "true");
+    const b = el("button", t.name, "link");
+    b.type = "button";
+    b.dataset.key = key;
+    b.tabIndex =
+      key === (state.key ?? (state.list[0] && `${state.list[0].namespace}/${state.list[0].name}`)) ? 0 : -1;
+    b.setAttribute(
+      "aria-label",
+      `${t.name} in ${t.namespace}: ${t.phase}, ${t.readyNodes} of ${t.totalNodes} nodes ready`,
+    );
+    b.addEventListener("click", () => go(key));
+    buttons.push(b);
+    const name = el("td");
+    name.append(b);
+    const phase = el("td");
+    phase.append(phaseBadge(t.phase));
+    const rb = t.lastRollback;
+    tr.append(
+      name,
+      el("td", t.namespace),
+      phase,
+      el("td", `${t.readyNodes}/${t.totalNodes}`),
+      el("td", t.revision !== undefined ? String(t.revision) : "–"),
+      el("td", rb ? `rev ${rb.revision} at ${new Date(rb.at).toLocaleString()}` : "–"),
+    );
+    body.append(tr);
+  }
+  rove(buttons);
+  if (focused) buttons.find((b) => b.dataset.key === focused)?.focus();
+}
+
+function renderLegend(): void {
+  const legend = $("#legend");
+  legend.replaceChildren();
+  for (const phase of Object.keys(PHASES)) {
+    const li = el("li");
+    li.append(phaseBadge(phase), ` (${PHASES[phase]!.shape})`);
+    legend.append(li);
+  }
+  const c = el("li");
+  c.append(el("span", "", "edge"), "connectsTo");
+  const d = el("li");
+  d.append(el("span", "", "edge depends"), "dependsOn (dashed, arrow to the dependency)");
+  legend.append(c, d);
+}
+
+function renderNodeList(d: TopologyDetail): void {
+  const list = $("#node-list");
+  const focused = (document.activeElement as HTMLElement | null)?.dataset.node;
+  list.replaceChildren();
+  const items: HTMLElement[] = [];
+  d.nodes.forEach((n, i) => {
+    const li = el("li");
+    li.setAttribute("role", "option");
+    li.dataset.node = n.name;
+    li.id = `node-${i}`;
+    const selected = n.name === state.node;
+    li.setAttribute("aria-selected", String(selected));
+    li.tabIndex = selected || (!state.node && i === 0) ? 0 : -1;
+    li.append(el("span", n.name), phaseBadge(n.phase));
+    li.setAttribute(
+      "aria-label",
+      `${n.name}: ${n.phase}, ${n.readyReplicas} of ${n.replicas} replicas ready`,
+    );
+    li.addEventListener("click", () => selectNode(n.name, true));
+    items.push(li);
+    list.append(li);
+  });
+  rove(items, (li) => selectNode(li.dataset.node, true));
+  if (focused) items.find((i) => i.dataset.node === focused)?.focus();
+}
+
+function renderHistory(d: TopologyDetail): void {
+  const body = $("#history tbody");
+  body.replaceChildren();
+  for (const h of [...d.history].reverse()) {
+    const tr = el("tr");
+    if (h.revision === d.revision) tr.setAttribute("aria-current", "true");
+    tr.append(
+      el("td", `${h.revision}${h.revision === d.lastGoodRevision ? " (last good)" : ""}`),
+      el("td", h.outcome),
+      el("td", new Date(h.at).toLocaleString()),
+      el("td", h.reason ?? ""),
+    );
+    body.append(tr);
+  }
+  if (!d.history.length) body.append(el("tr", "No revisions yet."));
+}
+
+function eventList(events: DashboardEvent[]): HTMLElement {
+  const ul = el("ul", undefined, "events");
+  for (const e of events.slice(0, 15)) {
+    const li = el("li");
+    li.append(
+      el("span", `${e.type === "Warning" ? "⚠ " : ""}${e.reason}`, e.type === "Warning" ? "warning" : ""),
+      ` ${new Date(e.at).toLocaleTimeString()} — ${e.message}`,
+    );
+    ul.append(li);
+  }
+  if (!events.length) ul.append(el("li", "No recent events."));
+  return ul;
+}
+
+function renderPanel(): void {
+  const panel = $("#panel");
+  panel.replaceChildren();
+  const d = state.detail;
+  const n: GraphNode | undefined = d?.nodes.find((x) => x.name === state.node);
+  if (!d) return void panel.append(el("p", "Select a topology.", "muted"));
+  if (!n) {
+    panel.append(el("h2", "Recent events"), eventList(state.events));
+    return;
+  }
+  panel.append(el("h2", n.name));
+  const dl = el("dl");
+  const row = (k: string, v: string | Node) => {
+    const dd = el("dd");
+    dd.append(v);
+    dl.append(el("dt", k), dd);
+  };
+  row("Phase", phaseBadge(n.phase));
+  if (n.message) row("Message", n.message);
+  row("Image", n.image);
+  row("Replicas", `${n.readyReplicas} ready / ${n.replicas} desired`);
+  row(
+    "Ports",
+    n.ports
+      .map((p) => `${p.name} ${p.port}/${p.protocol}${p.hostPort ? ` (host ${p.hostPort})` : ""}`)
+      .join(", ") || "none",
+  );
+  row("Revision", d.revision !== undefined ? String(d.revision) : "–");
+  row("Depends on", n.dependsOn.join(", ") || "–");
+  row(
+    "Connects to",
+    n.connectsTo.length > 12 ? `${n.connectsTo.length} nodes` : n.connectsTo.join(", ") || "–",
+  );
+  if (n.env.length)
+    row(
+      "Env",
+      n.env
+        .map((e) =>
+          e.secretRef !== undefined ? `${e.name} ← secret ${e.secretRef}` : `${e.name}=${e.value}`,
+        )
+        .join("\n"),
+    );
+  panel.append(dl);
+  const revs = d.history.filter((h) => h.images?.[n.name]);
+  if (revs.length) {
+    panel.append(el("h3", "Revisions of this node"));
+    const ul = el("ul", undefined, "events");
+    for (const h of [...revs].reverse())
+      ul.append(el("li", `rev ${h.revision}: ${h.images![n.name]} — ${h.outcome}`));
+    panel.append(ul);
+  }
+  panel.append(el("h3", "Recent events"), eventList(state.events.filter((e) => e.node === n.name)));
+}
+
+function renderDetail(): void {
+  const d = state.detail;
+  if (!d) {
+    $("#topo-title").textContent = state.key ? `${state.key} not found` : "Select a topology";
+    $("#topo-summary").textContent = "";
+    graph.clear();
+    $("#node-list").replaceChildren();
+    $("#history tbody").replaceChildren();
+    renderPanel();
+    return;
+  }
+  $("#topo-title").textContent = `${d.name} (${d.namespace})`;
+  const summary = $("#topo-summary");
+  summary.replaceChildren(
+    phaseBadge(d.phase),
+    ` ${d.readyNodes}/${d.totalNodes} nodes ready · revision ${d.revision ?? "–"} · last good ${d.lastGoodRevision ?? "–"}${
+      d.message ? ` · ${d.message}` : ""
+    }`,
+  );
+  const issues = $("#issues");
+  issues.hidden = !d.issues?.length;
+  issues.replaceChildren(...(d.issues ?? []).map((i) => el("li", i)));
+  graph.show(d);
+  graph.select(state.node);
+  renderNodeList(d);
+  renderHistory(d);
+  renderPanel();
+}
+
+function selectNode(node: string | undefined, fromList: boolean): void {
+  state.node = node;
+  go(state.key, node);
+  if (!fromList) graph.select(node);
+}
+
+let loading = 0;
+async function load(key: string | undefined, node?: string): Promise<void> {
+  const changedTopology = key !== state.key;
+  state.key = key;
+  state.node = node;
+  const mine = ++loading;
+  if (!key) {
+    state.detail = undefined;
+    renderOverview();
+    return renderDetail();
+  }
+  const [ns, name] = key.split("/") as [string, string];
+  try {
+    const [detail, events] = await Promise.all([api.get(ns, name), api.events(ns, name).catch(() => [])]);
+    if (mine !== loading) return;
+    state.detail = detail;
+    state.events = events;
+  } catch (err) {
+    if (err instanceof Unauthorized) return askToken();
+    if (mine !== loading) return;
+    state.detail = undefined;
+  }
+  state.updates++;
+  renderOverview();
+  renderDetail();
+  if (changedTopology) graph.select(node);
+}
+
+function askToken(): void {
+  const form = $<HTMLFormElement>("#token-form");
+  form.hidden = false;
+  $<HTMLInputElement>("#token-input").focus();
+}
+
+function onChange(m: ChangeMessage): void {
+  state.list = m.topologies;
+  if (!state.key && state.list[0]) {
+    const first = state.list[0];
+    return go(`${first.namespace}/${first.name}`);
+  }
+  renderOverview();
+  // On (re)connect `changed` is empty: refresh the selection too, something may have changed meanwhile.
+  if (state.key && (m.changed.length === 0 || m.changed.includes(state.key)))
+    void load(state.key, state.node);
+}
+
+function setLive(s: LiveState): void {
+  const live = $("#live");
+  live.dataset.state = s;
+  live.textContent = { connecting: "connecting…", live: "● live", down: "reconnecting…" }[s];
+}
+
+declare global {
+  interface Window {
+    __topo: unknown;
+  }
+}
+// A read-only hook for the end-to-end tests (and curious people): what the graph is drawing right now.
+window.__topo = {
+  graph: () => graph.model(),
+  selected: () => ({ key: state.key, node: state.node }),
+  updates: () => state.updates,
+  firstRenderMs: () => graph.firstRenderMs,
+  phase: (key: string) => state.list.find((t) => `${t.namespace}/${t.name}` === key)?.phase,
+};
+
+adoptTokenFromUrl();
+$<HTMLFormElement>("#token-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  setToken($<HTMLInputElement>("#token-input").value);
+  location.reload();
+});
+window.addEventListener("hashchange", () => {
+  const r = route();
+  void load(r.key, r.node);
+});
+renderLegend();
+const initial = route();
+if (initial.key) void load(initial.key, initial.node);
+api
+  .list()
+  .then((list) => onChange({ at: "", changed: [], topologies: list }))
+  .catch((err: unknown) => (err instanceof Unauthorized ? askToken() : undefined));
+follow(onChange, setLive);
