@@ -9,7 +9,7 @@ import type { Topology } from "../../../operator/src/api/topology.ts";
 import { resourcePath, serverSideApply } from "../../../operator/src/controller/rest.ts";
 import { renderKubernetes, type KubeObject } from "../../../operator/src/render/k8s/index.ts";
 import { createNamespace, kube, waitFor } from "../operator/harness.ts";
-import { api, createTopology, names, ROOT } from "./helpers.ts";
+import { api, collectionPath, createTopology, names, ROOT } from "./helpers.ts";
 
 const files = readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".yaml"));
 
@@ -82,7 +82,7 @@ describe.each(files)("examples/%s on the API server", (file) => {
 
   it("applies every object for real under the topo-operator field manager", async () => {
     // web-stack reads a Secret; create it the way its header comment says.
-    await api("POST", `/api/v1/namespaces/${ns.name}/secrets`, {
+    await api("POST", collectionPath("v1", "Secret", ns.name), {
       body: {
         apiVersion: "v1",
         kind: "Secret",

@@ -78,6 +78,14 @@ export function createTopology(
   });
 }
 
+/** resourcePath, plus the kinds only the tests read. */
+export function collectionPath(apiVersion: string, kind: string, namespace: string): string {
+  const extra: Record<string, string> = { "apps/v1/ReplicaSet": "replicasets", "v1/Secret": "secrets" };
+  const plural = extra[`${apiVersion}/${kind}`];
+  if (!plural) return resourcePath(apiVersion, kind, namespace);
+  return `${apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`}/namespaces/${namespace}/${plural}`;
+}
+
 /** Names of the objects of one kind in a namespace, optionally filtered by a label selector. */
 export async function names(
   apiVersion: string,
@@ -85,7 +93,7 @@ export async function names(
   namespace: string,
   labelSelector?: string,
 ): Promise<string[]> {
-  const list = await api<{ items: KubernetesObject[] }>("GET", resourcePath(apiVersion, kind, namespace), {
+  const list = await api<{ items: KubernetesObject[] }>("GET", collectionPath(apiVersion, kind, namespace), {
     query: { labelSelector },
   });
   return list.items.map((o) => o.metadata!.name!).sort();
