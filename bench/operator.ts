@@ -1,0 +1,213 @@
+// Benchmark: the operator converging N topologies × M nodes on the cluster KUBECONFIG points to, reported
+// beside a baseline measured in the same run: a minimal client that server-side applies the very same
+// rendered objects at the same concurrency and waits for the same Deployments to be Ready.
+//   Run: npm run bench:operator            (BENCH_TOPOLOGIES=200 BENCH_NODES=10 by default)
+// Reports: converge time (operator / baseline), write calls (operator / objects + status writes), peak RSS.
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
+import { parseTopology } from "../operator/src/api/parse.ts";
+import { request, resourcePath, serverSideApply } from "../operator/src/controller/rest.ts";
+import { renderKubernetes } from "../operator/src/render/k8s/index.ts";
+
+const TOPOLOGIES = Number(process.env.BENCH_TOPOLOGIES ?? 200);
+const NODES = Number(process.env.BENCH_NODES ?? 10);
+const WORKERS = Number(process.env.TOPO_WORKERS ?? 4);
+const ROOT = join(import.meta.dirname, "..");
+const kc = new KubeConfig();
+kc.loadFromDefault();
+
+const spec = () => ({
+  nodes: [{ name: "hub", image: "registry.example/store:1", ports: [{ name: "tcp", port: 6379 }] }],
+  generators: [
+    {
+      prefix: "c",
+      count: NODES - 1,
+      shape: "ring",
+      template: { image: "registry.example/connector:1", ports: [{ name: "http", port: 8080 }] },
+    },
+  ],
+});
+const names = Array.from({ length: TOPOLOGIES }, (_, i) => `t${String(i).padStart(3, "0")}`);
+const topologyObject = (ns: string, name: string) => ({
+  apiVersion: "topo.dev/v1alpha1",
+  kind: "Topology",
+  metadata: { name, namespace: ns },
+  spec: spec(),
+});
+
+async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+async function namespace(prefix: string): Promise<string> {
+  const name = `${prefix}-${Math.random().toString(36).slice(2, 7)}`;
+  await request(kc, "POST", "/api/v1/namespaces", {
+    body: { apiVersion: "v1", kind: "Namespace", metadata: { name } },
+  });
+  return name;
+}
+
+type Listed = {
+  items: { metadata: { name: string }; status?: Record<string, unknown>; spec?: { replicas?: number } }[];
+};
+async function readyDeployments(ns: string): Promise<number> {
+  const list = await request<Listed>(kc, "GET", resourcePath("apps/v1", "Deployment", ns));
+  return list.items.filter((d) => (d.status?.readyReplicas as number | undefined) === (d.spec?.replicas ?? 1))
+    .length;
+}
+async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 30 * 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function baseline(): Promise<{ seconds: number; writes: number; objects: number }> {
+  const ns = await namespace("bench-base");
+  // The owners exist (no operator watches this namespace), so children carry the same owner references.
+  const owners = new Map<string, string>();
+  for (const name of names) {
+    const t = await request<{ metadata: { uid: string } }>(
+      kc,
+      "POST",
+      resourcePath("topo.dev/v1alpha1", "Topology", ns),
+      {
+        body: topologyObject(ns, name),
+      },
+    );
+    owners.set(name, t.metadata.uid);
+  }
+  const objects = names.flatMap((name) => {
+    const parsed = parseTopology(topologyObject(ns, name));
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+    return renderKubernetes(parsed.topology).map((o) => ({
+      ...o,
+      metadata: {
+        ...o.metadata,
+        namespace: ns,
+        ownerReferences: [
+          {
+            apiVersion: "topo.dev/v1alpha1",
+            kind: "Topology",
+            name,
+            uid: owners.get(name)!,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
+      },
+    }));
+  });
+  const deployments = objects.filter((o) => o.kind === "Deployment").length;
+  const started = Date.now();
+  await pool(objects, WORKERS, async (o) => void (await serverSideApply(kc, o as never)));
+  await until("baseline Deployments Ready", async () => (await readyDeployments(ns)) === deployments);
+  const seconds = (Date.now() - started) / 1000;
+  await request(kc, "DELETE", `/api/v1/namespaces/${ns}`);
+  return { seconds, writes: objects.length, objects: objects.length };
+}
+
+function metric(text: string, name: string): number {
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+    .reduce((s, l) => s + Number(l.trim().split(/\s+/).at(-1)), 0);
+}
+
+async function operator(): Promise<{
+  seconds: number;
+  writes: number;
+  statusWrites: number;
+  byKind: Record<string, number>;
+  peakRssMiB: number;
+}> {
+  const ns = await namespace("bench-op");
+  const port = 18000 + Math.floor(Math.random() * 1000);
+  const child = spawn(process.execPath, [join(ROOT, "operator/src/cli/bin.ts"), "operator"], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      TOPO_NAMESPACES: ns,
+      TOPO_HTTP_PORT: String(port),
+      TOPO_DASHBOARD_ENABLED: "false",
+      TOPO_LOG_LEVEL: "warn",
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const metrics = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  await until(
+    "operator ready",
+    async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok ?? false,
+  );
+  const started = Date.now();
+  await pool(names, WORKERS, async (name) => {
+    await request(kc, "POST", resourcePath("topo.dev/v1alpha1", "Topology", ns), {
+      body: topologyObject(ns, name),
+    });
+  });
+  await until("every Topology Ready", async () => {
+    const list = await request<Listed>(kc, "GET", resourcePath("topo.dev/v1alpha1", "Topology", ns));
+    return list.items.filter((t) => t.status?.phase === "Ready").length === TOPOLOGIES;
+  });
+  const seconds = (Date.now() - started) / 1000;
+  const text = await metrics();
+  const writes = metric(text, "topo_api_writes_total");
+  const byKind = Object.fromEntries(
+    text
+      .split("\n")
+      .filter((l) => l.startsWith("topo_api_writes_total{"))
+      .map((l) => [l.slice(l.indexOf("{") + 1, l.indexOf("}")), Number(l.split(" ").at(-1))]),
+  );
+  const statusWrites = text
+    .split("\n")
+    .filter((l) => l.startsWith("topo_api_writes_total{") && l.includes("Topology/status"))
+    .reduce((s, l) => s + Number(l.split(" ").at(-1)), 0);
+  // VmHWM: the peak resident set of the operator process over its whole life.
+  const peakKiB = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? 0);
+  child.kill("SIGTERM");
+  await request(kc, "DELETE", `/api/v1/namespaces/${ns}`);
+  return { seconds, writes, statusWrites, byKind, peakRssMiB: peakKiB / 1024 };
+}
+
+const base = await baseline();
+const op = await operator();
+const ratio = (a: number, b: number) => (a / b).toFixed(2);
+console.log(
+  JSON.stringify(
+    {
+      topologies: TOPOLOGIES,
+      nodesPerTopology: NODES,
+      workers: WORKERS,
+      baseline: base,
+      operator: op,
+      convergeRatio: Number(ratio(op.seconds, base.seconds)),
+      // Every write but status updates, over the objects the baseline applies (ControllerRevisions and
+      // Events are the operator's bookkeeping: one revision and two Events per topology).
+      writesRatio: Number(ratio(op.writes - op.statusWrites, base.objects)),
+      appliesRatio: Number(
+        ratio(
+          Object.entries(op.byKind)
+            .filter(([k]) => k.includes('verb="apply"'))
+            .reduce((s, [, v]) => s + v, 0),
+          base.objects,
+        ),
+      ),
+      statusWritesPerTopology: Number(ratio(op.statusWrites, TOPOLOGIES)),
+      targets: {
+        convergeRatio: "<= 1.2",
+        writesRatio: "<= 1.05 (+ one status write per state change)",
+        peakRssMiB: "<= 150",
+      },
+    },
+    null,
+    2,
+  ),
+);
