@@ -23,6 +23,9 @@ const common = {
 };
 
 export default {
+  // Reporters are global in Jest (ignored inside a project); this one acts only on the e2e project's
+  // first failure, printing the cluster diagnostics once.
+  reporters: ["default", "<rootDir>/test/e2e/support/diagnose-reporter.ts"],
   projects: [
     {
       ...common,

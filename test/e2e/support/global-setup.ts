@@ -3,6 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { collectDiagnostics } from "./diagnostics.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..", "..");
 export const STARTED_FILE = join(ROOT, "test", "e2e", ".started.json");
@@ -19,21 +20,19 @@ export default async function globalSetup(): Promise<void> {
   const started: string[] = [];
   if (!process.env.KUBECONFIG) {
     const wasRunning = spawnOk(join(ROOT, "hack/cluster.sh"), ["status"]);
-    process.env.KUBECONFIG = run(join(ROOT, "hack/cluster.sh"), ["up"]).split("\n").at(-1)!;
+    process.env.KUBECONFIG = orDiagnose("hack/cluster.sh up", () =>
+      run(join(ROOT, "hack/cluster.sh"), ["up"]).split("\n").at(-1)!,
+    );
     if (!wasRunning) started.push("cluster");
   }
-  process.env.TOPO_KUBECTL ??= run(join(ROOT, "hack/kubectl.sh"), ["--path"]);
-  run(process.env.TOPO_KUBECTL, ["apply", "--server-side", "--force-conflicts", "-f", join(ROOT, "crds")]);
-  run(process.env.TOPO_KUBECTL, [
-    "wait",
-    "--for",
-    "condition=established",
-    "--timeout=60s",
-    "crd/topologies.topo.dev",
-  ]);
+  const kubectl = (process.env.TOPO_KUBECTL ??= run(join(ROOT, "hack/kubectl.sh"), ["--path"]));
+  orDiagnose("installing the CRD", () => {
+    run(kubectl, ["apply", "--server-side", "--force-conflicts", "-f", join(ROOT, "crds")]);
+    run(kubectl, ["wait", "--for", "condition=established", "--timeout=60s", "crd/topologies.topo.dev"]);
+  });
   if (process.env.TOPO_E2E_SKIP_DOCKER !== "1" && existsSync(join(ROOT, "hack/docker.sh"))) {
     const wasRunning = spawnOk(join(ROOT, "hack/docker.sh"), ["status"]);
-    run(join(ROOT, "hack/docker.sh"), ["up"]);
+    orDiagnose("hack/docker.sh up", () => run(join(ROOT, "hack/docker.sh"), ["up"]));
     if (!wasRunning) started.push("docker");
     if (existsSync(join(ROOT, "hack/images.sh"))) run(join(ROOT, "hack/images.sh"), []);
   }
@@ -46,5 +45,15 @@ function spawnOk(cmd: string, args: string[]): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Runs a start-up step; when it fails, prints the cluster diagnostics first so CI output explains why. */
+function orDiagnose<T>(what: string, step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    process.stderr.write(`\n[e2e setup] ${what} failed; diagnostics:${collectDiagnostics()}\n`);
+    throw new Error(`${what} failed (diagnostics above)`, { cause: err });
   }
 }
