@@ -44,7 +44,7 @@ const apiVersionOf = (kind: string) =>
 
 describe.each(files)("examples/%s on the API server", (file) => {
   let ns: Awaited<ReturnType<typeof createNamespace>>;
-  let objects: KubeObject[] = [];
+  const objects: KubeObject[] = [];
   beforeAll(async () => {
     ns = await createNamespace(`topo-ex-${file.replace(/\.yaml$/, "").slice(0, 20)}`);
   });
