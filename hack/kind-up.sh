@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A kind cluster for users who can pull from registries: the pinned node image (KIND_NODE_IMAGE), the
 # operator image built and loaded into the nodes, the CRD installed. Prints the kubeconfig path on stdout.
-#   hack/kind-up.sh        (TOPO_KIND_CLUSTER=topo, TOPO_IMAGE=topo-operator:dev)     hack/kind-down.sh removes it
+#   hack/kind-up.sh    (env: TOPO_KIND_CLUSTER=topo, TOPO_OPERATOR_IMAGE=topo-operator:dev); hack/kind-down.sh removes it
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
@@ -12,7 +12,7 @@ source "$here/lib/kind.sh"
 
 log() { printf '[kind] %s\n' "$*" >&2; }
 docker info >/dev/null 2>&1 || { log "no Docker engine answers (try hack/docker.sh up)"; exit 1; }
-[ -f "$root/Dockerfile" ] || { log "no Dockerfile at $root to build $TOPO_IMAGE from"; exit 1; }
+[ -f "$root/Dockerfile" ] || { log "no Dockerfile at $root to build $TOPO_OPERATOR_IMAGE from"; exit 1; }
 kind="$(kind_bin)"
 kubectl="$(kubectl_bin)"
 
@@ -24,10 +24,10 @@ else
   "$kind" create cluster --name "$TOPO_KIND_CLUSTER" --image "$KIND_NODE_IMAGE" \
     --kubeconfig "$KIND_KUBECONFIG" --wait 180s >&2
 fi
-docker build -t "$TOPO_IMAGE" "$root" >&2
-"$kind" load docker-image --name "$TOPO_KIND_CLUSTER" "$TOPO_IMAGE" >&2
+docker build -t "$TOPO_OPERATOR_IMAGE" "$root" >&2
+"$kind" load docker-image --name "$TOPO_KIND_CLUSTER" "$TOPO_OPERATOR_IMAGE" >&2
 "$kubectl" --kubeconfig "$KIND_KUBECONFIG" apply --server-side --force-conflicts -f "$root/crds" >&2
 "$kubectl" --kubeconfig "$KIND_KUBECONFIG" wait --for condition=established --timeout=60s \
   crd/topologies.topo.dev >&2
-log "cluster $TOPO_KIND_CLUSTER ready with $TOPO_IMAGE loaded; export KUBECONFIG=$KIND_KUBECONFIG"
+log "cluster $TOPO_KIND_CLUSTER ready with $TOPO_OPERATOR_IMAGE loaded; export KUBECONFIG=$KIND_KUBECONFIG"
 echo "$KIND_KUBECONFIG"
