@@ -1,0 +1,276 @@
+// The dashboard inside the operator, against the local control plane: the overview, every shape drawn
+// node for node and edge for edge, a status change pushed live, and `topo dashboard` with a token.
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import {
+  applyTopology,
+  createNamespace,
+  freePort,
+  readTopology,
+  startOperator,
+  topology,
+  waitFor,
+  waitForPhase,
+  type OperatorProcess,
+} from "../operator/harness.ts";
+import type { TopologyDetail, TopologySummary } from "../../../operator/src/dashboard/types.ts";
+import {
+  cspViolations,
+  DOCS,
+  drawn,
+  ensureWebBuilt,
+  launch,
+  openPage,
+  startDashboardCli,
+} from "./browser.ts";
+
+const SHAPES = { linear: 6, ring: 6, star: 7, mesh: 5 } as const;
+const expectedEdges = (shape: keyof typeof SHAPES, n: number) =>
+  ({ linear: n - 1, ring: n, star: n - 1, mesh: n * (n - 1) })[shape];
+const shapeSpec = (shape: string, count: number) => ({
+  nodes: [],
+  generators: [
+    { prefix: "n", count, shape, template: { image: "svc:1", ports: [{ name: "http", port: 8080 }] } },
+  ],
+});
+// A pod that asks for more CPU than any node has is never scheduled, so it is never Ready.
+const UNSCHEDULABLE = { cpu: "1000", memory: "64Mi" };
+const web = (apiImage: string, resources?: object) => ({
+  nodes: [
+    {
+      name: "db",
+      image: "db:1",
+      ports: [{ name: "pg", port: 5432 }],
+      env: [{ name: "POSTGRES_PASSWORD", secretRef: { name: "db-secrets", key: "password" } }],
+    },
+    {
+      name: "api",
+      image: apiImage,
+      ports: [{ name: "http", port: 8080 }],
+      dependsOn: ["db"],
+      ...(resources ? { resources } : {}),
+    },
+    { name: "ui", image: "ui:1", connectsTo: ["api"] },
+  ],
+  rollout: { progressDeadlineSeconds: 12 },
+});
+
+describe("dashboard (Kubernetes source)", () => {
+  let ns: Awaited<ReturnType<typeof createNamespace>>;
+  let op: OperatorProcess;
+  let browser: Browser;
+  let page: Page;
+  let url: string;
+
+  beforeAll(async () => {
+    ensureWebBuilt();
+    ns = await createNamespace("topo-dash");
+    const port = await freePort();
+    op = await startOperator({
+      namespace: ns.name,
+      env: { TOPO_DASHBOARD_ENABLED: "true", TOPO_DASHBOARD_PORT: String(port), TOPO_LOG_LEVEL: "info" },
+    });
+    url = `http://127.0.0.1:${port}`;
+    for (const [shape, n] of Object.entries(SHAPES))
+      await applyTopology(topology(ns.name, shape, shapeSpec(shape, n)));
+    await applyTopology(topology(ns.name, "web", web("api:1")));
+    for (const name of [...Object.keys(SHAPES), "web"]) await waitForPhase(ns.name, name, "Ready");
+    browser = await launch();
+    page = await openPage(browser);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await op?.stop();
+    await ns?.remove();
+  });
+
+  it("lists every applied topology with its namespace, phase, ready nodes and revision", async () => {
+    const res = await fetch(`${url}/api/topologies`);
+    expect(res.status).toBe(200);
+    const list = (await res.json()) as TopologySummary[];
+    expect(list.map((t) => t.name).sort()).toEqual(["linear", "mesh", "ring", "star", "web"]);
+    expect(list.find((t) => t.name === "star")).toMatchObject({
+      namespace: ns.name,
+      phase: "Ready",
+      readyNodes: 7,
+      totalNodes: 7,
+      revision: 1,
+    });
+    await page.goto(url);
+    for (const name of ["linear", "mesh", "ring", "star", "web"])
+      await page
+        .getByRole("button", { name: new RegExp(`^${name} in ${ns.name}: Ready, \\d+ of \\d+ nodes ready`) })
+        .waitFor();
+    const row = page.locator(`#overview tr[data-key="${ns.name}/star"]`);
+    await expect(row.locator("td").allInnerTexts()).resolves.toEqual([
+      "star",
+      ns.name,
+      expect.stringContaining("Ready"),
+      "7/7",
+      "1",
+      "–",
+    ]);
+    // Keyboard: arrows move between topologies, Enter opens one.
+    await page.locator("#overview button").first().focus();
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("Enter");
+    await waitFor(
+      "the second topology selected",
+      async () => (await page.evaluate(() => location.hash)) === `#/${ns.name}/mesh`,
+    );
+    expect(await cspViolations(page)).toEqual([]);
+    const headers = res.headers;
+    const html = await fetch(url);
+    expect(html.headers.get("content-security-policy")).toMatch(/script-src 'self'/);
+    expect(html.headers.get("content-security-policy")).not.toMatch(/unsafe-inline/);
+    expect(headers.get("x-content-type-options")).toBe("nosniff");
+    expect((await fetch(`${url}/api/topologies`, { method: "POST" })).status).toBe(405);
+  });
+
+  it.each(Object.entries(SHAPES))("draws every node and edge of the %s shape", async (shape, n) => {
+    const detail = (await (
+      await fetch(`${url}/api/topologies/${ns.name}/${shape}`)
+    ).json()) as TopologyDetail;
+    expect(detail.nodes).toHaveLength(n);
+    expect(detail.edges).toHaveLength(expectedEdges(shape as keyof typeof SHAPES, n));
+    await page.goto(`${url}/#/${ns.name}/${shape}`);
+    const g = await waitFor(`the ${shape} graph`, async () => {
+      const d = await drawn(page);
+      return d.nodes.length === n &&
+        d.edges.length === detail.edges.length &&
+        d.nodes.every((x) => x.phase === "Ready")
+        ? d
+        : undefined;
+    });
+    expect(g.nodes.map((x) => x.id).sort()).toEqual(detail.nodes.map((x) => x.name).sort());
+    expect(g.edges.map((e) => `${e.source}>${e.target}`).sort()).toEqual(
+      detail.edges.map((e) => `${e.from}>${e.to}`).sort(),
+    );
+    expect(new Set(g.nodes.map((x) => x.shape))).toEqual(new Set(["ellipse"]));
+    // The node list mirrors the graph with the phase in words.
+    await expect(page.getByRole("option").count()).resolves.toBe(n);
+    await page.getByRole("option").first().click();
+    await page
+      .getByRole("complementary", { name: "Node details" })
+      .getByText("1 ready / 1 desired")
+      .waitFor();
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(DOCS, `dashboard-${shape}.png`) });
+    expect(await cspViolations(page)).toEqual([]);
+  });
+
+  it("draws dependsOn dashed with an arrow, and never sends a secret's value", async () => {
+    const detail = (await (await fetch(`${url}/api/topologies/${ns.name}/web`)).json()) as TopologyDetail;
+    expect(detail.nodes.find((x) => x.name === "db")!.env).toEqual([
+      { name: "POSTGRES_PASSWORD", secretRef: "db-secrets" },
+    ]);
+    expect(JSON.stringify(detail)).not.toContain('password"');
+    await page.goto(`${url}/#/${ns.name}/web/api`);
+    const g = await waitFor("the web graph", async () => {
+      const d = await drawn(page);
+      return d.edges.length === 2 ? d : undefined;
+    });
+    expect(g.edges).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          source: "api",
+          target: "db",
+          kind: "dependsOn",
+          lineStyle: "dashed",
+          arrow: "triangle",
+        }),
+        expect.objectContaining({ source: "ui", target: "api", kind: "connectsTo", lineStyle: "solid" }),
+      ]),
+    );
+    const panel = page.getByRole("complementary", { name: "Node details" });
+    await panel.getByText("api:1", { exact: true }).waitFor();
+    await panel.getByText("http 8080/TCP").waitFor();
+  });
+
+  it("shows a status change live, without a reload, within a second of the status write", async () => {
+    await page.goto(`${url}/#/${ns.name}/web`);
+    await waitFor(
+      "web drawn Ready",
+      async () => (await drawn(page)).nodes.every((x) => x.phase === "Ready") || undefined,
+    );
+    await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
+    await applyTopology(topology(ns.name, "web", web("api:2", UNSCHEDULABLE)));
+    // Poll the API server and the page side by side; compare when each first shows RolledBack.
+    const seenByApi = waitFor(
+      "RolledBack in the API",
+      async () =>
+        (await readTopology(ns.name, "web")).status?.phase === "RolledBack" ? Date.now() : undefined,
+      60_000,
+      50,
+    );
+    const progressing = page.waitForFunction(
+      () =>
+        (window as unknown as { __topo: { graph(): DrawnGraph } }).__topo
+          .graph()
+          .nodes.some((n) => n.id === "api" && n.phase === "Progressing"),
+      undefined,
+      { timeout: 60_000, polling: 50 },
+    );
+    const seenByPage = page
+      .waitForFunction(
+        (key) =>
+          (window as unknown as { __topo: { phase(k: string): string } }).__topo.phase(key) === "RolledBack",
+        `${ns.name}/web`,
+        { timeout: 60_000, polling: 50 },
+      )
+      .then(() => Date.now());
+    await progressing;
+    const [api, shown] = await Promise.all([seenByApi, seenByPage]);
+    expect(shown - api).toBeLessThan(1000);
+    await page
+      .locator(`#overview tr[data-key="${ns.name}/web"]`)
+      .getByText(/^rev 2 at/)
+      .waitFor();
+    await page.getByRole("table").filter({ hasText: "Outcome" }).getByText("RolledBack").waitFor();
+    expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
+    await page.screenshot({ path: join(DOCS, "dashboard-rollback.png") });
+  });
+
+  it("topo dashboard --source kube enforces its token and the page reconnects after a restart", async () => {
+    const port = await freePort();
+    const env = { TOPO_DASHBOARD_TOKEN: "s3cret-token", TOPO_NAMESPACES: ns.name };
+    let cli = await startDashboardCli(["--source", "kube"], port, env);
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      expect((await fetch(`${base}/api/topologies`)).status).toBe(401);
+      expect(
+        (await fetch(`${base}/api/topologies`, { headers: { authorization: "Bearer wrong" } })).status,
+      ).toBe(401);
+      expect((await fetch(`${base}/api/events`)).status).toBe(401);
+      expect((await fetch(`${base}/api/topologies?token=s3cret-token`)).status).toBe(401);
+      const ok = await fetch(`${base}/api/topologies`, { headers: { authorization: "Bearer s3cret-token" } });
+      expect(ok.status).toBe(200);
+      const stream = new AbortController();
+      const sse = await fetch(`${base}/api/events?token=s3cret-token`, { signal: stream.signal });
+      expect(sse.headers.get("content-type")).toMatch(/text\/event-stream/);
+      stream.abort();
+
+      const p = await openPage(browser);
+      await p.goto(`${base}/?token=s3cret-token#/${ns.name}/star`);
+      await p.getByRole("button", { name: /^star in / }).waitFor();
+      expect(await p.evaluate(() => location.search)).toBe("");
+      expect(await p.evaluate(() => sessionStorage.getItem("topo.dashboard.token"))).toBe("s3cret-token");
+      await p.locator("#live[data-state=live]").waitFor();
+
+      await cli.stop();
+      await p.locator("#live[data-state=down]").waitFor();
+      cli = await startDashboardCli(["--source", "kube"], port, env);
+      await p.locator("#live[data-state=live]").waitFor({ timeout: 30_000 });
+      await applyTopology(topology(ns.name, "late", shapeSpec("linear", 2)));
+      await p.getByRole("button", { name: /^late in / }).waitFor({ timeout: 30_000 });
+      expect(await cspViolations(p)).toEqual([]);
+      await p.close();
+    } finally {
+      await cli.stop();
+    }
+  });
+});
+
+interface DrawnGraph {
+  nodes: { id: string; phase: string }[];
+}
