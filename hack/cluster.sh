@@ -127,7 +127,9 @@ running() { for c in "${COMPONENTS[@]}"; do alive "$c" || return 1; done; readyz
 up() {
   if running; then echo "$STATE/admin.kubeconfig"; return 0; fi
   if [ -d "$STATE" ]; then log "a previous cluster is not healthy; restarting it"; down >/dev/null; fi
-  command -v openssl >/dev/null && command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq openssl curl >&2; }
+  if ! command -v openssl >/dev/null || ! command -v curl >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq openssl curl >&2
+  fi
   "$here/build-binaries.sh" etcd kwok kube >&2
   local t0=$SECONDS
   mkdir -p "$STATE"
@@ -139,7 +141,7 @@ up() {
     --unsafe-no-fsync --quota-backend-bytes 4294967296 --log-level warn
   wait_until 30 etcd curl -fsS "http://127.0.0.1:$ETCD_PORT/health"
   start kube-apiserver "$KUBE_BIN/kube-apiserver" \
-    --etcd-servers "http://127.0.0.1:$ETCD_PORT" --bind-address 127.0.0.1 --advertise-address 127.0.0.1 \
+    --etcd-servers "http://127.0.0.1:$ETCD_PORT" --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --endpoint-reconciler-type=none \
     --secure-port "$API_PORT" --tls-cert-file "$STATE/pki/apiserver.crt" --tls-private-key-file "$STATE/pki/apiserver.key" \
     --client-ca-file "$STATE/pki/ca.crt" --authorization-mode Node,RBAC \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
@@ -188,8 +190,10 @@ down() {
   done
   for c in "${COMPONENTS[@]}"; do
     local p; p="$(pid_of "$c")"
-    for _ in $(seq 1 20); do [ -n "$p" ] && kill -0 "$p" 2>/dev/null && sleep 0.25 || break; done
-    [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true
+    for _ in $(seq 1 20); do
+      if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then sleep 0.25; else break; fi
+    done
+    if [ -n "$p" ]; then kill -9 "$p" 2>/dev/null || true; fi
   done
   rm -rf "$STATE"
 }

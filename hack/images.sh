@@ -5,7 +5,6 @@
 #   hack/images.sh [busybox|testsvc|operator]...   (default: busybox testsvc)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(dirname "$here")"
 log() { printf '[images] %s\n' "$*" >&2; }
 ctx="$(mktemp -d)"
 trap 'rm -rf "$ctx"' EXIT

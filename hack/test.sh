@@ -10,6 +10,7 @@ report="$(mktemp)"
 trap 'rm -f "$report"' EXIT
 status=0
 hack/node.sh node --experimental-vm-modules node_modules/jest/bin/jest.js --json --outputFile="$report" "$@" || status=$?
+# shellcheck disable=SC2016 # JavaScript, not shell
 hack/node.sh node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   const skipped = r.numPendingTests + r.numTodoTests;

@@ -3,6 +3,7 @@ import type { Command } from "./command.ts";
 import { composeCommand } from "./compose.ts";
 import { dashboardCommand } from "./dashboard.ts";
 import { graphCommand } from "./graph.ts";
+import { downCommand, logsCommand, statusCommand, upCommand } from "./local.ts";
 import { operatorCommand } from "./operator.ts";
 import { renderCommand } from "./render.ts";
 import { validateCommand } from "./validate.ts";
@@ -12,6 +13,10 @@ export const commands: Command[] = [
   renderCommand,
   composeCommand,
   graphCommand,
+  upCommand,
+  downCommand,
+  statusCommand,
+  logsCommand,
   operatorCommand,
   dashboardCommand,
 ];

@@ -124,7 +124,7 @@ describe("renderCompose", () => {
       retries: 7,
     });
     expect(s.db!.healthcheck).toEqual({
-      test: ["CMD", "nc", "-z", "127.0.0.1", "5432"],
+      test: ["CMD-SHELL", "nc -z 127.0.0.1 5432 2>/dev/null || nc -w 2 127.0.0.1 5432 </dev/null"],
       interval: "500ms",
       timeout: "2s",
       retries: 3,

@@ -28,8 +28,8 @@ function composeCheck(hc: Any | undefined): Any | undefined {
   const check =
     test[1] === "wget"
       ? { http: test.at(-1)!.replace(/^http:\/\//, "") }
-      : test[1] === "nc"
-        ? { tcp: `${test[3]}:${test[4]}` }
+      : test[0] === "CMD-SHELL" && test[1]!.startsWith("nc -z ")
+        ? { tcp: test[1]!.split(" ").slice(2, 4).join(":") }
         : { exec: test.slice(1) };
   return { ...check, every: seconds(hc.interval), timeout: seconds(hc.timeout), retries: hc.retries };
 }

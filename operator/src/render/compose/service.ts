@@ -24,7 +24,10 @@ export function volumeName(node: string, volume: string): string {
 export function healthTest(h: ResolvedHealth): string[] {
   const port = String(h.portNumber ?? h.port);
   if (h.kind === "http") return ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${port}${h.path}`];
-  if (h.kind === "tcp") return ["CMD", "nc", "-z", "127.0.0.1", port];
+  // `nc -z` where the netcat has it (OpenBSD, Alpine's busybox); Debian's busybox nc lacks -z, but a
+  // connection closed at once by an empty stdin tells the same thing.
+  if (h.kind === "tcp")
+    return ["CMD-SHELL", `nc -z 127.0.0.1 ${port} 2>/dev/null || nc -w 2 127.0.0.1 ${port} </dev/null`];
   return ["CMD", ...(h.command ?? [])];
 }
 

@@ -160,7 +160,8 @@ describe("renderKubernetes", () => {
     expect(find(objs, "NetworkPolicy", "shop-api").spec.ingress).toEqual([
       { ports: [{ port: 8080, protocol: "TCP" }] },
     ]);
-    expect(find(objs, "NetworkPolicy", "shop-batch").spec.ingress).toEqual([]);
+    expect(find(objs, "NetworkPolicy", "shop-batch").spec.ingress).toBeUndefined();
+    expect(find(objs, "NetworkPolicy", "shop-batch").spec.policyTypes).toEqual(["Ingress"]);
   });
 
   it("renders no NetworkPolicy with isolation none", () => {

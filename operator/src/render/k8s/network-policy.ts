@@ -44,7 +44,9 @@ export function renderNetworkPolicy(
     spec: {
       podSelector: { matchLabels: selectorLabels(topology.name, node.name) },
       policyTypes: ["Ingress"],
-      ingress,
+      // No rules means no ingress at all; an empty list would be dropped by the API server and make every
+      // server-side apply a write.
+      ...(ingress.length ? { ingress } : {}),
     },
   };
 }
