@@ -34,7 +34,9 @@ describe("operator configuration", () => {
     );
     const fromExample = loadConfig(example);
     for (const key of Object.keys(example)) {
-      expect(String((fromExample as Record<string, unknown>)[key])).toBe(String((c as Record<string, unknown>)[key]));
+      expect(String((fromExample as Record<string, unknown>)[key])).toBe(
+        String((c as Record<string, unknown>)[key]),
+      );
     }
   });
 
@@ -51,8 +53,8 @@ describe("operator configuration", () => {
   });
 
   it("requires the renew deadline to be shorter than the lease", () => {
-    expect(() => loadConfig({ TOPO_LEASE_DURATION_SECONDS: "10", TOPO_RENEW_DEADLINE_SECONDS: "10" })).toThrow(
-      /TOPO_RENEW_DEADLINE_SECONDS must be less than TOPO_LEASE_DURATION_SECONDS/,
-    );
+    expect(() =>
+      loadConfig({ TOPO_LEASE_DURATION_SECONDS: "10", TOPO_RENEW_DEADLINE_SECONDS: "10" }),
+    ).toThrow(/TOPO_RENEW_DEADLINE_SECONDS must be less than TOPO_LEASE_DURATION_SECONDS/);
   });
 });
