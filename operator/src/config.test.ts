@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Config, ConfigError, loadConfig } from "./config.ts";
+import { Config, ConfigError, LocalConfig, loadConfig, loadLocalConfig } from "./config.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const documented = readFileSync(join(ROOT, ".env.example"), "utf8")
@@ -10,7 +10,7 @@ const documented = readFileSync(join(ROOT, ".env.example"), "utf8")
 
 describe("operator configuration", () => {
   it("lists every variable the schema reads in .env.example, and nothing the schema does not read", () => {
-    const read = Object.keys(Config.shape);
+    const read = [...Object.keys(Config.shape), ...Object.keys(LocalConfig.shape)];
     expect(documented.filter((k) => k.startsWith("TOPO_")).sort()).toEqual([...read].sort());
   });
 
@@ -32,10 +32,11 @@ describe("operator configuration", () => {
         .filter((l) => /^TOPO_[A-Z_]+=./.test(l))
         .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
     );
-    const fromExample = loadConfig(example);
+    const fromExample = { ...loadConfig(example), ...loadLocalConfig(example) };
+    const defaults = { ...c, ...loadLocalConfig({}) };
     for (const key of Object.keys(example)) {
       expect(String((fromExample as Record<string, unknown>)[key])).toBe(
-        String((c as Record<string, unknown>)[key]),
+        String((defaults as Record<string, unknown>)[key]),
       );
     }
   });
@@ -56,5 +57,16 @@ describe("operator configuration", () => {
     expect(() =>
       loadConfig({ TOPO_LEASE_DURATION_SECONDS: "10", TOPO_RENEW_DEADLINE_SECONDS: "10" }),
     ).toThrow(/TOPO_RENEW_DEADLINE_SECONDS must be less than TOPO_LEASE_DURATION_SECONDS/);
+  });
+
+  it("validates the local commands' variables with their defaults", () => {
+    expect(loadLocalConfig({})).toEqual({ TOPO_COMPOSE: "auto", TOPO_DOCKER: "docker" });
+    expect(loadLocalConfig({ TOPO_COMPOSE: "v1", TOPO_STATE_DIR: "/tmp/s" })).toMatchObject({
+      TOPO_COMPOSE: "v1",
+      TOPO_STATE_DIR: "/tmp/s",
+    });
+    expect(() => loadLocalConfig({ TOPO_COMPOSE: "v3" })).toThrow(
+      /^invalid environment: TOPO_COMPOSE="v3": /,
+    );
   });
 });

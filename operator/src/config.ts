@@ -70,3 +70,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     leaseNamespace: c.TOPO_LEASE_NAMESPACE ?? podNamespace(),
   };
 }
+
+/** The single-machine commands' configuration (`topo up`, `down`, `status`, `logs`, `dashboard --source compose`). */
+export const LocalConfig = z.object({
+  TOPO_COMPOSE: z.enum(["auto", "v1", "v2"]).default("auto"),
+  TOPO_DOCKER: z.string().min(1).default("docker"),
+  TOPO_STATE_DIR: z.string().min(1).optional(),
+});
+export type LocalConfig = z.infer<typeof LocalConfig>;
+
+/** Reads and validates the local commands' environment; a bad value fails with one line naming the variable. */
+export function loadLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
+  const known = Object.fromEntries(Object.keys(LocalConfig.shape).map((k) => [k, env[k] || undefined]));
+  const parsed = LocalConfig.safeParse(known);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = String(issue.path[0]);
+    throw new ConfigError(`invalid environment: ${key}=${JSON.stringify(env[key])}: ${issue.message}`);
+  }
+  return parsed.data;
+}

@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
 import { commands } from "./commands.ts";
+import { ConfigError } from "../config.ts";
 import { UsageError, UserError, type Command, type CommandContext } from "./command.ts";
 
 export function version(): string {
@@ -65,6 +66,10 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     if (err instanceof UsageError) {
       ctx.stderr.write(`topo: ${err.message}\n${cmd ? `Usage: ${cmd.usage}\n` : overview()}`);
       return 2;
+    }
+    if (err instanceof ConfigError) {
+      ctx.stderr.write(`topo: ${err.message}\n`);
+      return 1;
     }
     if (err instanceof UserError) {
       ctx.stderr.write(`topo: ${err.message}\n`);

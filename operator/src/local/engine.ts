@@ -2,6 +2,7 @@
 // TOPO_COMPOSE=v1|v2 forces one (the tests run both); TOPO_DOCKER names the docker binary.
 import { spawn } from "node:child_process";
 import { UserError } from "../cli/command.ts";
+import { loadLocalConfig } from "../config.ts";
 
 export interface RunResult {
   code: number;
@@ -53,7 +54,8 @@ function projectArgs(p: ProjectFiles): string[] {
 
 /** Finds a Docker engine that answers and a Compose, or fails with one line saying how to get them. */
 export async function detect(env: NodeJS.ProcessEnv = process.env): Promise<Compose> {
-  const docker = env.TOPO_DOCKER || "docker";
+  const config = loadLocalConfig(env);
+  const docker = config.TOPO_DOCKER;
   const info = await run(docker, ["info", "--format", "{{.ServerVersion}}"], { env });
   if (info.code === 127)
     throw new UserError(
@@ -63,9 +65,7 @@ export async function detect(env: NodeJS.ProcessEnv = process.env): Promise<Comp
     throw new UserError(
       `no Docker engine answers (${(info.stderr.trim().split("\n").at(-1) ?? "").trim()}): start it, e.g. \`sudo systemctl start docker\` (or hack/docker.sh up in this repository)`,
     );
-  const want = env.TOPO_COMPOSE || "auto";
-  if (!["auto", "v1", "v2"].includes(want))
-    throw new UserError(`TOPO_COMPOSE=${want}: expected auto, v1 or v2`);
+  const want = config.TOPO_COMPOSE;
   const candidates: { version: "v1" | "v2"; argv: string[] }[] = [];
   if (want !== "v1") candidates.push({ version: "v2", argv: [docker, "compose"] });
   if (want !== "v2") candidates.push({ version: "v1", argv: ["docker-compose"] });
@@ -97,6 +97,9 @@ export interface ContainerState {
   /** healthy, unhealthy, starting, or "" without a health check */
   health: string;
   startedAt: string;
+  createdAt: string;
+  /** How often the engine restarted it (restart policy). */
+  restartCount: number;
   revision: string;
   /** The last health check's output, when it failed. */
   healthLog: string;
@@ -118,6 +121,8 @@ export async function containers(docker: string, project: string): Promise<Conta
   type Inspect = {
     Id: string;
     Name: string;
+    RestartCount?: number;
+    Created: string;
     Config: { Image: string; Labels: Record<string, string> };
     State: {
       Status: string;
@@ -138,6 +143,8 @@ export async function containers(docker: string, project: string): Promise<Conta
       exitCode: c.State.ExitCode,
       health: c.State.Health?.Status ?? "",
       startedAt: c.State.StartedAt,
+      createdAt: c.Created,
+      restartCount: c.RestartCount ?? 0,
       revision: c.Config.Labels["topo.dev/revision"] ?? "",
       healthLog: failed?.Output.trim() ?? "",
     };

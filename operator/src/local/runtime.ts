@@ -45,14 +45,22 @@ async function context(ctx: CommandContext, file: string, topology: Topology): P
 /** Health of every service against the topology: done, a failure, or still waiting (with a summary). */
 export function assess(
   topology: Topology,
-  list: ContainerState[],
+  all: ContainerState[],
+  /** While compose is still replacing containers, those created before this time (ms) are not judged. */
+  judgeSince = 0,
+  /** When this rollout began (ms): a container restarted since then is crash-looping in it. */
+  rolloutSince = judgeSince,
 ): { ready: string[]; waiting: { service: string; state: string }[]; failure?: Failure } {
+  const list = all.filter((c) => Date.parse(c.createdAt) >= judgeSince);
   const ready: string[] = [];
   const waiting: { service: string; state: string }[] = [];
   for (const node of topology.nodes) {
     if (node.replicas === 0) continue;
     const mine = list.filter((c) => c.service === node.name);
-    const bad = mine.find((c) => ["exited", "dead"].includes(c.status) || c.status === "restarting");
+    const looping = (c: ContainerState) => c.restartCount > 0 && Date.parse(c.startedAt) >= rolloutSince;
+    const bad = mine.find(
+      (c) => ["exited", "dead"].includes(c.status) || c.status === "restarting" || looping(c),
+    );
     if (bad)
       return {
         ready,
@@ -60,8 +68,8 @@ export function assess(
         failure: {
           service: node.name,
           reason:
-            bad.status === "restarting"
-              ? `its container keeps restarting (last exit code ${bad.exitCode})`
+            bad.status === "restarting" || (looping(bad) && bad.status === "running")
+              ? `its container keeps restarting (${bad.restartCount} restarts${bad.exitCode ? `, last exit code ${bad.exitCode}` : ""})`
               : `its container exited with code ${bad.exitCode}`,
         },
       };
@@ -140,7 +148,8 @@ async function deploy(c: Ctx, revision: number): Promise<Failure | undefined> {
   try {
     for (;;) {
       const list = await containers(c.compose.docker, c.topology.name);
-      const a = assess(c.topology, list);
+      // Until `up` returns, the previous revision's containers may still be there: judge only new ones.
+      const a = assess(c.topology, list, upResult ? 0 : started - 1000, started - 1000);
       if (a.failure) return a.failure;
       progress.show((Date.now() - started) / 1000, deadlineS, a.ready, a.waiting);
       if (upResult && upResult.code !== 0) {

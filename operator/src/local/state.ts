@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { loadLocalConfig } from "../config.ts";
 
 export interface HistoryEntry {
   revision: number;
@@ -29,9 +30,8 @@ export function stateDir(
   topology: string,
   env: NodeJS.ProcessEnv = process.env,
 ): string {
-  const base = env.TOPO_STATE_DIR
-    ? resolve(env.TOPO_STATE_DIR)
-    : join(dirname(resolve(topologyFile)), ".topo");
+  const dir = loadLocalConfig(env).TOPO_STATE_DIR;
+  const base = dir ? resolve(dir) : join(dirname(resolve(topologyFile)), ".topo");
   return join(base, topology);
 }
 
