@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A kind cluster for users who can pull from registries: the pinned node image (KIND_NODE_IMAGE), the
 # operator image built and loaded into the nodes, the CRD installed. Prints the kubeconfig path on stdout.
-#   hack/kind-up.sh    (env: TOPO_KIND_CLUSTER=topo, TOPO_OPERATOR_IMAGE=topo-operator:dev); hack/kind-down.sh removes it
+#   hack/kind-up.sh    (env: TOPO_KIND_CLUSTER=topo, TOPO_OPERATOR_IMAGE=topo/operator:dev); hack/kind-down.sh removes it
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"

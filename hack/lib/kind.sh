@@ -4,7 +4,7 @@
 # kind v0.30 is the first release whose node images include Kubernetes 1.34 (KIND_NODE_IMAGE).
 export KIND_VERSION="${KIND_VERSION:-v0.30.0}"
 export TOPO_KIND_CLUSTER="${TOPO_KIND_CLUSTER:-topo}"
-export TOPO_OPERATOR_IMAGE="${TOPO_OPERATOR_IMAGE:-topo-operator:dev}"
+export TOPO_OPERATOR_IMAGE="${TOPO_OPERATOR_IMAGE:-topo/operator:dev}"
 KIND_KUBECONFIG="${TOPO_STATE_DIR:-$HOME/.local/state/topo}/kind/$TOPO_KIND_CLUSTER.kubeconfig"
 export KIND_KUBECONFIG
 
