@@ -150,7 +150,9 @@ describe("the topo-operator chart on the local control plane", () => {
     const release = `inst-${suffix()}`;
     // The e2e global setup installed the CRD with kubectl and other tests use it: this release must not
     // own it (the last test installs the chart's own CRD under another group instead).
+    const started = Date.now();
     expect(install(release, ns, ["crds.enabled=false"])).toContain("STATUS: deployed");
+    const installed = Date.now();
     expect(await crdCondition(CRD, "Established")).toBe("True");
     expect(await servedResources("topo.dev/v1alpha1")).toEqual(
       expect.arrayContaining(["topologies", "topologies/status"]),
@@ -163,7 +165,13 @@ describe("the topo-operator chart on the local control plane", () => {
     // because the Topologies of tests running beside it belong to their own operators. The cluster-wide
     // list calls its informers would make are checked below as the same identity.
     const op = await operatorFor({ namespace: ns, release, watchNamespaces: apps });
+    const ready = Date.now();
     await expectReconciled(apps, "shop");
+    const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    process.stdout.write(
+      `[chart] helm install --wait: ${s(installed - started)}; operator ready ${s(ready - installed)} later; ` +
+        `first Topology Ready ${s(Date.now() - started)} after helm install began\n`,
+    );
     noForbidden(op);
 
     expect(
