@@ -87,7 +87,7 @@ afterEach(async () => {
 async function namespace(prefix: string, opts: { restricted: boolean }): Promise<string> {
   const name = `${prefix}-${suffix()}`;
   const { objects } = kube();
-  const labels = opts.restricted
+  const labels: Record<string, string> = opts.restricted
     ? {
         "pod-security.kubernetes.io/enforce": "restricted",
         "pod-security.kubernetes.io/enforce-version": "latest",

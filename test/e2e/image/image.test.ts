@@ -44,10 +44,10 @@ describe("the operator image", () => {
     const started = Date.now();
     const log = buildOperatorImage();
     process.stdout.write(`${log}\n[image] ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    [image] = JSON.parse(docker(["image", "inspect", LOCAL_IMAGE])) as ImageInspect[];
+    image = (JSON.parse(docker(["image", "inspect", LOCAL_IMAGE])) as ImageInspect[])[0]!;
     // hack/operator-image.sh builds on hack/base-image.sh's image (both stages of the Dockerfile use it).
     const baseName = process.env.TOPO_BASE_IMAGE ?? "topo/node-base:24";
-    [base] = JSON.parse(docker(["image", "inspect", baseName])) as ImageInspect[];
+    base = (JSON.parse(docker(["image", "inspect", baseName])) as ImageInspect[])[0]!;
   }, 900_000);
 
   afterAll(async () => {
