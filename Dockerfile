@@ -19,7 +19,11 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY operator/src ./operator/src
 # `npm run build` wraps tsc in hack/node.sh (which installs Node into a cache); here Node 24 is the base.
+# The dashboard's front end is built by Vite into dist/ beside the server that serves it.
 RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json \
+ && node node_modules/vite/bin/vite.js build --config operator/src/dashboard/web/vite.config.ts \
+ && mkdir -p dist/operator/src/dashboard/web \
+ && cp -r operator/src/dashboard/web/dist dist/operator/src/dashboard/web/dist \
  && node dist/operator/src/cli/bin.js --help >/dev/null
 
 FROM base AS deps

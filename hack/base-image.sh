@@ -27,7 +27,14 @@ ln -s ../lib/node_modules/npm/bin/npm-cli.js "$ctx/root/usr/local/bin/npm"
 ln -s ../lib/node_modules/npm/bin/npx-cli.js "$ctx/root/usr/local/bin/npx"
 cp /bin/busybox "$ctx/root/bin/busybox"
 # Every library the binary links, at the path the loader looks for it (dereferenced: no symlinks into /usr).
-ldd "$node" | awk '/=> \//{print $3} /^\t\/[^ ]+ \(/{print $1}' | while read -r lib; do
+libs="$(ldd "$node" | awk '/=> \//{print $3} /^\t\/[^ ]+ \(/{print $1}')"
+# Plus glibc's compatibility libraries that node:*-slim has and native addons link (Vite's rolldown
+# binding needs librt), so the build stage of the Dockerfile runs on this base as on the upstream one.
+libdir="$(dirname "$(printf '%s\n' "$libs" | grep '/libc\.so\.6$')")"
+for name in libdl.so.2 librt.so.1 libpthread.so.0 libutil.so.1 libresolv.so.2; do
+  [ -e "$libdir/$name" ] && libs="$libs"$'\n'"$libdir/$name"
+done
+printf '%s\n' "$libs" | sort -u | while read -r lib; do
   mkdir -p "$ctx/root$(dirname "$lib")"
   cp -L "$lib" "$ctx/root$lib"
 done

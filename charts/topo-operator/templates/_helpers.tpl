@@ -82,5 +82,6 @@ No Secrets: the kubelet, not the operator, resolves secretRef env. No wildcards.
   verbs: ["create", "get", "list", "patch", "delete"]
 - apiGroups: [""]
   resources: ["events"]
-  verbs: ["create"]
+  {{- /* The dashboard's events endpoint lists the Events of a topology and its children. */}}
+  verbs: {{ if .Values.dashboard.enabled }}["create", "list"]{{ else }}["create"]{{ end }}
 {{- end }}

@@ -86,6 +86,7 @@ export class Manager {
     const base = kubeDeps({ kc: options.kc, cache, writes: metrics.apiWrites, log });
     this.deps = {
       ...base,
+      recovered: (seconds) => metrics.recovery.observe(seconds),
       event: async (t, type, reason, message) => {
         if (reason === "RolledBack") metrics.rollbacks.inc();
         await base.event(t, type, reason, message);

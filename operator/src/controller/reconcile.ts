@@ -60,6 +60,8 @@ export interface ReconcileDeps {
     reason: string,
     message: string,
   ): Promise<void>;
+  /** Seconds from a revision judged failed to its rollback applied (the topo_recovery_seconds histogram). */
+  recovered?(seconds: number): void;
   log: {
     debug(obj: object, msg: string): void;
     info(obj: object, msg: string): void;
@@ -174,6 +176,7 @@ export async function reconcile(
   }
   if (!applyError) {
     for (const [key, obj] of observed) if (!wanted.has(key)) await deps.remove(obj);
+    if (decision.rolledBack) deps.recovered?.((Date.now() - decision.rolledBack.failedAt) / 1000);
   }
 
   const nodes: ObservedNode[] = topology.nodes.map((n) => {

@@ -78,12 +78,19 @@ describe("decideRollout", () => {
         desired: snap("h2"),
         history,
         lastGoodRevision: 1,
-        now: after(90),
+        now: after(97),
         firstNotReady: "a",
       }),
     );
     expect(d.target).toBe("lastGood");
-    expect(d.rolledBack).toEqual({ revision: 2, to: 1, node: "a", reason: "ProgressDeadlineExceeded" });
+    // Judged failed at its deadline, though the reconcile came later: recovery time counts from there.
+    expect(d.rolledBack).toEqual({
+      revision: 2,
+      to: 1,
+      node: "a",
+      reason: "ProgressDeadlineExceeded",
+      failedAt: after(90).getTime(),
+    });
     expect(d.history[1]).toMatchObject({ outcome: "RolledBack", reason: "not Ready within 90s (node a)" });
   });
 
@@ -99,7 +106,11 @@ describe("decideRollout", () => {
         failure: { node: "a", reason: "CrashLoopBackOff" },
       }),
     );
-    expect(d.rolledBack).toMatchObject({ node: "a", reason: "CrashLoopBackOff" });
+    expect(d.rolledBack).toMatchObject({
+      node: "a",
+      reason: "CrashLoopBackOff",
+      failedAt: after(20).getTime(),
+    });
   });
 
   it("does not retry a rolled-back revision until the spec changes again", () => {

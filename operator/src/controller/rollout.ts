@@ -56,7 +56,14 @@ export interface RolloutDecision {
   /** Which revision's workloads to apply. */
   target: "desired" | "lastGood";
   /** Set when this decision rolled back (the moment it happened). */
-  rolledBack?: { revision: number; to: number; node: string; reason: string };
+  rolledBack?: {
+    revision: number;
+    to: number;
+    node: string;
+    reason: string;
+    /** When the revision was judged failed (ms): its deadline, or now for a pod failure. */
+    failedAt: number;
+  };
   /** Set when this decision marked the revision failed without a rollback. */
   failed?: { revision: number; node: string; reason: string };
   /** True when this decision started a new revision. */
@@ -106,7 +113,8 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
         : `not Ready within ${input.progressDeadlineSeconds}s (node ${node})`;
       if (input.autoRollback && lastGood !== undefined && lastGood !== latest.revision) {
         latest.outcome = "RolledBack";
-        decision.rolledBack = { revision: latest.revision, to: lastGood, node, reason };
+        const failedAt = input.failure ? input.now.getTime() : Math.min(deadline, input.now.getTime());
+        decision.rolledBack = { revision: latest.revision, to: lastGood, node, reason, failedAt };
       } else {
         latest.outcome = "Failed";
         decision.failed = { revision: latest.revision, node, reason };

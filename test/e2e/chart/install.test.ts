@@ -60,16 +60,13 @@ const SPEC = {
   ],
 };
 
-/** Marks a test of a known bug (it.failing): jest reports it as passed while it fails. */
-const KNOWN_BUG = "[KNOWN BUG: expected to fail until fixed]";
-
 /** Cleanups of the running test, run in reverse order after it, whatever happened. */
 let cleanups: (() => unknown)[] = [];
 let operators: ImpersonatedOperator[] = [];
 
 afterEach(async () => {
   const state = expect.getState();
-  if (state.assertionCalls !== state.numPassingAsserts && !state.currentTestName?.includes(KNOWN_BUG))
+  if (state.assertionCalls !== state.numPassingAsserts)
     for (const op of operators)
       process.stderr.write(`--- operator logs ---\n${op.operator.logs().slice(-6000)}\n`);
   for (const step of cleanups.reverse()) {
@@ -360,11 +357,9 @@ describe("the topo-operator chart on the local control plane", () => {
     expect(await statusOf(kube().kc, "GET", leaderRole)).toBe(404);
   });
 
-  // Known chart bug, found by this test: with the dashboard on, its events endpoint lists Events, and the
-  // chart's rules grant only `create` on events, so the endpoint answers 502 (the API server says 403).
-  // The fix belongs in charts/topo-operator/templates/_helpers.tpl (`list` on events when
-  // dashboard.enabled); then turn this into a plain `it`.
-  it.failing(`grants what the dashboard reads when the dashboard is enabled ${KNOWN_BUG}`, async () => {
+  // Found by this test: the dashboard's events endpoint lists Events, which the chart granted only with
+  // `create`; with dashboard.enabled the rules now include `list` on events.
+  it("grants what the dashboard reads when the dashboard is enabled", async () => {
     const ns = await namespace("chart-dash", { restricted: true });
     const apps = await namespace("chart-dash-apps", { restricted: false });
     const release = `dash-${suffix()}`;

@@ -146,6 +146,14 @@ describe("the operator image", () => {
       await waitForPhase(ns.name, "imaged", "Ready");
       const deployments = await listOwned(ns.name, "Deployment", "apps/v1", "imaged");
       expect(deployments.map((d) => d.metadata!.name).sort()).toEqual(["imaged-api", "imaged-db"]);
+      // The dashboard's front end is in the image: its page and the API it calls.
+      const page = await fetch(`http://127.0.0.1:${dashboard}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/<script type="module"[^>]+src="\/assets\/[^"]+\.js"/);
+      const listed = (await (await fetch(`http://127.0.0.1:${dashboard}/api/topologies`)).json()) as {
+        name: string;
+      }[];
+      expect(listed.map((t) => t.name)).toContain("imaged");
       const user = docker(["inspect", "-f", "{{.Config.User}} {{.HostConfig.ReadonlyRootfs}}", container]);
       expect(user).toBe("65532 true");
     } catch (err) {

@@ -113,6 +113,11 @@ describe("the topo-operator chart, rendered", () => {
     ]);
   });
 
+  it("adds list on events, and nothing else, when the dashboard is enabled", () => {
+    const ms = render(["dashboard.enabled=true"]);
+    expect(grants(rules(ms))).toEqual([...EXPECTED, "core/events:list"].sort());
+  });
+
   it("uses a Role and RoleBinding per watched namespace, and nothing cluster-wide, in namespaced mode", () => {
     const ms = render(["watchNamespaces={team-a,team-b}"]);
     expect(of(ms, "ClusterRole")).toHaveLength(0);
@@ -138,7 +143,7 @@ describe("the topo-operator chart, rendered", () => {
     expect(c.readinessProbe!.httpGet).toEqual({ path: "/readyz", port: "metrics" });
     expect((c as unknown as { args: string[] }).args).toEqual(["operator"]);
     expect(c.image).toBe(
-      `ghcr.io/topo-dev/topo:${parse(readFileSync(join(CHART, "Chart.yaml"), "utf8")).appVersion}`,
+      `ghcr.io/topo-dev/topo-operator:${parse(readFileSync(join(CHART, "Chart.yaml"), "utf8")).appVersion}`,
     );
   });
 
@@ -200,7 +205,7 @@ describe("the topo-operator chart, rendered", () => {
   it("has a helm test Pod that fetches /readyz through the metrics Service with the operator image", () => {
     const [pod] = of(render(["image.tag=1.2.3"]), "Pod") as (Manifest & { spec: PodSpec })[];
     const c = pod!.spec.containers[0]! as Container & { command: string[] };
-    expect(c.image).toBe("ghcr.io/topo-dev/topo:1.2.3");
+    expect(c.image).toBe("ghcr.io/topo-dev/topo-operator:1.2.3");
     expect(c.command.slice(0, 2)).toEqual(["node", "-e"]);
     expect(c.command.at(-1)).toBe("http://topo-topo-operator-metrics.topo-system.svc:8081/readyz");
   });
