@@ -49,6 +49,14 @@ const STYLE: cytoscape.StylesheetJson = [
   },
 ];
 
+/** Above this many edges a graph is dense: placed on a circle without a layout run, and drawn faint. */
+export const DENSE_EDGES = 2000;
+
+/** Thousands of lines (a big mesh): faint, so the nodes and their phases stay visible on top. */
+const DENSE: cytoscape.StylesheetJson = [
+  { selector: 'edge[kind = "connectsTo"]', style: { width: 1, opacity: 0.12 } },
+];
+
 function nodeData(n: GraphNode) {
   const l = look(n.phase);
   return { id: n.name, label: `${l.glyph} ${n.name}`, phase: n.phase, color: l.color, shape: l.shape };
@@ -68,25 +76,39 @@ function layeredPositions(d: TopologyDetail): Record<string, { x: number; y: num
   return pos;
 }
 
-/** A layout per shape: rows by layer when there is a start order, else by the generator's shape. */
+type Positions = Record<string, { x: number; y: number }>;
+
+function circlePositions(d: TopologyDetail): Positions {
+  const n = d.nodes.length;
+  const r = Math.max(120, (n * 46) / (2 * Math.PI));
+  const angle = (i: number) => (2 * Math.PI * i) / n - Math.PI / 2;
+  return Object.fromEntries(
+    d.nodes.map((x, i) => [x.name, { x: r * Math.cos(angle(i)), y: r * Math.sin(angle(i)) }]),
+  );
+}
+
+/**
+ * Positions computed here rather than by a layout run, where the shape makes them obvious: rows by
+ * dependsOn layer, or a circle for rings and meshes, and for any dense graph (a mesh written out node by
+ * node has no generator shape). With thousands of edges a layout run is the slow part.
+ */
+export function presetPositions(d: TopologyDetail): Positions | undefined {
+  if (d.edges.some((e) => e.kind === "dependsOn")) return layeredPositions(d);
+  const shapes = new Set(d.nodes.map((x) => x.shape ?? "none"));
+  if (shapes.size === 1 && (shapes.has("ring") || shapes.has("mesh"))) return circlePositions(d);
+  if (d.edges.length > DENSE_EDGES) return circlePositions(d);
+  return undefined;
+}
+
+/** A layout by the generator's shape when there is one, else by size. */
 export function layoutFor(d: TopologyDetail): LayoutOptions {
   const base = { animate: false, fit: true, padding: 30 } as const;
   const n = d.nodes.length;
-  if (d.edges.some((e) => e.kind === "dependsOn")) {
-    const pos = layeredPositions(d);
-    return {
-      ...base,
-      name: "preset",
-      positions: (node: cytoscape.NodeSingular) => pos[node.id()]!,
-    } as LayoutOptions;
-  }
   const shapes = new Set(d.nodes.map((x) => x.shape ?? "none"));
   const only = shapes.size === 1 ? [...shapes][0] : undefined;
   const degree = (node: cytoscape.NodeSingular) => node.degree(false);
   if (only === "star")
     return { ...base, name: "concentric", concentric: degree, levelWidth: () => 1, minNodeSpacing: 20 };
-  if (only === "ring" || only === "mesh")
-    return { ...base, name: "circle", spacingFactor: n > 60 ? 0.9 : 1.2 };
   if (only === "linear")
     return { ...base, name: "grid", cols: Math.ceil(Math.sqrt(n * 1.6)), avoidOverlapPadding: 30 };
   if (n <= 60) return { ...base, name: "cose", randomize: false, nodeRepulsion: () => 8000 } as LayoutOptions;
@@ -114,7 +136,7 @@ export class GraphView {
     this.big = big;
     const cy = cytoscape({
       container: this.container,
-      style: STYLE,
+      style: big ? [...STYLE, ...DENSE] : STYLE,
       wheelSensitivity: 0.3,
       minZoom: 0.05,
       maxZoom: 4,
@@ -136,26 +158,46 @@ export class GraphView {
       .join(",")}`;
     if (sig !== this.signature) {
       this.signature = sig;
-      const big = d.edges.length > 2000;
+      const big = d.edges.length > DENSE_EDGES;
       if (big !== this.big) {
         this.cy.destroy();
         this.cy = this.create(big);
       }
-      const elements: ElementDefinition[] = [
-        ...d.nodes.map((n) => ({ group: "nodes" as const, data: nodeData(n) })),
-        ...d.edges.map((e, i) => ({
-          group: "edges" as const,
-          data: { id: `e${i}`, source: e.from, target: e.to, kind: e.kind },
-        })),
-      ];
+      performance.mark("topo:elements");
+      // A connectsTo pair in both directions is one line (a mesh has n(n-1) edges: half as many to draw).
+      const keyOf = (from: string, to: string, kind: string) => `${from}\u0000${to}\u0000${kind}`;
+      const all = new Set(d.edges.map((e) => keyOf(e.from, e.to, e.kind)));
+      const pos = presetPositions(d);
+      const elements: ElementDefinition[] = d.nodes.map((n) => ({
+        group: "nodes" as const,
+        data: nodeData(n),
+        ...(pos?.[n.name] ? { position: pos[n.name] } : {}),
+      }));
+      d.edges.forEach((e, i) => {
+        const both = e.kind === "connectsTo" && all.has(keyOf(e.to, e.from, e.kind));
+        if (both && e.from > e.to) return;
+        elements.push({
+          group: "edges",
+          data: { id: `e${i}`, source: e.from, target: e.to, kind: e.kind, both },
+        });
+      });
       this.cy.batch(() => {
         this.cy.elements().remove();
         this.cy.add(elements);
       });
-      this.cy.layout(layoutFor(d)).run();
+      performance.mark("topo:added");
+      if (pos) this.cy.fit(this.cy.nodes(), 30);
+      else this.cy.layout(layoutFor(d)).run();
+      performance.mark("topo:layout");
+      // A handful of nodes would be fitted to a giant zoom: keep them at a readable size instead.
+      if (this.cy.zoom() > 1.3) {
+        this.cy.zoom(1.3);
+        this.cy.center();
+      }
       this.cy.one("render", () => {
         this.renders++;
         this.firstRenderMs ??= performance.now();
+        performance.mark("topo:render");
       });
     } else {
       this.cy.batch(() => {
@@ -190,13 +232,20 @@ export class GraphView {
       nodes: this.cy
         .nodes()
         .map((n) => ({ id: n.id(), phase: n.data("phase") as string, shape: n.data("shape") as string })),
-      edges: this.cy.edges().map((e) => ({
-        source: e.source().id(),
-        target: e.target().id(),
-        kind: e.data("kind") as string,
-        lineStyle: e.style("line-style") as string,
-        arrow: e.style("target-arrow-shape") as string,
-      })),
+      // One line may stand for both directions of a connectsTo pair: list both, as the API does.
+      edges: this.cy
+        .edges()
+        .map((e) => {
+          const edge = {
+            source: e.source().id(),
+            target: e.target().id(),
+            kind: e.data("kind") as string,
+            lineStyle: e.style("line-style") as string,
+            arrow: e.style("target-arrow-shape") as string,
+          };
+          return e.data("both") ? [edge, { ...edge, source: edge.target, target: edge.source }] : [edge];
+        })
+        .flat(),
     };
   }
 }

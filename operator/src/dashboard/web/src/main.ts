@@ -278,8 +278,10 @@ async function load(key: string | undefined, node?: string): Promise<void> {
   }
   const [ns, name] = key.split("/") as [string, string];
   try {
+    performance.mark("topo:fetch");
     const [detail, events] = await Promise.all([api.get(ns, name), api.events(ns, name).catch(() => [])]);
     if (mine !== loading) return;
+    performance.mark("topo:fetched");
     state.detail = detail;
     state.events = events;
   } catch (err) {
@@ -299,16 +301,23 @@ function askToken(): void {
   $<HTMLInputElement>("#token-input").focus();
 }
 
-function onChange(m: ChangeMessage): void {
+let streamedOnce = false;
+function onChange(m: ChangeMessage, fromStream = true): void {
+  // The first snapshot only fills the list (the selection was just loaded); later empty ones are reconnects.
+  const reconnect = fromStream && m.changed.length === 0 && streamedOnce;
+  if (fromStream) streamedOnce = true;
   state.list = m.topologies;
   if (!state.key && state.list[0]) {
     const first = state.list[0];
     return go(`${first.namespace}/${first.name}`);
   }
   renderOverview();
-  // On (re)connect `changed` is empty: refresh the selection too, something may have changed meanwhile.
-  if (state.key && (m.changed.length === 0 || m.changed.includes(state.key)))
-    void load(state.key, state.node);
+  // After a reconnect, or when the snapshot disagrees with what is drawn, refresh the selection too.
+  const now = state.list.find((t) => `${t.namespace}/${t.name}` === state.key);
+  const d = state.detail;
+  const stale =
+    now && d && (now.phase !== d.phase || now.readyNodes !== d.readyNodes || now.revision !== d.revision);
+  if (state.key && (reconnect || stale || m.changed.includes(state.key))) void load(state.key, state.node);
 }
 
 function setLive(s: LiveState): void {
@@ -328,6 +337,7 @@ window.__topo = {
   selected: () => ({ key: state.key, node: state.node }),
   updates: () => state.updates,
   firstRenderMs: () => graph.firstRenderMs,
+  marks: () => performance.getEntriesByType("mark").map((m) => [m.name, Math.round(m.startTime)]),
   phase: (key: string) => state.list.find((t) => `${t.namespace}/${t.name}` === key)?.phase,
 };
 
@@ -346,6 +356,6 @@ const initial = route();
 if (initial.key) void load(initial.key, initial.node);
 api
   .list()
-  .then((list) => onChange({ at: "", changed: [], topologies: list }))
+  .then((list) => onChange({ at: "", changed: [], topologies: list }, false))
   .catch((err: unknown) => (err instanceof Unauthorized ? askToken() : undefined));
 follow(onChange, setLive);

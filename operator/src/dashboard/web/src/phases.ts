@@ -8,7 +8,7 @@ export interface PhaseLook {
 export const PHASES: Record<string, PhaseLook> = {
   Ready: { color: "#2e7d32", shape: "ellipse", glyph: "✓" },
   Progressing: { color: "#1565c0", shape: "diamond", glyph: "↻" },
-  Waiting: { color: "#6d6d6d", shape: "round-rectangle", glyph: "⏸" },
+  Waiting: { color: "#6d6d6d", shape: "round-rectangle", glyph: "…" },
   Degraded: { color: "#c62828", shape: "triangle", glyph: "!" },
   RolledBack: { color: "#e65100", shape: "octagon", glyph: "↶" },
   Pending: { color: "#8d8d8d", shape: "rectangle", glyph: "○" },
