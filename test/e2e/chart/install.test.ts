@@ -137,7 +137,11 @@ async function expectReconciled(ns: string, name: string): Promise<void> {
   expect(await names("Service", "v1")).toEqual([`${name}-api`, `${name}-db`]);
   expect(await names("PersistentVolumeClaim", "v1")).toHaveLength(1);
   expect((await names("NetworkPolicy", "networking.k8s.io/v1")).length).toBeGreaterThan(0);
-  expect((await events(ns, name)).length).toBeGreaterThan(0);
+  // Events follow status writes: wait for the Ready one rather than race it.
+  const ready = await waitFor("the Ready event", async () =>
+    (await events(ns, name)).find((e) => e.reason === "Ready"),
+  );
+  expect(ready.type).toBe("Normal");
 }
 
 const noForbidden = (op: ImpersonatedOperator) =>

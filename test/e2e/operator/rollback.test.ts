@@ -2,6 +2,7 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import {
   applyTopology,
+  counter,
   createNamespace,
   events,
   kube,
@@ -58,6 +59,10 @@ describe("rollout", () => {
       message: expect.stringMatching(/revision 2 failed: .*node api.*rolled back to revision 1/),
     });
     expect(t.status).toMatchObject({ revision: 2, lastGoodRevision: 1 });
+    // Events follow the status write: wait for the first rather than race it.
+    await waitFor("the RolledBack event", async () =>
+      (await events(ns.name, "web")).some((e) => e.reason === "RolledBack"),
+    );
     const rolled = (await events(ns.name, "web")).filter((e) => e.reason === "RolledBack");
     expect(rolled).toEqual([
       expect.objectContaining({
@@ -69,6 +74,11 @@ describe("rollout", () => {
     expect(
       deployments.find((d) => d.metadata!.name === "web-api")!.spec.template.spec.containers[0]!.image,
     ).toBe("api:1");
+    // Metrics: one rollback, and its time from the deadline to the rollback applied, under 15 s.
+    const metrics = await op.metrics();
+    expect(counter(metrics, "topo_rollbacks_total")).toBe(1);
+    expect(counter(metrics, "topo_recovery_seconds_count")).toBe(1);
+    expect(counter(metrics, "topo_recovery_seconds_bucket", 'le="15"')).toBe(1);
     // The user's spec is untouched, and the failed revision is not tried again.
     expect(((await readTopology(ns.name, "web")).spec.nodes as { image: string }[])[1]!.image).toBe("api:2");
     await waitForPhase(ns.name, "web", "RolledBack");
@@ -101,7 +111,10 @@ describe("rollout", () => {
     expect((await listOwned(ns.name, "Deployment", "apps/v1", "order")).map((d) => d.metadata!.name)).toEqual(
       ["order-db"],
     );
-    expect((await events(ns.name, "order")).some((e) => e.reason === "NodeWaiting")).toBe(true);
+    const waitingEvent = await waitFor("the NodeWaiting event", async () =>
+      (await events(ns.name, "order")).find((e) => e.reason === "NodeWaiting"),
+    );
+    expect(waitingEvent.message).toContain("node api is");
     await applyTopology(topology(ns.name, "order", spec()));
     await waitForPhase(ns.name, "order", "Ready");
     const { objects } = kube();
@@ -130,6 +143,11 @@ describe("rollout", () => {
       message: expect.stringContaining('spec.nodes[0].dependsOn[0]: unknown node "nowhere"'),
     });
     expect(await listOwned(ns.name, "Deployment", "apps/v1", "broken")).toEqual([]);
-    expect((await events(ns.name, "broken")).map((e) => e.reason)).toContain("InvalidSpec");
+    // The Event follows the status write: wait for it rather than race it.
+    const reasons = await waitFor("the InvalidSpec event", async () => {
+      const r = (await events(ns.name, "broken")).map((e) => e.reason);
+      return r.includes("InvalidSpec") && r;
+    });
+    expect(reasons).toContain("InvalidSpec");
   });
 });
