@@ -1,12 +1,15 @@
 // The single-machine source: Topo's Compose projects on the local Docker engine. Containers carry
-// topo.dev/* labels; the project's compose file carries the declared graph in its `x-topo` extension, and
-// the state dir beside it may hold state.json (revision, lastGoodRevision, history).
+// topo.dev/* labels; the project's compose file carries the declared graph in its `x-topo` extension and
+// each service's environment; `topo up` keeps that file in <state>/revisions/<n>/ and state.json
+// (revision, lastGoodRevision, history) in <state>/, which is watched so a rollback shows at once.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { watch, type FSWatcher } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { parse as parseYaml } from "yaml";
-import { LABEL_NODE, LABEL_TOPOLOGY } from "../api/constants.ts";
+import { LABEL_NODE, LABEL_TOPOLOGY, RESERVED_ENV } from "../api/constants.ts";
+import { secretVariableName } from "../render/compose/index.ts";
 import { toDetail, toSummary, type DeclaredNode, type ObservedTopology } from "./model.ts";
 import type { DashboardSource } from "./source.ts";
 import type { DashboardEvent, NodePhase } from "./types.ts";
@@ -36,11 +39,23 @@ interface XTopo {
   }[];
 }
 
+/** The parts of a compose file the dashboard reads. */
+interface ComposeFile {
+  services?: Record<string, { environment?: Record<string, unknown> | string[] } | null>;
+  "x-topo"?: XTopo;
+}
+
 interface StateFile {
   revision?: number;
   lastGoodRevision?: number;
   history?: { revision: number; outcome: string; at: string; reason?: string }[];
 }
+
+/**
+ * A health check runs as an exec in the container: exec_create/exec_start/exec_die every interval. They
+ * change nothing the dashboard shows (a changed health status is its own health_status event).
+ */
+export const isProbe = (action: string) => action.startsWith("exec_");
 
 /** One container's phase: running and healthy (or without a healthcheck) is Ready. */
 export function containerPhase(c: Pick<Container, "State">): NodePhase {
@@ -54,6 +69,42 @@ export function containerPhase(c: Pick<Container, "State">): NodePhase {
   return "Degraded";
 }
 
+/** Where `topo up` keeps a project: the compose file is <state>/revisions/<n>/docker-compose.yml. */
+export function stateDirOf(composeFile: string): string {
+  const revisionDir = dirname(composeFile);
+  return basename(dirname(revisionDir)) === "revisions" ? dirname(dirname(revisionDir)) : revisionDir;
+}
+
+/**
+ * A node's env as its compose service declares it, without what Topo adds (TOPO_NODE...). A secret is a
+ * `${TOPO_SECRET_<SECRET>_<KEY>}` interpolation: shown as the secret's name from `x-topo` (or as the
+ * variable, when two secrets could have made it), never a value (the file holds none). Literal values
+ * come back from Compose's `$$` escaping.
+ */
+export function composeEnv(
+  environment: Record<string, unknown> | string[] | undefined,
+  secrets: readonly string[],
+): DeclaredNode["env"] {
+  const entries: [string, string][] = Array.isArray(environment)
+    ? environment.map((e) => {
+        const i = e.indexOf("=");
+        return i < 0 ? [e, ""] : [e.slice(0, i), e.slice(i + 1)];
+      })
+    : Object.entries(environment ?? {}).map(([k, v]) => [k, v === null || v === undefined ? "" : String(v)]);
+  const prefixes = secrets.map((name) => ({ name, prefix: secretVariableName({ name, key: "" }) }));
+  return entries
+    .filter(([name]) => !RESERVED_ENV.includes(name))
+    .map(([name, value]) => {
+      const variable = /^\$\{(TOPO_SECRET_[A-Za-z0-9_]+)\}$/.exec(value)?.[1];
+      if (variable === undefined) return { name, value: value.replaceAll("$$", "$") };
+      // Secret "db" key "secrets-token" and secret "db-secrets" key "token" make the same prefix: when
+      // more than one secret could have made the variable, name the variable instead of guessing.
+      const from = prefixes.filter((p) => variable.startsWith(p.prefix));
+      return { name, secretRef: { name: from.length === 1 ? from[0]!.name : variable, key: "" } };
+    });
+}
+
+/** Env from `x-topo` alone (a compose file without the service): the secrets' names. */
 function secretEnv(refs: NonNullable<XTopo["nodes"]>[number]["secretRefs"]): DeclaredNode["env"] {
   return (refs ?? []).map((r, i) =>
     typeof r === "string"
@@ -65,6 +116,17 @@ function secretEnv(refs: NonNullable<XTopo["nodes"]>[number]["secretRefs"]): Dec
   );
 }
 
+const secretNames = (refs: NonNullable<XTopo["nodes"]>[number]["secretRefs"]) =>
+  (refs ?? []).map((r) => (typeof r === "string" ? r : (r.secretRef?.name ?? r.secret ?? r.name ?? "")));
+
+async function readYaml<T>(file: string): Promise<T | undefined> {
+  try {
+    return (parseYaml(await readFile(file, "utf8")) as T | null) ?? undefined;
+  } catch {
+    return undefined; // gone or unreadable: draw what the containers say
+  }
+}
+
 /** Topology-level phase from node phases and the state file's last outcome. */
 function topologyPhase(phases: NodePhase[], state: StateFile): string {
   const last = state.history?.at(-1);
@@ -72,6 +134,18 @@ function topologyPhase(phases: NodePhase[], state: StateFile): string {
   if (phases.length && phases.every((p) => p === "Ready")) return "Ready";
   if (phases.some((p) => p === "Degraded")) return "Degraded";
   return "Progressing";
+}
+
+/** Each node's image in one revision that `topo up` kept (its compose file's `x-topo`). */
+async function revisionImages(
+  stateDir: string,
+  revision: number,
+): Promise<Record<string, string> | undefined> {
+  const doc = await readYaml<ComposeFile>(
+    join(stateDir, "revisions", String(revision), "docker-compose.yml"),
+  );
+  const nodes = doc?.["x-topo"]?.nodes;
+  return nodes?.length ? Object.fromEntries(nodes.map((n) => [n.name, n.image ?? ""])) : undefined;
 }
 
 export interface ComposeSourceOptions {
@@ -88,6 +162,7 @@ export class ComposeSource implements DashboardSource {
   private closed = false;
   private lastSignature = "";
   private readonly pollMs: number;
+  private readonly stateWatchers = new Map<string, FSWatcher>();
 
   constructor(options: ComposeSourceOptions = {}) {
     this.docker = options.docker ?? process.env.TOPO_DOCKER ?? "docker";
@@ -112,6 +187,24 @@ export class ComposeSource implements DashboardSource {
     return JSON.parse(inspected.stdout || "[]") as Container[];
   }
 
+  /** state.json is written after the containers settle (a rollback's outcome): push when it changes. */
+  private watchState(dir: string, key: string): void {
+    if (this.closed || this.listeners.size === 0 || this.stateWatchers.has(dir)) return;
+    try {
+      const w = watch(dir, (_event, file) => {
+        if (file === "state.json") this.emit(key);
+      });
+      w.on("error", () => {
+        w.close();
+        this.stateWatchers.delete(dir);
+      });
+      w.unref();
+      this.stateWatchers.set(dir, w);
+    } catch {
+      // no such directory (yet): the poll still notices
+    }
+  }
+
   private async observeAll(): Promise<ObservedTopology[]> {
     const byTopology = new Map<string, Container[]>();
     for (const c of await this.containers()) {
@@ -121,30 +214,29 @@ export class ComposeSource implements DashboardSource {
     return Promise.all([...byTopology].map(([name, cs]) => this.observe(name, cs)));
   }
 
-  private async observe(name: string, containers: Container[]): Promise<ObservedTopology> {
+  private async observe(
+    name: string,
+    containers: Container[],
+    withImages = false,
+  ): Promise<ObservedTopology> {
     const file = containers
       .map((c) => c.Config.Labels[CONFIG_FILES])
       .find(Boolean)
       ?.split(",")[0];
-    let xtopo: XTopo = {};
+    let doc: ComposeFile = {};
     let state: StateFile = {};
+    let stateDir: string | undefined;
     if (file) {
+      doc = (await readYaml<ComposeFile>(file)) ?? {};
+      stateDir = stateDirOf(file);
+      this.watchState(stateDir, `${LOCAL_NAMESPACE}/${name}`);
       try {
-        const doc = parseYaml(await readFile(file, "utf8")) as { "x-topo"?: XTopo } | null;
-        xtopo = doc?.["x-topo"] ?? {};
+        state = JSON.parse(await readFile(join(stateDir, "state.json"), "utf8")) as StateFile;
       } catch {
-        // compose file gone: draw what the containers say
-      }
-      const dir = dirname(file);
-      for (const candidate of [join(dir, "state.json"), join(dir, ".topo", "state.json")]) {
-        try {
-          state = JSON.parse(await readFile(candidate, "utf8")) as StateFile;
-          break;
-        } catch {
-          // no state file here
-        }
+        // no state file: a project started by hand
       }
     }
+    const xtopo = doc["x-topo"] ?? {};
     const byNode = new Map<string, Container[]>();
     for (const c of containers) {
       const n = c.Config.Labels[LABEL_NODE] ?? c.Name.replace(/^\//, "");
@@ -160,7 +252,9 @@ export class ComposeSource implements DashboardSource {
         protocol: p.protocol === "UDP" ? "UDP" : "TCP",
         ...(p.hostPort ? { hostPort: p.hostPort } : {}),
       })),
-      env: secretEnv(n.secretRefs),
+      env: doc.services?.[n.name]
+        ? composeEnv(doc.services[n.name]!.environment, secretNames(n.secretRefs))
+        : secretEnv(n.secretRefs),
       connectsTo: n.connectsTo ?? [],
       dependsOn: n.dependsOn ?? [],
     }));
@@ -209,12 +303,18 @@ export class ComposeSource implements DashboardSource {
         ...(state.revision !== undefined ? { revision: state.revision } : {}),
         ...(state.lastGoodRevision !== undefined ? { lastGoodRevision: state.lastGoodRevision } : {}),
         nodes,
-        history: (state.history ?? []).map((h) => ({
-          revision: h.revision,
-          outcome: h.outcome,
-          at: h.at,
-          ...(h.reason ? { reason: h.reason } : {}),
-        })),
+        history: await Promise.all(
+          (state.history ?? []).map(async (h) => {
+            const images = withImages && stateDir ? await revisionImages(stateDir, h.revision) : undefined;
+            return {
+              revision: h.revision,
+              outcome: h.outcome,
+              at: h.at,
+              ...(h.reason ? { reason: h.reason } : {}),
+              ...(images ? { images } : {}),
+            };
+          }),
+        ),
       },
     };
   }
@@ -225,8 +325,8 @@ export class ComposeSource implements DashboardSource {
 
   async get(namespace: string, name: string) {
     if (namespace !== LOCAL_NAMESPACE) return undefined;
-    const t = (await this.observeAll()).find((o) => o.name === name);
-    return t ? toDetail(t) : undefined;
+    const mine = (await this.containers()).filter((c) => c.Config.Labels[LABEL_TOPOLOGY] === name);
+    return mine.length ? toDetail(await this.observe(name, mine, true)) : undefined;
   }
 
   /** The engine's own record: `docker events` for the project's containers over the last hour. */
@@ -253,6 +353,7 @@ export class ComposeSource implements DashboardSource {
         timeNano?: number;
         Actor: { Attributes: Record<string, string> };
       };
+      if (isProbe(e.Action)) continue;
       const attrs = e.Actor.Attributes;
       const node = attrs[LABEL_NODE];
       out.push({
@@ -305,8 +406,8 @@ export class ComposeSource implements DashboardSource {
         buf = lines.pop()!;
         for (const line of lines.filter(Boolean)) {
           try {
-            const e = JSON.parse(line) as { Actor: { Attributes: Record<string, string> } };
-            this.emit(`${LOCAL_NAMESPACE}/${e.Actor.Attributes[LABEL_TOPOLOGY]}`);
+            const e = JSON.parse(line) as { Action: string; Actor: { Attributes: Record<string, string> } };
+            if (!isProbe(e.Action)) this.emit(`${LOCAL_NAMESPACE}/${e.Actor.Attributes[LABEL_TOPOLOGY]}`);
           } catch {
             // not JSON: ignore
           }
@@ -333,5 +434,7 @@ export class ComposeSource implements DashboardSource {
     this.listeners.clear();
     if (this.poll) clearInterval(this.poll);
     this.eventsProc?.kill();
+    for (const w of this.stateWatchers.values()) w.close();
+    this.stateWatchers.clear();
   }
 }

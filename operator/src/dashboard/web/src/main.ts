@@ -295,6 +295,27 @@ async function load(key: string | undefined, node?: string): Promise<void> {
   if (changedTopology) graph.select(node);
 }
 
+/**
+ * Reloads the selection after a change. While a reload is in flight, further changes fold into one more
+ * reload after it: a newer load would discard the older one's answer, and changes arriving faster than
+ * a load takes would then never show.
+ */
+let refreshing: Promise<void> | undefined;
+let refreshAgain = false;
+function refresh(): void {
+  if (refreshing) {
+    refreshAgain = true;
+    return;
+  }
+  refreshing = load(state.key, state.node).finally(() => {
+    refreshing = undefined;
+    if (refreshAgain) {
+      refreshAgain = false;
+      refresh();
+    }
+  });
+}
+
 function askToken(): void {
   const form = $<HTMLFormElement>("#token-form");
   form.hidden = false;
@@ -317,7 +338,7 @@ function onChange(m: ChangeMessage, fromStream = true): void {
   const d = state.detail;
   const stale =
     now && d && (now.phase !== d.phase || now.readyNodes !== d.readyNodes || now.revision !== d.revision);
-  if (state.key && (reconnect || stale || m.changed.includes(state.key))) void load(state.key, state.node);
+  if (state.key && (reconnect || stale || m.changed.includes(state.key))) refresh();
 }
 
 function setLive(s: LiveState): void {
