@@ -2,6 +2,7 @@
 // rebuilt only when the set of nodes or edges changes; a status change only restyles nodes in place.
 import cytoscape, { type Core, type ElementDefinition, type LayoutOptions } from "cytoscape";
 import type { GraphNode, TopologyDetail } from "../../types.ts";
+import { DENSE_EDGES, presetPositions } from "./layout.ts";
 import { look } from "./phases.ts";
 
 const STYLE: cytoscape.StylesheetJson = [
@@ -49,9 +50,6 @@ const STYLE: cytoscape.StylesheetJson = [
   },
 ];
 
-/** Above this many edges a graph is dense: placed on a circle without a layout run, and drawn faint. */
-export const DENSE_EDGES = 2000;
-
 /** Thousands of lines (a big mesh): faint, so the nodes and their phases stay visible on top. */
 const DENSE: cytoscape.StylesheetJson = [
   { selector: 'edge[kind = "connectsTo"]', style: { width: 1, opacity: 0.12 } },
@@ -62,56 +60,12 @@ function nodeData(n: GraphNode) {
   return { id: n.name, label: `${l.glyph} ${n.name}`, phase: n.phase, color: l.color, shape: l.shape };
 }
 
-/** Positions by dependsOn layer: rows top to bottom, wrapped at 20 nodes. */
-function layeredPositions(d: TopologyDetail): Record<string, { x: number; y: number }> {
-  const pos: Record<string, { x: number; y: number }> = {};
-  let row = 0;
-  for (const layer of d.layers) {
-    for (let i = 0; i < layer.length; i += 20) {
-      const chunk = layer.slice(i, i + 20);
-      chunk.forEach((name, j) => (pos[name] = { x: (j - (chunk.length - 1) / 2) * 110, y: row * 110 }));
-      row++;
-    }
-  }
-  return pos;
-}
-
-type Positions = Record<string, { x: number; y: number }>;
-
-function circlePositions(d: TopologyDetail): Positions {
-  const n = d.nodes.length;
-  const r = Math.max(120, (n * 46) / (2 * Math.PI));
-  const angle = (i: number) => (2 * Math.PI * i) / n - Math.PI / 2;
-  return Object.fromEntries(
-    d.nodes.map((x, i) => [x.name, { x: r * Math.cos(angle(i)), y: r * Math.sin(angle(i)) }]),
-  );
-}
-
-/**
- * Positions computed here rather than by a layout run, where the shape makes them obvious: rows by
- * dependsOn layer, or a circle for rings and meshes, and for any dense graph (a mesh written out node by
- * node has no generator shape). With thousands of edges a layout run is the slow part.
- */
-export function presetPositions(d: TopologyDetail): Positions | undefined {
-  if (d.edges.some((e) => e.kind === "dependsOn")) return layeredPositions(d);
-  const shapes = new Set(d.nodes.map((x) => x.shape ?? "none"));
-  if (shapes.size === 1 && (shapes.has("ring") || shapes.has("mesh"))) return circlePositions(d);
-  if (d.edges.length > DENSE_EDGES) return circlePositions(d);
-  return undefined;
-}
-
-/** A layout by the generator's shape when there is one, else by size. */
+/** For a hand-written graph without dependsOn (the others have preset positions): force-directed. */
 export function layoutFor(d: TopologyDetail): LayoutOptions {
   const base = { animate: false, fit: true, padding: 30 } as const;
-  const n = d.nodes.length;
-  const shapes = new Set(d.nodes.map((x) => x.shape ?? "none"));
-  const only = shapes.size === 1 ? [...shapes][0] : undefined;
+  if (d.nodes.length <= 60)
+    return { ...base, name: "cose", randomize: false, nodeRepulsion: () => 8000 } as LayoutOptions;
   const degree = (node: cytoscape.NodeSingular) => node.degree(false);
-  if (only === "star")
-    return { ...base, name: "concentric", concentric: degree, levelWidth: () => 1, minNodeSpacing: 20 };
-  if (only === "linear")
-    return { ...base, name: "grid", cols: Math.ceil(Math.sqrt(n * 1.6)), avoidOverlapPadding: 30 };
-  if (n <= 60) return { ...base, name: "cose", randomize: false, nodeRepulsion: () => 8000 } as LayoutOptions;
   return { ...base, name: "concentric", concentric: degree, minNodeSpacing: 12 };
 }
 
