@@ -1,7 +1,7 @@
 // Shared by the dashboard e2e tests: the built front end, Debian's headless Chromium through
 // playwright-core, CSP-violation capture, and `topo dashboard` as a child process.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { ROOT, waitFor } from "../operator/harness.ts";
@@ -9,14 +9,53 @@ import { ROOT, waitFor } from "../operator/harness.ts";
 export const CHROMIUM = process.env.TOPO_CHROMIUM ?? "/usr/bin/chromium";
 export const DOCS = join(ROOT, "docs");
 
-/** Builds the front end (vite build) when web/dist is missing. */
+const WEB = join(ROOT, "operator/src/dashboard/web");
+
+/** The newest modification time under a path (a file, or a directory walked recursively). */
+function newest(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return Math.max(st.mtimeMs, ...readdirSync(path).map((f) => newest(join(path, f))));
+}
+
+/**
+ * Builds the front end when web/dist is missing or older than its sources, so the tests never drive a
+ * stale build. Test files in parallel workers may both build: each builds into its own directory and
+ * swaps it in with renames, so a server never sees a half-written dist.
+ */
 export function ensureWebBuilt(): void {
-  if (existsSync(join(ROOT, "operator/src/dashboard/web/dist/index.html"))) return;
+  const dist = join(WEB, "dist");
+  const sources = ["src", "index.html", "vite.config.ts"].map((f) => join(WEB, f));
+  if (existsSync(join(dist, "index.html")) && newest(dist) >= Math.max(...sources.map(newest))) return;
+  const fresh = `${dist}.${process.pid}`;
   execFileSync(
     join(ROOT, "hack/node.sh"),
-    ["npx", "vite", "build", "--config", "operator/src/dashboard/web/vite.config.ts"],
+    [
+      "node",
+      join(ROOT, "node_modules/vite/bin/vite.js"),
+      "build",
+      "--config",
+      join(WEB, "vite.config.ts"),
+      "--outDir",
+      fresh,
+      "--emptyOutDir",
+      "--logLevel",
+      "warn",
+    ],
     { cwd: ROOT, stdio: "inherit" },
   );
+  const old = `${dist}.old.${process.pid}`;
+  try {
+    renameSync(dist, old);
+  } catch {
+    // no dist yet, or another worker is swapping it
+  }
+  try {
+    renameSync(fresh, dist);
+  } catch {
+    rmSync(fresh, { recursive: true, force: true }); // another worker's identical build got there first
+  }
+  rmSync(old, { recursive: true, force: true });
 }
 
 export async function launch(): Promise<Browser> {
