@@ -15,6 +15,8 @@ API_PORT="${TOPO_APISERVER_PORT:-16443}"
 KCM_PORT="${TOPO_KCM_PORT:-20257}"
 SCHED_PORT="${TOPO_SCHEDULER_PORT:-20259}"
 NODES="${TOPO_FAKE_NODES:-3}"
+# Pods per fake node: nothing runs on them, so room for a benchmark of 200 topologies x 10 nodes on 3 nodes.
+NODE_PODS="${TOPO_FAKE_NODE_PODS:-1000}"
 SERVICE_CIDR="10.96.0.0/16"
 KUBE_BIN="$TOPO_CACHE/bin/kube-$KUBE_VERSION"
 ETCD_BIN="$TOPO_CACHE/bin/etcd-$ETCD_VERSION/etcd"
@@ -110,8 +112,8 @@ metadata:
   annotations: { kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0" }
   labels: { type: kwok, kubernetes.io/hostname: kwok-node-$i, kubernetes.io/os: linux, kubernetes.io/arch: amd64 }
 status:
-  allocatable: { cpu: "32", memory: 256Gi, pods: "110" }
-  capacity: { cpu: "32", memory: 256Gi, pods: "110" }
+  allocatable: { cpu: "32", memory: 256Gi, pods: "$NODE_PODS" }
+  capacity: { cpu: "32", memory: 256Gi, pods: "$NODE_PODS" }
 YAML
   done
 }
