@@ -29,7 +29,8 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
   return new Promise<{ code: number; out: string }>((resolve) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    // A hung engine must not leave a child behind that keeps Jest from exiting.
+    const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], timeout: 180_000 });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));

@@ -1,12 +1,16 @@
-// The dashboard inside the operator, against the local control plane: the overview, every shape drawn
-// node for node and edge for edge, a status change pushed live, and `topo dashboard` with a token.
+// The dashboard inside the operator, against the local control plane: the overview with the examples,
+// every shape drawn node for node and edge for edge, a status change pushed live, and `topo dashboard`
+// with a token.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
+import { parse } from "yaml";
 import {
   applyTopology,
   createNamespace,
   freePort,
   readTopology,
+  ROOT,
   startOperator,
   topology,
   waitFor,
@@ -25,6 +29,11 @@ import {
 } from "./browser.ts";
 
 const SHAPES = { linear: 6, ring: 6, star: 7, mesh: 5 } as const;
+// The examples as users apply them (web-stack's images are never pulled: kwok only pretends to run pods).
+const EXAMPLES = ["connector-lab", "web-stack"] as const;
+const example = (name: string) =>
+  parse(readFileSync(join(ROOT, "examples", `${name}.yaml`), "utf8")) as { spec: Record<string, unknown> };
+const ALL = [...EXAMPLES, ...Object.keys(SHAPES), "web"].sort();
 const expectedEdges = (shape: keyof typeof SHAPES, n: number) =>
   ({ linear: n - 1, ring: n, star: n - 1, mesh: n * (n - 1) })[shape];
 const shapeSpec = (shape: string, count: number) => ({
@@ -74,21 +83,24 @@ describe("dashboard (Kubernetes source)", () => {
     for (const [shape, n] of Object.entries(SHAPES))
       await applyTopology(topology(ns.name, shape, shapeSpec(shape, n)));
     await applyTopology(topology(ns.name, "web", web("api:1")));
-    for (const name of [...Object.keys(SHAPES), "web"]) await waitForPhase(ns.name, name, "Ready");
+    for (const name of EXAMPLES) await applyTopology(topology(ns.name, name, example(name).spec));
+    // connector-lab starts its 17 connectors only once the store (with a volume to bind) is Ready: on a
+    // busy machine that alone can take minutes.
+    for (const name of ALL) await waitForPhase(ns.name, name, "Ready", 240_000);
     browser = await launch();
     page = await openPage(browser);
-  });
+  }, 360_000);
   afterAll(async () => {
     await browser?.close();
     await op?.stop();
     await ns?.remove();
   });
 
-  it("lists every applied topology with its namespace, phase, ready nodes and revision", async () => {
+  it("lists the examples and every applied topology with namespace, phase, ready nodes and revision", async () => {
     const res = await fetch(`${url}/api/topologies`);
     expect(res.status).toBe(200);
     const list = (await res.json()) as TopologySummary[];
-    expect(list.map((t) => t.name).sort()).toEqual(["linear", "mesh", "ring", "star", "web"]);
+    expect(list.map((t) => t.name)).toEqual(ALL);
     expect(list.find((t) => t.name === "star")).toMatchObject({
       namespace: ns.name,
       phase: "Ready",
@@ -96,8 +108,9 @@ describe("dashboard (Kubernetes source)", () => {
       totalNodes: 7,
       revision: 1,
     });
+    expect(list.find((t) => t.name === "connector-lab")).toMatchObject({ readyNodes: 19, totalNodes: 19 });
     await page.goto(url);
-    for (const name of ["linear", "mesh", "ring", "star", "web"])
+    for (const name of ALL)
       await page
         .getByRole("button", { name: new RegExp(`^${name} in ${ns.name}: Ready, \\d+ of \\d+ nodes ready`) })
         .waitFor();
@@ -110,13 +123,16 @@ describe("dashboard (Kubernetes source)", () => {
       "1",
       "–",
     ]);
+    // No token is needed here, so the page does not ask for one.
+    expect(await page.locator("#token-form").isVisible()).toBe(false);
     // Keyboard: arrows move between topologies, Enter opens one.
     await page.locator("#overview button").first().focus();
     await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("ArrowDown");
     await page.keyboard.press("Enter");
     await waitFor(
-      "the second topology selected",
-      async () => (await page.evaluate(() => location.hash)) === `#/${ns.name}/mesh`,
+      "the third topology selected",
+      async () => (await page.evaluate(() => location.hash)) === `#/${ns.name}/${ALL[2]}`,
     );
     expect(await cspViolations(page)).toEqual([]);
     const headers = res.headers;
@@ -156,6 +172,29 @@ describe("dashboard (Kubernetes source)", () => {
       .waitFor();
     await page.waitForTimeout(300);
     await page.screenshot({ path: join(DOCS, `dashboard-${shape}.png`) });
+    expect(await cspViolations(page)).toEqual([]);
+  });
+
+  it("draws every node and edge of examples/connector-lab: four shapes, each depending on a store", async () => {
+    const detail = (await (
+      await fetch(`${url}/api/topologies/${ns.name}/connector-lab`)
+    ).json()) as TopologyDetail;
+    // 4 + 4 + 5 + 4 connectors and store and dashboard; connectsTo 3 + 4 + 4 + 12 + 4, dependsOn 17.
+    expect(detail.nodes).toHaveLength(19);
+    expect(detail.edges.filter((e) => e.kind === "connectsTo")).toHaveLength(27);
+    expect(detail.edges.filter((e) => e.kind === "dependsOn")).toHaveLength(17);
+    await page.goto(`${url}/#/${ns.name}/connector-lab`);
+    const g = await waitFor("the connector-lab graph", async () => {
+      const d = await drawn(page);
+      return d.nodes.length === 19 && d.nodes.every((x) => x.phase === "Ready") ? d : undefined;
+    });
+    expect(g.edges.map((e) => `${e.source}>${e.target}:${e.kind}`).sort()).toEqual(
+      detail.edges.map((e) => `${e.from}>${e.to}:${e.kind}`).sort(),
+    );
+    for (const e of g.edges)
+      expect([e.kind, e.lineStyle]).toEqual([e.kind, e.kind === "dependsOn" ? "dashed" : "solid"]);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(DOCS, "dashboard-connector-lab.png") });
     expect(await cspViolations(page)).toEqual([]);
   });
 
