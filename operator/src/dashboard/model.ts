@@ -54,6 +54,9 @@ export function fromResolved(node: ResolvedNode): DeclaredNode {
   };
 }
 
+/** Phases of a node that serves: a RolledBack node is Ready again on the last good revision. */
+const SERVING = new Set(["Ready", "RolledBack"]);
+
 function lastRollback(t: ObservedTopology): TopologySummary["lastRollback"] {
   const h = [...(t.status.history ?? [])].reverse().find((e) => e.outcome === "RolledBack");
   return h ? { revision: h.revision, at: h.at, ...(h.reason ? { reason: h.reason } : {}) } : undefined;
@@ -69,7 +72,7 @@ export function toSummary(t: ObservedTopology): TopologySummary {
     name: t.name,
     source: t.source,
     phase: s.phase ?? (t.issues?.length ? "Invalid" : "Pending"),
-    readyNodes: observed.filter((n) => n.phase === "Ready").length,
+    readyNodes: observed.filter((n) => SERVING.has(n.phase)).length,
     totalNodes: total,
     ...(s.revision !== undefined ? { revision: s.revision } : {}),
     ...(s.lastGoodRevision !== undefined ? { lastGoodRevision: s.lastGoodRevision } : {}),

@@ -265,6 +265,8 @@ describe("dashboard (Kubernetes source)", () => {
       .locator(`#overview tr[data-key="${ns.name}/web"]`)
       .getByText(/^rev 2 at/)
       .waitFor();
+    // Rolled back, every node serves again on revision 1: ready, in the overview too.
+    await page.getByRole("button", { name: `web in ${ns.name}: RolledBack, 3 of 3 nodes ready` }).waitFor();
     await page.getByRole("table").filter({ hasText: "Outcome" }).getByText("RolledBack").waitFor();
     expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
     await page.screenshot({ path: join(DOCS, "dashboard-rollback.png") });
