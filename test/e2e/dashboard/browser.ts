@@ -1,13 +1,14 @@
 // Shared by the dashboard e2e tests: the built front end, Debian's headless Chromium through
 // playwright-core, CSP-violation capture, and `topo dashboard` as a child process.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { ROOT, waitFor } from "../operator/harness.ts";
 
 export const CHROMIUM = process.env.TOPO_CHROMIUM ?? "/usr/bin/chromium";
-export const DOCS = join(ROOT, "docs");
+const DOCS = join(ROOT, "docs");
+const ARTIFACTS = join(ROOT, "test/e2e/artifacts");
 
 const WEB = join(ROOT, "operator/src/dashboard/web");
 
@@ -73,6 +74,18 @@ export async function openPage(browser: Browser): Promise<Page> {
     );
   });
   return page;
+}
+
+/**
+ * A screenshot as docs/dashboard-NAME.png shows it, written to test/e2e/artifacts/ (ignored by git) on
+ * every run, and into docs/ for the README only with TOPO_DASHBOARD_SCREENSHOTS=1: a test run does not
+ * leave changed images in the working tree.
+ */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  const file = `dashboard-${name}.png`;
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, file) });
+  if (process.env.TOPO_DASHBOARD_SCREENSHOTS === "1") copyFileSync(join(ARTIFACTS, file), join(DOCS, file));
 }
 
 export const cspViolations = (page: Page) =>

@@ -15,11 +15,11 @@ import type {
 import { freePort, ROOT, waitFor } from "../operator/harness.ts";
 import {
   cspViolations,
-  DOCS,
   drawn,
   ensureWebBuilt,
   launch,
   openPage,
+  screenshot,
   startDashboardCli,
 } from "./browser.ts";
 
@@ -192,7 +192,7 @@ describe("dashboard (Compose source, a project from topo up)", () => {
     const panel = page.getByRole("complementary", { name: "Node details" });
     await panel.getByText("DB_PASSWORD ← secret db-secrets", { exact: false }).waitFor();
     await panel.getByText("rev 2: topo/testsvc:local — RolledBack").waitFor();
-    await page.screenshot({ path: join(DOCS, "dashboard-compose.png") });
+    await screenshot(page, "compose");
 
     const phaseOf = async (node: string) => (await drawn(page)).nodes.find((n) => n.id === node);
     // Stopped by hand, so its restart policy leaves it down (Compose v1 and v2 name containers differently).

@@ -20,11 +20,11 @@ import {
 import type { TopologyDetail, TopologySummary } from "../../../operator/src/dashboard/types.ts";
 import {
   cspViolations,
-  DOCS,
   drawn,
   ensureWebBuilt,
   launch,
   openPage,
+  screenshot,
   startDashboardCli,
 } from "./browser.ts";
 
@@ -171,7 +171,7 @@ describe("dashboard (Kubernetes source)", () => {
       .getByText("1 ready / 1 desired")
       .waitFor();
     await page.waitForTimeout(300);
-    await page.screenshot({ path: join(DOCS, `dashboard-${shape}.png`) });
+    await screenshot(page, shape);
     expect(await cspViolations(page)).toEqual([]);
   });
 
@@ -194,7 +194,7 @@ describe("dashboard (Kubernetes source)", () => {
     for (const e of g.edges)
       expect([e.kind, e.lineStyle]).toEqual([e.kind, e.kind === "dependsOn" ? "dashed" : "solid"]);
     await page.waitForTimeout(300);
-    await page.screenshot({ path: join(DOCS, "dashboard-connector-lab.png") });
+    await screenshot(page, "connector-lab");
     expect(await cspViolations(page)).toEqual([]);
   });
 
@@ -269,7 +269,7 @@ describe("dashboard (Kubernetes source)", () => {
     await page.getByRole("button", { name: `web in ${ns.name}: RolledBack, 3 of 3 nodes ready` }).waitFor();
     await page.getByRole("table").filter({ hasText: "Outcome" }).getByText("RolledBack").waitFor();
     expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
-    await page.screenshot({ path: join(DOCS, "dashboard-rollback.png") });
+    await screenshot(page, "rollback");
   });
 
   it("topo dashboard --source kube enforces its token and the page reconnects after a restart", async () => {

@@ -1,10 +1,9 @@
 // The largest graph the API accepts, a full mesh of 250 nodes (62,250 connectsTo edges), drawn by the real
 // server and front end in Chromium over an in-memory source: every node and every edge is there. How long
 // it takes is measured by `npm run bench:dashboard`, not here.
-import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { serveDashboard } from "../../../operator/src/dashboard/server.ts";
-import { DOCS, cspViolations, drawn, ensureWebBuilt, launch, openPage } from "./browser.ts";
+import { cspViolations, drawn, ensureWebBuilt, launch, openPage, screenshot } from "./browser.ts";
 import { explicitMesh, MEMORY_NAMESPACE, memorySource } from "./memory-source.ts";
 
 const N = 250;
@@ -48,6 +47,6 @@ describe("dashboard with a 250-node mesh", () => {
     await page.getByRole("option", { name: /^conn-0:/ }).click();
     await page.getByRole("complementary", { name: "Node details" }).getByText("249 nodes").waitFor();
     expect(await cspViolations(page)).toEqual([]);
-    await page.screenshot({ path: join(DOCS, "dashboard-mesh250.png") });
+    await screenshot(page, "mesh250");
   });
 });
