@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 hack/node.sh tsc -p tsconfig.json --noEmit
+hack/node.sh tsc -p operator/src/dashboard/web/tsconfig.json --noEmit # the front end (DOM types)
 hack/node.sh eslint .
 hack/node.sh prettier --check . >/dev/null || { hack/node.sh prettier --check .; exit 1; }
 report="$(mktemp)"
