@@ -108,7 +108,9 @@ export class Manager {
   }
 
   private async reconcileKey(key: string): Promise<{ requeueAfterMs?: number } | void> {
-    if (this.elector && !this.elector.isLeader()) return;
+    // Only the leader reconciles. Before the elector exists (caches still syncing) nobody leads yet: a key
+    // that arrives then is dropped, and enqueueAll on taking the lease brings every key back.
+    if (this.o.config.TOPO_LEADER_ELECT && !this.elector?.isLeader()) return;
     // Events arrive while the other caches are still listing: wait for all of them rather than act on a
     // partial view (a missing Deployment would look like a node that was never created).
     if (!this.ready()) return { requeueAfterMs: 250 };
