@@ -1,6 +1,6 @@
 // `topo dashboard`: serves the dashboard on its own, from a cluster (KUBECONFIG) or the local Docker engine;
 // and the hook the operator uses to serve it from its own informer caches.
-import { KubeConfig } from "@kubernetes/client-node";
+import { KubeConfig } from "../kube/client.ts";
 import type { Logger } from "pino";
 import type { Config } from "../config.ts";
 import type { KindWatch } from "../controller/watch.ts";

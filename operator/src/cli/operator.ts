@@ -1,5 +1,5 @@
 // `topo operator`: runs the controller (in a cluster with its service account, locally with KUBECONFIG).
-import { KubeConfig } from "@kubernetes/client-node";
+import { KubeConfig } from "../kube/client.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { Manager } from "../controller/manager.ts";
 import { createLogger } from "../log.ts";

@@ -1,6 +1,6 @@
 // The Kubernetes side of reconcile: reads from informer caches, writes with server-side apply under one
 // field manager, keeps revisions in ControllerRevisions and records Events. Every write is counted.
-import { type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
+import { type KubeConfig, type KubernetesObject } from "../kube/client.ts";
 import { deleteObject, request, resourcePath, serverSideApply } from "./rest.ts";
 import {
   API_VERSION,

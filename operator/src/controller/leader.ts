@@ -1,6 +1,6 @@
 // Leader election on a coordination.k8s.io Lease, with client-go's semantics: acquire an expired lease,
 // renew every retry period, step down when renewal fails past the renew deadline, release on shutdown.
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "../kube/client.ts";
 import { request, resourcePath } from "./rest.ts";
 
 export interface LeaderOptions {

@@ -1,9 +1,10 @@
 // Wires informers, the work queue, reconcile and leader election into one running controller.
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { KubeConfig, KubernetesObject } from "../kube/client.ts";
 import { API_VERSION, KIND, LABEL_MANAGED_BY, LABEL_TOPOLOGY, MANAGED_BY, PLURAL } from "../api/constants.ts";
 import type { Config } from "../config.ts";
 import { reconcileLogger, type Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
+import { stripBookkeeping, trimPod } from "./cache-transform.ts";
 import { kubeDeps } from "./deps.ts";
 import { LeaderElector } from "./leader.ts";
 import { WorkQueue } from "./queue.ts";
@@ -11,23 +12,14 @@ import { reconcile, type ReconcileDeps, type TopologyResource } from "./reconcil
 import { KindWatch, type KindSpec } from "./watch.ts";
 
 const managed = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
+const owned = { labelSelector: managed, transform: stripBookkeeping };
 export const WATCHED: KindSpec[] = [
-  { kind: KIND, apiVersion: API_VERSION, plural: PLURAL },
-  { kind: "Deployment", apiVersion: "apps/v1", plural: "deployments", labelSelector: managed },
-  { kind: "Service", apiVersion: "v1", plural: "services", labelSelector: managed },
-  {
-    kind: "PersistentVolumeClaim",
-    apiVersion: "v1",
-    plural: "persistentvolumeclaims",
-    labelSelector: managed,
-  },
-  {
-    kind: "NetworkPolicy",
-    apiVersion: "networking.k8s.io/v1",
-    plural: "networkpolicies",
-    labelSelector: managed,
-  },
-  { kind: "Pod", apiVersion: "v1", plural: "pods", labelSelector: managed },
+  { kind: KIND, apiVersion: API_VERSION, plural: PLURAL, transform: stripBookkeeping },
+  { kind: "Deployment", apiVersion: "apps/v1", plural: "deployments", ...owned },
+  { kind: "Service", apiVersion: "v1", plural: "services", ...owned },
+  { kind: "PersistentVolumeClaim", apiVersion: "v1", plural: "persistentvolumeclaims", ...owned },
+  { kind: "NetworkPolicy", apiVersion: "networking.k8s.io/v1", plural: "networkpolicies", ...owned },
+  { kind: "Pod", apiVersion: "v1", plural: "pods", labelSelector: managed, transform: trimPod },
 ];
 
 /** The key of the Topology an object belongs to: itself, its controller owner, or its topology label. */

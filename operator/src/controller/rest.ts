@@ -2,7 +2,7 @@
 // API serializes through its typed models, which silently drops fields whose model name differs from the
 // wire name (NetworkPolicyIngressRule.from is `_from` in the model): an applied policy would lose its
 // peers and allow everything. Server-side apply, deletes and informer lists therefore go through here.
-import { HttpMethod, RequestContext, type KubeConfig } from "@kubernetes/client-node";
+import { HttpMethod, RequestContext, type KubeConfig } from "../kube/client.ts";
 // undici is client-node's own HTTP client: its dispatcher carries the kubeconfig's TLS settings.
 import { fetch } from "undici";
 

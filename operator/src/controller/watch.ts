@@ -1,13 +1,14 @@
 // Informers over client-node's ListWatch: a read cache per kind (and namespace), restarted with backoff
-// after an error, relisted by a watchdog when it goes silent, and counted in metrics.
+// after an error, relisted by a watchdog when it goes silent, and counted in metrics. Objects are trimmed
+// before they are cached (like controller-runtime's cache transforms), so the cache holds what reconcile
+// reads and not, say, every object's managedFields.
 import {
-  makeInformer,
-  type Informer,
+  ListWatch,
+  Watch,
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
-  type ObjectCache,
-} from "@kubernetes/client-node";
+} from "../kube/client.ts";
 import { request } from "./rest.ts";
 
 /**
@@ -21,6 +22,7 @@ export async function listRaw(
   kind: string,
   apiVersion: string,
   labelSelector?: string,
+  transform: (obj: KubernetesObject) => KubernetesObject = (o) => o,
 ): Promise<KubernetesListObject<KubernetesObject>> {
   const items: KubernetesObject[] = [];
   let cont: string | undefined;
@@ -32,7 +34,7 @@ export async function listRaw(
     }>(kc, "GET", path, {
       query: { limit: "500", labelSelector, continue: cont },
     });
-    for (const item of body.items ?? []) items.push({ ...item, kind, apiVersion });
+    for (const item of body.items ?? []) items.push(transform({ ...item, kind, apiVersion }));
     cont = body.metadata?.continue || undefined;
     resourceVersion = body.metadata?.resourceVersion ?? resourceVersion;
   } while (cont);
@@ -45,6 +47,8 @@ export interface KindSpec {
   /** The plural resource name, for the watch path. */
   plural: string;
   labelSelector?: string;
+  /** Trims an object before it is cached (see cache-transform.ts); it must keep what reconcile reads. */
+  transform?: (obj: KubernetesObject) => KubernetesObject;
 }
 
 export interface WatchOptions {
@@ -59,7 +63,21 @@ export interface WatchOptions {
   log?: { warn(obj: object, msg: string): void };
 }
 
-type Inf = Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
+type Inf = ListWatch<KubernetesObject>;
+
+/** client-node's Watch, with every object it delivers passed through `transform` first. */
+function transformingWatch(kc: KubeConfig, transform: (obj: KubernetesObject) => KubernetesObject): Watch {
+  const inner = new Watch(kc);
+  return {
+    watch: (path, query, callback, done) =>
+      inner.watch(
+        path,
+        query,
+        (phase, obj, raw) => callback(phase, phase === "ERROR" ? obj : transform(obj), raw),
+        done,
+      ),
+  } as Watch;
+}
 
 export class KindWatch {
   private readonly informers = new Map<string, Inf>();
@@ -85,15 +103,21 @@ export class KindWatch {
     const namespaces = this.o.namespaces.length ? this.o.namespaces : [""];
     await Promise.all(
       namespaces.map(async (ns) => {
-        const { kind, apiVersion, labelSelector } = this.o.spec;
+        const { kind, apiVersion, labelSelector, transform = (o: KubernetesObject) => o } = this.o.spec;
         // The cache is synced once a list has succeeded; a failed list leaves it unsynced (not ready).
         const list = async () => {
-          const result = await listRaw(this.o.kc, this.path(ns), kind, apiVersion, labelSelector);
+          const result = await listRaw(this.o.kc, this.path(ns), kind, apiVersion, labelSelector, transform);
           this.synced.add(ns);
           this.failures.delete(ns);
           return result;
         };
-        const inf = makeInformer(this.o.kc, this.path(ns), list, this.o.spec.labelSelector) as Inf;
+        const inf: Inf = new ListWatch(
+          this.path(ns),
+          transformingWatch(this.o.kc, transform),
+          list,
+          false,
+          labelSelector,
+        );
         const touch = () => this.lastEvent.set(ns, Date.now());
         for (const ev of ["add", "update", "delete"] as const) {
           inf.on(ev, (obj) => {

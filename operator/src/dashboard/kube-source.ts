@@ -1,6 +1,6 @@
 // The Kubernetes source: Topology objects (spec + status) from an informer cache, Events from the API.
 // Inside the operator it reads the operator's own caches; `topo dashboard` starts its own Topology watch.
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { KubeConfig, KubernetesObject } from "../kube/client.ts";
 import { API_VERSION, KIND, PLURAL } from "../api/constants.ts";
 import { parseSpec } from "../api/parse.ts";
 import type { TopologyStatus } from "../api/schema.ts";
