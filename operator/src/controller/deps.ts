@@ -13,7 +13,9 @@ import {
 } from "../api/constants.ts";
 import type { TopologyStatus } from "../api/schema.ts";
 import type { KubeObject } from "../render/k8s/index.ts";
+import { extractOwned, type ManagedFieldsEntry } from "./managed-fields.ts";
 import type { PodLike } from "./pods.ts";
+import { snapshotOf } from "./rollout.ts";
 import type { ChildObject, ReconcileDeps, TopologyResource } from "./reconcile.ts";
 
 export interface CacheReader {
@@ -32,6 +34,13 @@ interface Logger {
 }
 
 const REVISION_LABEL = "topo.dev/revision";
+/** The kinds a Topology owns, as [apiVersion, kind]. */
+const CHILD_KINDS = [
+  ["apps/v1", "Deployment"],
+  ["v1", "Service"],
+  ["v1", "PersistentVolumeClaim"],
+  ["networking.k8s.io/v1", "NetworkPolicy"],
+] as const;
 
 const owned = (uid: string) => (o: KubernetesObject) =>
   o.metadata?.ownerReferences?.some((r) => r.uid === uid) ?? false;
@@ -121,28 +130,53 @@ export function kubeDeps(opts: {
       );
       memo.remember(t, updated.metadata?.resourceVersion ?? "0", status);
     },
-    async saveRevision(t, revision, objects) {
+    async keepRevision(t, revision, hash) {
+      const { namespace, name, uid } = t.metadata;
+      const crPath = resourcePath("apps/v1", "ControllerRevision", namespace, revisionName(t, revision));
+      const kept = await request(opts.kc, "GET", crPath).then(
+        () => true,
+        (err: { code?: number }) => {
+          if (err.code === 404) return false;
+          throw err;
+        },
+      );
+      if (kept) return true;
+      // From the API server rather than the cache: the cache holds no managedFields.
+      const lists = await Promise.all(
+        CHILD_KINDS.map(([apiVersion, kind]) =>
+          request<{ items: (KubernetesObject & { metadata: { managedFields?: ManagedFieldsEntry[] } })[] }>(
+            opts.kc,
+            "GET",
+            resourcePath(apiVersion, kind, namespace),
+            { query: { labelSelector: `${LABEL_TOPOLOGY}=${name}` } },
+          ).then((l) => l.items.filter(owned(uid)).map((o) => ({ ...o, apiVersion, kind }))),
+        ),
+      );
+      const objects = lists
+        .flat()
+        .map((o) => extractOwned(o, FIELD_MANAGER))
+        .filter((o): o is Record<string, unknown> => o !== undefined) as unknown as KubeObject[];
+      if (snapshotOf(objects).hash !== hash) return false;
       count("create", "ControllerRevision");
       const cr = {
         apiVersion: "apps/v1",
         kind: "ControllerRevision",
         metadata: {
           name: revisionName(t, revision),
-          namespace: t.metadata.namespace,
-          labels: { [LABEL_TOPOLOGY]: t.metadata.name, [REVISION_LABEL]: String(revision) },
+          namespace,
+          labels: { [LABEL_TOPOLOGY]: name, [REVISION_LABEL]: String(revision) },
           ownerReferences: [ownerRef(t)],
         },
         revision,
         data: { objects },
       };
-      await request(opts.kc, "POST", resourcePath("apps/v1", "ControllerRevision", t.metadata.namespace), {
+      await request(opts.kc, "POST", resourcePath("apps/v1", "ControllerRevision", namespace), {
         query: { fieldManager: FIELD_MANAGER },
         body: cr,
-      }).catch(async (err: { code?: number }) => {
-        if (err.code !== 409) throw err;
-        count("apply", "ControllerRevision");
-        await serverSideApply(opts.kc, cr);
+      }).catch((err: { code?: number }) => {
+        if (err.code !== 409) throw err; // kept meanwhile by an earlier attempt: it holds the same revision
       });
+      return true;
     },
     async loadRevision(t, revision) {
       try {

@@ -1,5 +1,5 @@
 // reconcile(key): level-based orchestration — read the Topology and its children, decide, apply, report.
-import { LABEL_NODE } from "../api/constants.ts";
+import { LABEL_NODE, Phase } from "../api/constants.ts";
 import { parseSpec } from "../api/parse.ts";
 import type { TopologyStatus } from "../api/schema.ts";
 import { formatPath } from "../api/topology.ts";
@@ -50,8 +50,13 @@ export interface ReconcileDeps {
   apply(obj: KubeObject): Promise<void>;
   remove(obj: ChildObject & { kind: string }): Promise<void>;
   patchStatus(topology: TopologyResource, status: TopologyStatus): Promise<void>;
-  /** The rendered objects of a revision, kept in a ControllerRevision owned by the Topology. */
-  saveRevision(topology: TopologyResource, revision: number, objects: KubeObject[]): Promise<void>;
+  /**
+   * Keeps `revision` (the last good one, which a newer revision supersedes) in a ControllerRevision owned
+   * by the Topology, unless it is kept already: its objects as the children running it hold them. A
+   * revision is stored only once a newer one might need to roll back to it, so creating a Topology costs
+   * no write for it. Returns false when the children no longer run it (their templates' hash differs).
+   */
+  keepRevision(topology: TopologyResource, revision: number, hash: string): Promise<boolean>;
   loadRevision(topology: TopologyResource, revision: number): Promise<KubeObject[] | undefined>;
   pruneRevisions(topology: TopologyResource, keep: number[]): Promise<void>;
   event(
@@ -141,7 +146,16 @@ export async function reconcile(
     historyLimit: topology.rollout.historyLimit,
   });
 
-  if (decision.started) await deps.saveRevision(topo, decision.revision, desired);
+  // Before the first object of a new revision is applied, the children still run the last good one:
+  // keep it now, since a rollback may need it.
+  const lastGood = decision.history.find((h) => h.revision === decision.lastGoodRevision);
+  if (decision.started && lastGood?.hash && lastGood.revision !== decision.revision) {
+    if (!(await deps.keepRevision(topo, lastGood.revision, lastGood.hash)))
+      deps.log.warn(
+        { revision: lastGood.revision },
+        "children no longer run the last good revision; not kept",
+      );
+  }
   const target = await targetObjects(deps, topo, decision, desired);
   const targetSnapshot = snapshotOf(target);
 
@@ -258,6 +272,8 @@ async function emitEvents(
     if (n.phase === "Waiting" && !wasWaiting.has(n.name))
       await deps.event(topo, "Normal", "NodeWaiting", `node ${n.name} is ${n.message}`);
   }
-  if (prev?.phase !== next.phase && next.phase === "Ready")
-    await deps.event(topo, "Normal", "Ready", `all nodes are Ready at revision ${next.revision}`);
+  // A rollout that ends well shows in status (the Ready condition, `kubectl get topo`), as a Deployment's
+  // does; an Event says so only when the Topology recovers from Degraded, which users need to see.
+  if (prev?.phase === Phase.Degraded && next.phase === Phase.Ready)
+    await deps.event(topo, "Normal", "Ready", `all nodes are Ready again at revision ${next.revision}`);
 }

@@ -1,5 +1,6 @@
 import type { HistoryEntry } from "../api/schema.ts";
-import { decideRollout, type RolloutInput, type RevisionSnapshot } from "./rollout.ts";
+import type { KubeObject } from "../render/k8s/index.ts";
+import { decideRollout, snapshotOf, type RolloutInput, type RevisionSnapshot } from "./rollout.ts";
 
 const snap = (hash: string, image = `img:${hash}`): RevisionSnapshot => ({
   hash,
@@ -169,5 +170,33 @@ describe("decideRollout", () => {
       input({ generation: 4, desired: snap("h4"), history, lastGoodRevision: 1, historyLimit: 2 }),
     );
     expect(d.history.map((h) => h.revision)).toEqual([1, 4]);
+  });
+});
+
+describe("snapshotOf", () => {
+  const deployment = (node: string, hash: string) =>
+    ({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: `t-${node}`, labels: { "topo.dev/node": node } },
+      spec: {
+        template: {
+          metadata: { annotations: { "topo.dev/config-hash": hash } },
+          spec: { containers: [{ name: node, image: `${node}:1` }] },
+        },
+      },
+    }) as unknown as KubeObject;
+
+  it("hashes the set of pod templates, whatever the order of the objects", () => {
+    const a = snapshotOf([deployment("web", "h1"), deployment("db", "h2")]);
+    const b = snapshotOf([deployment("db", "h2"), deployment("web", "h1")]);
+    expect(a.hash).toBe(b.hash);
+    expect(a.templates).toEqual({ web: "h1", db: "h2" });
+    expect(a.images).toEqual({ web: "web:1", db: "db:1" });
+  });
+
+  it("changes when one template changes", () => {
+    const a = snapshotOf([deployment("web", "h1"), deployment("db", "h2")]);
+    expect(snapshotOf([deployment("web", "h1"), deployment("db", "h3")]).hash).not.toBe(a.hash);
   });
 });

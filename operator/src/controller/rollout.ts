@@ -3,7 +3,10 @@ import type { HistoryEntry } from "../api/schema.ts";
 import { ANNOTATION_CONFIG_HASH, LABEL_NODE } from "../api/constants.ts";
 import { hashOf, type KubeObject } from "../render/k8s/index.ts";
 
-/** A revision is the set of rendered pod templates: one configuration hash per node. */
+/**
+ * A revision is the set of rendered pod templates: one configuration hash per node. Its hash does not
+ * depend on the order of the objects (nodes listed in another order, children listed by name).
+ */
 export interface RevisionSnapshot {
   hash: string;
   templates: Record<string, string>;
@@ -23,7 +26,8 @@ export function snapshotOf(objects: readonly KubeObject[]): RevisionSnapshot {
     templates[node] = template.metadata.annotations[ANNOTATION_CONFIG_HASH]!;
     images[node] = template.spec.containers[0]!.image;
   }
-  return { hash: hashOf(Object.entries(templates)), templates, images };
+  const entries = Object.entries(templates).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return { hash: hashOf(entries), templates, images };
 }
 
 export interface Failure {

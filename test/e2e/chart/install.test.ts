@@ -137,11 +137,11 @@ async function expectReconciled(ns: string, name: string): Promise<void> {
   expect(await names("Service", "v1")).toEqual([`${name}-api`, `${name}-db`]);
   expect(await names("PersistentVolumeClaim", "v1")).toHaveLength(1);
   expect((await names("NetworkPolicy", "networking.k8s.io/v1")).length).toBeGreaterThan(0);
-  // Events follow status writes: wait for the Ready one rather than race it.
-  const ready = await waitFor("the Ready event", async () =>
-    (await events(ns, name)).find((e) => e.reason === "Ready"),
+  // The chart lets the operator record Events: wait for the rollout's rather than race it.
+  const started = await waitFor("the RolloutStarted event", async () =>
+    (await events(ns, name)).find((e) => e.reason === "RolloutStarted"),
   );
-  expect(ready.type).toBe("Normal");
+  expect(started).toMatchObject({ type: "Normal", message: "revision 1 is rolling out" });
 }
 
 const noForbidden = (op: ImpersonatedOperator) =>

@@ -6,6 +6,9 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import { parseTopology } from "../../../operator/src/api/parse.ts";
 import { readDocuments } from "../../../operator/src/api/source.ts";
 import type { Topology } from "../../../operator/src/api/topology.ts";
+import { FIELD_MANAGER } from "../../../operator/src/api/constants.ts";
+import { difference } from "../../../operator/src/controller/compare.ts";
+import { extractOwned, type ManagedFieldsEntry } from "../../../operator/src/controller/managed-fields.ts";
 import { resourcePath, serverSideApply } from "../../../operator/src/controller/rest.ts";
 import { renderKubernetes, type KubeObject } from "../../../operator/src/render/k8s/index.ts";
 import { createNamespace, kube, waitFor } from "../operator/harness.ts";
@@ -168,5 +171,25 @@ describe.each(files)("examples/%s on the API server", (file) => {
         );
     }
     expect(rewritten).toEqual([]);
+  });
+
+  // The operator keeps a superseded revision from the children still running it: what the field manager
+  // owns in each live object must be exactly what was applied, and applying it again must change nothing.
+  it("reads back every applied object from its managedFields, exactly as it was rendered", async () => {
+    const { kc } = kube();
+    for (const o of objects) {
+      const path = resourcePath(o.apiVersion, o.kind, ns.name, o.metadata.name);
+      const live = await api<KubernetesObject & { metadata: { managedFields?: ManagedFieldsEntry[] } }>(
+        "GET",
+        path,
+      );
+      const extracted = extractOwned(live, FIELD_MANAGER);
+      const applied = { ...o, metadata: { ...o.metadata, namespace: ns.name } };
+      // Both ways, as the operator compares (an empty string the server omits reads as absent).
+      expect([o.kind, difference(extracted, applied)]).toEqual([o.kind, undefined]);
+      expect([o.kind, difference(applied, extracted)]).toEqual([o.kind, undefined]);
+      const again = await serverSideApply<KubernetesObject>(kc, extracted as never);
+      expect(again.metadata?.resourceVersion).toBe(live.metadata?.resourceVersion);
+    }
   });
 });

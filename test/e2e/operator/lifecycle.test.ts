@@ -13,7 +13,9 @@ import {
   waitForPhase,
   type OperatorProcess,
 } from "./harness.ts";
+import { request, resourcePath } from "../../../operator/src/controller/rest.ts";
 
+type Revision = { revision: number; data: { objects: KubernetesObject[] } };
 type Deployment = KubernetesObject & {
   spec: { replicas: number; template: { spec: { containers: { image: string }[] } } };
 };
@@ -126,6 +128,34 @@ describe("the operator", () => {
     ]);
     const deployments = (await listOwned(ns.name, "Deployment", "apps/v1", "shop")) as Deployment[];
     expect(deployments.every((d) => d.spec.template.spec.containers[0]!.image === "app:2")).toBe(true);
+    // Revision 1 was kept when revision 2 superseded it, as its children ran it: every object, old image.
+    const kept = await request<{ items: Revision[] }>(
+      kube().kc,
+      "GET",
+      resourcePath("apps/v1", "ControllerRevision", ns.name),
+      { query: { labelSelector: "topo.dev/topology=shop" } },
+    );
+    expect(kept.items.map((r) => r.revision)).toEqual([1]);
+    const objects = kept.items[0]!.data.objects;
+    // The same objects as run now (only images changed between the revisions).
+    const now = await Promise.all(
+      (
+        [
+          ["Deployment", "apps/v1"],
+          ["Service", "v1"],
+          ["PersistentVolumeClaim", "v1"],
+          ["NetworkPolicy", "networking.k8s.io/v1"],
+        ] as const
+      ).map(async ([kind, apiVersion]) =>
+        (await listOwned(ns.name, kind, apiVersion, "shop")).map((o) => `${kind}/${o.metadata!.name}`),
+      ),
+    );
+    expect(objects.map((o) => `${o.kind}/${o.metadata!.name}`).sort()).toEqual(now.flat().sort());
+    const images = (objects.filter((o) => o.kind === "Deployment") as unknown as Deployment[]).map(
+      (d) => d.spec.template.spec.containers[0]!.image,
+    );
+    expect(new Set(images)).toEqual(new Set(["app:1"]));
+    expect(objects.every((o) => !("status" in o) && !("managedFields" in o.metadata!))).toBe(true);
   });
 
   it("reverts a child edited by hand and recreates a deleted one", async () => {
