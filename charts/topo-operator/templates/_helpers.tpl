@@ -54,8 +54,8 @@ app.kubernetes.io/part-of: topo
 {{/*
 Exactly what the operator calls (operator/src/controller): Topologies and their children are read from
 informers (list, watch), children are written with server-side apply (patch; create when missing) and
-pruned (delete); status is replaced (update on the status subresource); revisions live in
-ControllerRevisions (create, get, list, patch on conflict, delete); Events are core/v1 (create).
+pruned (delete); status is replaced (update on the status subresource); a superseded revision is kept
+in a ControllerRevision (get, create; list and delete to prune); Events are core/v1 (create).
 No Secrets: the kubelet, not the operator, resolves secretRef env. No wildcards.
 */}}
 {{- define "topo-operator.rules" -}}
@@ -79,7 +79,7 @@ No Secrets: the kubelet, not the operator, resolves secretRef env. No wildcards.
   verbs: ["list", "watch"]
 - apiGroups: ["apps"]
   resources: ["controllerrevisions"]
-  verbs: ["create", "get", "list", "patch", "delete"]
+  verbs: ["create", "get", "list", "delete"]
 - apiGroups: [""]
   resources: ["events"]
   {{- /* The dashboard's events endpoint lists the Events of a topology and its children. */}}

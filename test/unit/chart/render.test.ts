@@ -67,7 +67,7 @@ const EXPECTED = [
   ...CHILD_VERBS.map((v) => `networking.k8s.io/networkpolicies:${v}`),
   "core/pods:list",
   "core/pods:watch",
-  ...["create", "delete", "get", "list", "patch"].map((v) => `apps/controllerrevisions:${v}`),
+  ...["create", "delete", "get", "list"].map((v) => `apps/controllerrevisions:${v}`),
   "core/events:create",
 ].sort();
 
