@@ -84,6 +84,7 @@ export class KindWatch {
   private readonly lastEvent = new Map<string, number>();
   private readonly failures = new Map<string, number>();
   private readonly synced = new Set<string>();
+  private readonly listeners: ((event: "add" | "update" | "delete", obj: KubernetesObject) => void)[] = [];
   private watchdog?: NodeJS.Timeout;
   private stopped = false;
 
@@ -124,6 +125,7 @@ export class KindWatch {
             touch();
             this.o.onCounted?.(ev);
             this.o.onEvent(ev, obj);
+            for (const l of this.listeners) l(ev, obj);
           });
         }
         inf.on("connect", touch);
@@ -169,6 +171,11 @@ export class KindWatch {
     } catch (err) {
       void this.restart(ns, `relist failed: ${String((err as Error).message)}`);
     }
+  }
+
+  /** Calls `listener` on every later event, beside the `onEvent` the watch was made with. */
+  subscribe(listener: (event: "add" | "update" | "delete", obj: KubernetesObject) => void): void {
+    this.listeners.push(listener);
   }
 
   get isSynced(): boolean {

@@ -133,34 +133,13 @@ export class KubeSource implements DashboardSource {
   }
 }
 
-type Informer = { on(event: "add" | "update" | "delete", cb: (obj: KubernetesObject) => void): void };
-
-/**
- * Hooks the operator's running Topology informers. KindWatch keeps its informers private and has no
- * listener API; this reads the map once (after Manager.start()) and falls back to polling resourceVersions
- * every 250 ms if that ever changes shape.
- */
-export function hookOperatorWatch(watch: KindWatch, cb: (obj: KubernetesObject) => void): void {
-  const informers = (watch as unknown as { informers?: Map<string, Informer> }).informers;
-  if (informers instanceof Map && informers.size > 0) {
-    for (const inf of informers.values())
-      for (const ev of ["add", "update", "delete"] as const) inf.on(ev, cb);
-    return;
-  }
-  let seen = new Map<string, string>();
-  setInterval(() => {
-    const next = new Map(watch.all().map((o) => [`${o.metadata?.namespace}/${o.metadata?.name}`, o]));
-    const versions = new Map([...next].map(([k, o]) => [k, o.metadata?.resourceVersion ?? ""]));
-    for (const [k, v] of versions) if (seen.get(k) !== v) cb(next.get(k)!);
-    for (const k of seen.keys())
-      if (!versions.has(k)) cb({ metadata: { namespace: k.split("/")[0], name: k.split("/")[1] } });
-    seen = versions;
-  }, 250).unref();
-}
-
 /** The source inside the operator: its Topology cache and informer events, no extra API load. */
 export function operatorKubeSource(kc: KubeConfig, watch: KindWatch): KubeSource {
-  return new KubeSource({ kc, cache: watch, onTopologyEvent: (cb) => hookOperatorWatch(watch, cb) });
+  return new KubeSource({
+    kc,
+    cache: watch,
+    onTopologyEvent: (cb) => watch.subscribe((_ev, obj) => cb(obj)),
+  });
 }
 
 /** The source for `topo dashboard --source kube`: its own Topology watch over the given namespaces. */
