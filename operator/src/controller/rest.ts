@@ -2,7 +2,8 @@
 // API serializes through its typed models, which silently drops fields whose model name differs from the
 // wire name (NetworkPolicyIngressRule.from is `_from` in the model): an applied policy would lose its
 // peers and allow everything. Server-side apply, deletes and informer lists therefore go through here.
-import { HttpMethod, RequestContext, type KubeConfig } from "../kube/client.ts";
+import type { KubeConfig } from "../kube/client.ts";
+import { connection } from "../kube/connection.ts";
 // undici is client-node's own HTTP client: its dispatcher carries the kubeconfig's TLS settings.
 import { fetch } from "undici";
 
@@ -54,14 +55,13 @@ export async function request<T = unknown>(
   if (!cluster) throw new Error("the kubeconfig has no current cluster");
   const url = new URL(cluster.server.replace(/\/$/, "") + path);
   for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
-  const ctx = new RequestContext(url.toString(), HttpMethod[method]);
-  await kc.applySecurityAuthentication(ctx);
-  const headers: Record<string, string> = { ...ctx.getHeaders(), accept: "application/json" };
+  const conn = await connection(kc, url.toString(), method);
+  const headers: Record<string, string> = { ...conn.headers, accept: "application/json" };
   if (opts.body !== undefined) headers["content-type"] = opts.contentType ?? "application/json";
   const res = await fetch(url, {
     method,
     headers,
-    dispatcher: ctx.getDispatcher(),
+    ...(conn.dispatcher ? { dispatcher: conn.dispatcher } : {}),
     ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
   });
   const text = await res.text();

@@ -1,0 +1,62 @@
+// One HTTP connection pool per cluster identity. client-node's applySecurityAuthentication builds a new
+// undici Agent on every call, so every request opened (and TLS-negotiated) a connection of its own: at
+// 200 topologies the operator held ~100 sessions at once, and the API server spent its CPU on handshakes.
+// Here credentials are still read per request (tokens rotate: exec plugins, projected service-account
+// tokens), while the dispatcher is kept for as long as the TLS material and proxy settings stay the same.
+import { createHash } from "node:crypto";
+import type { AgentOptions, RequestOptions } from "node:https";
+import { Agent, ProxyAgent, type Dispatcher } from "undici";
+import { HttpMethod, RequestContext, type KubeConfig } from "./client.ts";
+
+export interface Connection {
+  headers: Record<string, string>;
+  dispatcher?: Dispatcher;
+}
+
+const pools = new WeakMap<KubeConfig, { key: string; dispatcher: Dispatcher }>();
+
+/** The TLS options client-node's applySecurityAuthentication hands its Agent (see its config.js). */
+function agentOptionsOf(opts: RequestOptions): AgentOptions {
+  return {
+    ca: opts.ca,
+    cert: opts.cert,
+    key: opts.key,
+    pfx: opts.pfx,
+    passphrase: opts.passphrase,
+    ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
+    ...(opts.servername !== undefined ? { servername: opts.servername } : {}),
+  };
+}
+
+/** Request headers with fresh credentials, and the cluster's shared dispatcher. */
+export async function connection(
+  kc: KubeConfig,
+  url: string,
+  method: keyof typeof HttpMethod,
+): Promise<Connection> {
+  const opts: RequestOptions = {};
+  await kc.applyToHTTPSOptions(opts);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+  if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString("base64")}`;
+  const d = kc.createDispatcherOptions(kc.getCurrentCluster(), agentOptionsOf(opts));
+  if (d.type === "none") return { headers };
+  if (d.type === "socks") {
+    // Rare enough to keep client-node's own path: a dispatcher per request.
+    const ctx = new RequestContext(url, HttpMethod[method]);
+    await kc.applySecurityAuthentication(ctx);
+    const dispatcher = ctx.getDispatcher() as Dispatcher | undefined;
+    return { headers: { ...ctx.getHeaders(), ...headers }, ...(dispatcher ? { dispatcher } : {}) };
+  }
+  const key = createHash("sha256").update(JSON.stringify(d)).digest("hex");
+  const pool = pools.get(kc);
+  if (pool?.key === key) return { headers, dispatcher: pool.dispatcher };
+  const dispatcher =
+    d.type === "proxy"
+      ? new ProxyAgent({ uri: d.uri, requestTls: d.requestTls, connect: d.connect })
+      : new Agent({ connect: d.connect });
+  pools.set(kc, { key, dispatcher });
+  // In-flight requests on the old pool finish; it closes when they have.
+  void pool?.dispatcher.close().catch(() => undefined);
+  return { headers, dispatcher };
+}
