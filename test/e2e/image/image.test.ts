@@ -68,7 +68,12 @@ describe("the operator image", () => {
   it("runs as a numeric non-root user, with `topo` as the entrypoint and `operator` as the command", () => {
     expect(image.Config.User).toMatch(/^[1-9]\d*(:\d+)?$/);
     expect(image.Config.User.split(":")[0]).toBe("65532");
-    expect(image.Config.Entrypoint).toEqual(["node", "/app/dist/operator/src/cli/bin.js"]);
+    expect(image.Config.Entrypoint).toEqual([
+      "node",
+      "--max-semi-space-size=1",
+      "--optimize-for-size",
+      "/app/dist/operator/src/cli/bin.js",
+    ]);
     expect(image.Config.Cmd).toEqual(["operator"]);
   });
 
