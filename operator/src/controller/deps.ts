@@ -13,6 +13,7 @@ import {
 } from "../api/constants.ts";
 import type { TopologyStatus } from "../api/schema.ts";
 import type { KubeObject } from "../render/k8s/index.ts";
+import { EventRecorder } from "./events.ts";
 import { extractOwned, type ManagedFieldsEntry } from "./managed-fields.ts";
 import type { PodLike } from "./pods.ts";
 import { snapshotOf } from "./rollout.ts";
@@ -76,6 +77,17 @@ export function kubeDeps(opts: {
 }): ReconcileDeps {
   const memo = new StatusMemo();
   const count = (verb: string, kind: string) => opts.writes.inc({ verb, kind });
+  const events = new EventRecorder<{
+    metadata: { namespace: string; generateName: string };
+    [field: string]: unknown;
+  }>({
+    send: async (e) => {
+      count("create", "Event");
+      await request(opts.kc, "POST", resourcePath("v1", "Event", e.metadata.namespace), { body: e });
+    },
+    onError: (err) => opts.log.warn({ err: (err as Error).message }, "could not record an event"),
+    onDrop: () => opts.log.warn({}, "event buffer full; event dropped"),
+  });
   const ownerRef = (t: TopologyResource) => ({
     apiVersion: API_VERSION,
     kind: KIND,
@@ -211,30 +223,27 @@ export function kubeDeps(opts: {
       }
     },
     async event(t, type, reason, message) {
-      count("create", "Event");
       const now = new Date().toISOString();
-      await request(opts.kc, "POST", resourcePath("v1", "Event", t.metadata.namespace), {
-        body: {
-          apiVersion: "v1",
-          kind: "Event",
-          metadata: { generateName: `${t.metadata.name}.`, namespace: t.metadata.namespace },
-          involvedObject: {
-            apiVersion: API_VERSION,
-            kind: KIND,
-            name: t.metadata.name,
-            namespace: t.metadata.namespace,
-            uid: t.metadata.uid,
-          },
-          type,
-          reason,
-          message: message.slice(0, 1024),
-          source: { component: FIELD_MANAGER },
-          reportingComponent: FIELD_MANAGER,
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
+      events.record({
+        apiVersion: "v1",
+        kind: "Event",
+        metadata: { generateName: `${t.metadata.name}.`, namespace: t.metadata.namespace },
+        involvedObject: {
+          apiVersion: API_VERSION,
+          kind: KIND,
+          name: t.metadata.name,
+          namespace: t.metadata.namespace,
+          uid: t.metadata.uid,
         },
-      }).catch((err: Error) => opts.log.warn({ err: err.message }, "could not record an event"));
+        type,
+        reason,
+        message: message.slice(0, 1024),
+        source: { component: FIELD_MANAGER },
+        reportingComponent: FIELD_MANAGER,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      });
     },
     log: opts.log,
   };

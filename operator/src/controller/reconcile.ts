@@ -59,6 +59,7 @@ export interface ReconcileDeps {
   keepRevision(topology: TopologyResource, revision: number, hash: string): Promise<boolean>;
   loadRevision(topology: TopologyResource, revision: number): Promise<KubeObject[] | undefined>;
   pruneRevisions(topology: TopologyResource, keep: number[]): Promise<void>;
+  /** Records an Event on the Topology; it may be sent after this returns (see events.ts). */
   event(
     topology: TopologyResource,
     type: "Normal" | "Warning",
