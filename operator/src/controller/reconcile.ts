@@ -213,11 +213,10 @@ export async function reconcile(
   if (statusChanged(topo.status, status)) {
     await deps.patchStatus(topo, status);
     await emitEvents(deps, topo, decision, topo.status, status);
-    if (decision.started || decision.rolledBack)
-      await deps.pruneRevisions(
-        topo,
-        decision.history.map((h) => h.revision),
-      );
+    // A kept revision goes once the history no longer holds it (historyLimit).
+    const kept = decision.history.map((h) => h.revision);
+    if ((topo.status?.history ?? []).some((h) => !kept.includes(h.revision)))
+      await deps.pruneRevisions(topo, kept);
   }
   if (applyError) throw new Error(applyError);
   const requeue = [decision.requeueAfterMs, retryInMs].filter((v): v is number => v !== undefined);

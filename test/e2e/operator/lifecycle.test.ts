@@ -158,6 +158,34 @@ describe("the operator", () => {
     expect(objects.every((o) => !("status" in o) && !("managedFields" in o.metadata!))).toBe(true);
   });
 
+  it("keeps historyLimit revisions, and deletes a kept revision once the history drops it", async () => {
+    await applyTopology(topology(ns.name, "shop", { ...spec("app:3"), rollout: { historyLimit: 2 } }));
+    const t = await waitFor(
+      "revision 3 Ready",
+      async () => {
+        const t = await readTopology(ns.name, "shop");
+        return t.status?.phase === "Ready" && t.status.revision === 3 ? t : undefined;
+      },
+      90_000,
+    );
+    expect(t.status!.history!.map((h) => [h.revision, h.outcome])).toEqual([
+      [2, "Succeeded"],
+      [3, "Succeeded"],
+    ]);
+    // Revision 2 was kept when 3 superseded it; revision 1 left the history, and its ControllerRevision went.
+    const kept = await waitFor("revision 1 pruned", async () => {
+      const list = await request<{ items: Revision[] }>(
+        kube().kc,
+        "GET",
+        resourcePath("apps/v1", "ControllerRevision", ns.name),
+        { query: { labelSelector: "topo.dev/topology=shop" } },
+      );
+      const revisions = list.items.map((r) => r.revision).sort();
+      return revisions.includes(1) ? undefined : revisions;
+    });
+    expect(kept).toEqual([2]);
+  });
+
   it("reverts a child edited by hand and recreates a deleted one", async () => {
     const { objects } = kube();
     const ref = {
