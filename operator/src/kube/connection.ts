@@ -28,6 +28,22 @@ function agentOptionsOf(opts: RequestOptions): AgentOptions {
   };
 }
 
+/** A digest of the dispatcher settings; TLS material is hashed as bytes (JSON would spell out every byte). */
+function keyOf(value: unknown, hash = createHash("sha256")): string {
+  const walk = (v: unknown): void => {
+    if (Buffer.isBuffer(v)) hash.update(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === "object")
+      for (const [k, x] of Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) {
+        hash.update(`${k}:`);
+        walk(x);
+      }
+    else hash.update(`${JSON.stringify(v) ?? "undefined"};`);
+  };
+  walk(value);
+  return hash.digest("hex");
+}
+
 /** Request headers with fresh credentials, and the cluster's shared dispatcher. */
 export async function connection(
   kc: KubeConfig,
@@ -48,7 +64,7 @@ export async function connection(
     const dispatcher = ctx.getDispatcher() as Dispatcher | undefined;
     return { headers: { ...ctx.getHeaders(), ...headers }, ...(dispatcher ? { dispatcher } : {}) };
   }
-  const key = createHash("sha256").update(JSON.stringify(d)).digest("hex");
+  const key = keyOf(d);
   const pool = pools.get(kc);
   if (pool?.key === key) return { headers, dispatcher: pool.dispatcher };
   const dispatcher =
