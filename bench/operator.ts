@@ -1,7 +1,7 @@
 // Benchmark: the operator converging N topologies × M nodes on the cluster KUBECONFIG points to, reported
 // beside a baseline measured in the same run: a minimal client that server-side applies the very same
 // rendered objects at the same concurrency and waits for the same Deployments to be Ready.
-//   Run: npm run bench:operator            (BENCH_TOPOLOGIES=200 BENCH_NODES=10 by default)
+//   Run: npm run bench:operator            (BENCH_TOPOLOGIES=200 BENCH_NODES=10 BENCH_ROUNDS=2 by default)
 // Reports: converge time (operator / baseline), write calls (operator / objects + status writes), peak RSS
 // of the compiled operator, started with the Node flags of the image's ENTRYPOINT (BENCH_NODE_OPTIONS adds
 // more), and its CPU time.
@@ -240,8 +240,30 @@ async function operator(objects: number): Promise<{
   };
 }
 
-const base = await baseline();
-const op = await operator(base.objects);
+// Rounds in ABBA order (baseline then operator, then operator then baseline, ...): the control plane's
+// state drifts over a run (etcd grows by every deleted object until it compacts), which would otherwise
+// favour whichever phase runs first. The ratio is of the mean times.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const OBJECTS = TOPOLOGIES * NODES * 3; // a Deployment, a Service and a NetworkPolicy per node
+const bases: Awaited<ReturnType<typeof baseline>>[] = [];
+const ops: Awaited<ReturnType<typeof operator>>[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  if (round % 2 === 0) {
+    bases.push(await baseline());
+    ops.push(await operator(OBJECTS));
+  } else {
+    ops.push(await operator(OBJECTS));
+    bases.push(await baseline());
+  }
+}
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const base = { ...bases[0]!, seconds: mean(bases.map((b) => b.seconds)) };
+const op = {
+  ...ops[0]!,
+  seconds: mean(ops.map((o) => o.seconds)),
+  peakRssMiB: Math.max(...ops.map((o) => o.peakRssMiB)),
+};
+if (base.objects !== OBJECTS) throw new Error(`the baseline applied ${base.objects} objects, not ${OBJECTS}`);
 const ratio = (a: number, b: number) => (a / b).toFixed(2);
 console.log(
   JSON.stringify(
@@ -249,11 +271,19 @@ console.log(
       topologies: TOPOLOGIES,
       nodesPerTopology: NODES,
       workers: WORKERS,
+      rounds: ROUNDS,
       baseline: base,
       operator: op,
+      perRound: bases.map((b, i) => ({
+        baselineSeconds: b.seconds,
+        operatorSeconds: ops[i]!.seconds,
+        operatorAppliedSeconds: ops[i]!.appliedSeconds,
+        peakRssMiB: ops[i]!.peakRssMiB,
+        cpuSeconds: ops[i]!.cpuSeconds,
+      })),
       convergeRatio: Number(ratio(op.seconds, base.seconds)),
-      // Every write but status updates, over the objects the baseline applies (ControllerRevisions and
-      // Events are the operator's bookkeeping: one revision and two Events per topology).
+      // Every write but status updates, over the objects the baseline applies (Events are the operator's
+      // bookkeeping: one RolloutStarted per topology).
       writesRatio: Number(ratio(op.writes - op.statusWrites, base.objects)),
       appliesRatio: Number(
         ratio(
