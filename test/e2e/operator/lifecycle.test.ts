@@ -35,6 +35,30 @@ const spec = (image: string) => ({
   ],
 });
 
+/** Waits for `name` to be Ready at `revision`. */
+const readyAt = (namespace: string, name: string, revision: number) =>
+  waitFor(
+    `revision ${revision} Ready`,
+    async () => {
+      const t = await readTopology(namespace, name);
+      return t.status?.phase === "Ready" && t.status.revision === revision ? t : undefined;
+    },
+    90_000,
+  );
+
+/** The ControllerRevisions kept for `name`. */
+const keptRevisions = async (namespace: string, name: string) =>
+  (
+    await request<{ items: Revision[] }>(
+      kube().kc,
+      "GET",
+      resourcePath("apps/v1", "ControllerRevision", namespace),
+      {
+        query: { labelSelector: `topo.dev/topology=${name}` },
+      },
+    )
+  ).items;
+
 describe("the operator", () => {
   let ns: Awaited<ReturnType<typeof createNamespace>>;
   let op: OperatorProcess;
@@ -114,14 +138,7 @@ describe("the operator", () => {
 
   it("rolls out a new image as a new revision that becomes Ready", async () => {
     await applyTopology(topology(ns.name, "shop", spec("app:2")));
-    const t = await waitFor(
-      "revision 2 Ready",
-      async () => {
-        const t = await readTopology(ns.name, "shop");
-        return t.status?.phase === "Ready" && t.status.revision === 2 ? t : undefined;
-      },
-      90_000,
-    );
+    const t = await readyAt(ns.name, "shop", 2);
     expect(t.status!.history!.map((h) => [h.revision, h.outcome])).toEqual([
       [1, "Succeeded"],
       [2, "Succeeded"],
@@ -129,14 +146,9 @@ describe("the operator", () => {
     const deployments = (await listOwned(ns.name, "Deployment", "apps/v1", "shop")) as Deployment[];
     expect(deployments.every((d) => d.spec.template.spec.containers[0]!.image === "app:2")).toBe(true);
     // Revision 1 was kept when revision 2 superseded it, as its children ran it: every object, old image.
-    const kept = await request<{ items: Revision[] }>(
-      kube().kc,
-      "GET",
-      resourcePath("apps/v1", "ControllerRevision", ns.name),
-      { query: { labelSelector: "topo.dev/topology=shop" } },
-    );
-    expect(kept.items.map((r) => r.revision)).toEqual([1]);
-    const objects = kept.items[0]!.data.objects;
+    const kept = await keptRevisions(ns.name, "shop");
+    expect(kept.map((r) => r.revision)).toEqual([1]);
+    const objects = kept[0]!.data.objects;
     // The same objects as run now (only images changed between the revisions).
     const now = await Promise.all(
       (
@@ -160,27 +172,14 @@ describe("the operator", () => {
 
   it("keeps historyLimit revisions, and deletes a kept revision once the history drops it", async () => {
     await applyTopology(topology(ns.name, "shop", { ...spec("app:3"), rollout: { historyLimit: 2 } }));
-    const t = await waitFor(
-      "revision 3 Ready",
-      async () => {
-        const t = await readTopology(ns.name, "shop");
-        return t.status?.phase === "Ready" && t.status.revision === 3 ? t : undefined;
-      },
-      90_000,
-    );
+    const t = await readyAt(ns.name, "shop", 3);
     expect(t.status!.history!.map((h) => [h.revision, h.outcome])).toEqual([
       [2, "Succeeded"],
       [3, "Succeeded"],
     ]);
     // Revision 2 was kept when 3 superseded it; revision 1 left the history, and its ControllerRevision went.
     const kept = await waitFor("revision 1 pruned", async () => {
-      const list = await request<{ items: Revision[] }>(
-        kube().kc,
-        "GET",
-        resourcePath("apps/v1", "ControllerRevision", ns.name),
-        { query: { labelSelector: "topo.dev/topology=shop" } },
-      );
-      const revisions = list.items.map((r) => r.revision).sort();
+      const revisions = (await keptRevisions(ns.name, "shop")).map((r) => r.revision).sort();
       return revisions.includes(1) ? undefined : revisions;
     });
     expect(kept).toEqual([2]);
