@@ -8,8 +8,11 @@ import { renderService, renderVolumeClaims } from "./service.ts";
 export type { KubeObject } from "./labels.ts";
 export { hashOf, peerAddresses, renderDeployment } from "./deployment.ts";
 
-/** The kinds the operator owns, in the order it applies them. */
-export const OWNED_KINDS = ["PersistentVolumeClaim", "Service", "Deployment", "NetworkPolicy"] as const;
+/**
+ * The kinds the operator owns, in the order it applies them: a NetworkPolicy before the Deployment whose
+ * pods it isolates, so no pod runs without its policy.
+ */
+export const OWNED_KINDS = ["PersistentVolumeClaim", "Service", "NetworkPolicy", "Deployment"] as const;
 
 export function renderKubernetes(topology: Topology): KubeObject[] {
   const claims = topology.nodes.flatMap((n) => renderVolumeClaims(topology, n));
@@ -17,5 +20,5 @@ export function renderKubernetes(topology: Topology): KubeObject[] {
   const deployments = topology.nodes.map((n) => renderDeployment(topology, n));
   const incoming = incomingPeers(topology);
   const policies = topology.nodes.flatMap((n) => renderNetworkPolicy(topology, n, incoming) ?? []);
-  return [...claims, ...services, ...deployments, ...policies];
+  return [...claims, ...services, ...policies, ...deployments];
 }

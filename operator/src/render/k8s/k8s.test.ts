@@ -23,6 +23,12 @@ describe("renderKubernetes", () => {
     );
   });
 
+  it("puts every NetworkPolicy before every Deployment, so no pod runs without its policy", () => {
+    const kinds = renderKubernetes(loadExample("connector-lab")).map((o) => o.kind);
+    expect(kinds).toContain("NetworkPolicy");
+    expect(kinds.lastIndexOf("NetworkPolicy")).toBeLessThan(kinds.indexOf("Deployment"));
+  });
+
   it("is deterministic: the same input gives byte-identical output", () => {
     const a = JSON.stringify(renderKubernetes(loadExample("connector-lab")));
     const b = JSON.stringify(renderKubernetes(loadExample("connector-lab")));
