@@ -105,9 +105,8 @@ export function kubeDeps(opts: {
       return t && memo.apply(t);
     },
     listChildren(namespace, _topology, uid) {
-      const kinds = ["Deployment", "Service", "PersistentVolumeClaim", "NetworkPolicy"];
       const byKind = Object.fromEntries(
-        kinds.map((k) => [k, opts.cache.list(k, namespace).filter(owned(uid)) as ChildObject[]]),
+        CHILD_KINDS.map(([, k]) => [k, opts.cache.list(k, namespace).filter(owned(uid)) as ChildObject[]]),
       );
       const pods = opts.cache
         .list("Pod", namespace)
@@ -120,8 +119,7 @@ export function kubeDeps(opts: {
     },
     async remove(obj) {
       count("delete", obj.kind);
-      const apiVersion =
-        obj.apiVersion ?? { Deployment: "apps/v1", NetworkPolicy: "networking.k8s.io/v1" }[obj.kind] ?? "v1";
+      const apiVersion = obj.apiVersion ?? CHILD_KINDS.find(([, kind]) => kind === obj.kind)?.[0] ?? "v1";
       await deleteObject(opts.kc, {
         apiVersion,
         kind: obj.kind,
