@@ -9,8 +9,10 @@ import { execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
+import { FIELD_MANAGER } from "../operator/src/api/constants.ts";
 import { parseTopology } from "../operator/src/api/parse.ts";
-import { request, resourcePath, serverSideApply } from "../operator/src/controller/rest.ts";
+import { serverSideApply } from "../operator/src/kube/apply.ts";
+import { request, resourcePath } from "../operator/src/kube/rest.ts";
 import { renderKubernetes } from "../operator/src/render/k8s/index.ts";
 
 const TOPOLOGIES = Number(process.env.BENCH_TOPOLOGIES ?? 200);
@@ -131,7 +133,11 @@ async function baseline(): Promise<{ seconds: number; writes: number; objects: n
   });
   const deployments = objects.filter((o) => o.kind === "Deployment").length;
   const started = Date.now();
-  await pool(objects, WORKERS, async (o) => void (await serverSideApply(kc, o as never)));
+  await pool(
+    objects,
+    WORKERS,
+    async (o) => void (await serverSideApply(kc, o as never, { fieldManager: FIELD_MANAGER })),
+  );
   await until("baseline Deployments Ready", async () => (await readyDeployments(ns)) === deployments);
   const seconds = (Date.now() - started) / 1000;
   await removeNamespace(ns);

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { z } from "zod";
+import { ConfigError } from "./errors.ts";
 
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -43,9 +44,7 @@ export const Config = z.object({
 });
 export type Config = z.infer<typeof Config> & { identity: string; leaseNamespace: string };
 
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
+export { ConfigError };
 
 /** Reads and validates the environment; a bad value fails with one line naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

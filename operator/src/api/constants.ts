@@ -15,7 +15,8 @@ export const MANAGED_BY = "topo-operator";
 export const LABEL_TOPOLOGY = "topo.dev/topology";
 export const LABEL_NODE = "topo.dev/node";
 export const ANNOTATION_CONFIG_HASH = "topo.dev/config-hash";
-export const ANNOTATION_REVISION = "topo.dev/revision";
+/** On a ControllerRevision: the Topology revision it keeps. */
+export const LABEL_REVISION = "topo.dev/revision";
 
 export const ENV_TOPOLOGY = "TOPO_TOPOLOGY";
 export const ENV_NODE = "TOPO_NODE";

@@ -1,18 +1,13 @@
-// The shape every `topo` subcommand has, and the two kinds of failure the CLI maps to exit codes.
+// The shape every `topo` subcommand has; the failures it maps to exit codes live in ../errors.ts.
 import type { ParseArgsConfig } from "node:util";
+import type { IoContext } from "../io.ts";
 
-export interface Output {
-  write(text: string): unknown;
-  isTTY?: boolean;
-}
+export type { Output } from "../io.ts";
+export { UsageError, UserError } from "../errors.ts";
 
-export interface CommandContext {
-  stdout: Output;
-  stderr: Output;
+export interface CommandContext extends IoContext {
   /** Reads all of standard input (for FILE "-"). */
   readStdin(): Promise<string>;
-  cwd: string;
-  env: NodeJS.ProcessEnv;
   debug: boolean;
 }
 
@@ -31,19 +26,4 @@ export interface Command {
   options: NonNullable<ParseArgsConfig["options"]>;
   /** Returns the exit code; throws UsageError (exit 2) or UserError (exit 1). */
   run(args: ParsedArgs, ctx: CommandContext): Promise<number>;
-}
-
-/** A mistake in how the command was called: exit 2 with the usage line. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
-
-/** A failure the user can act on: printed as one message, exit 1, no stack trace. */
-export class UserError extends Error {
-  override name = "UserError";
-  readonly exitCode: number;
-  constructor(message: string, options?: ErrorOptions & { exitCode?: number }) {
-    super(message, options);
-    this.exitCode = options?.exitCode ?? 1;
-  }
 }

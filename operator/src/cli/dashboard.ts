@@ -3,7 +3,7 @@
 import { KubeConfig } from "../kube/client.ts";
 import type { Logger } from "pino";
 import type { Config } from "../config.ts";
-import type { KindWatch } from "../controller/watch.ts";
+import type { KindWatch } from "../kube/informer.ts";
 import { ComposeSource } from "../dashboard/compose-source.ts";
 import { operatorKubeSource, standaloneKubeSource } from "../dashboard/kube-source.ts";
 import { serveDashboard, webRoot } from "../dashboard/server.ts";

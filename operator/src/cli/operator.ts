@@ -42,15 +42,30 @@ export const operatorCommand: Command = {
     const dashboard = config.TOPO_DASHBOARD_ENABLED
       ? await startOperatorDashboard({ kc, config, log, watch: manager.watches.get("Topology")! })
       : undefined;
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        log.info({ signal }, "shutting down");
+    const shutdown = () =>
+      new Promise<void>((resolve) => {
         void Promise.all([manager.stop(), dashboard?.close()]).then(() => server.close(() => resolve()));
         setTimeout(() => resolve(), 10_000).unref();
-      };
-      process.once("SIGTERM", () => stop("SIGTERM"));
-      process.once("SIGINT", () => stop("SIGINT"));
+      });
+    const signalled = new Promise<string>((resolve) => {
+      process.once("SIGTERM", () => resolve("SIGTERM"));
+      process.once("SIGINT", () => resolve("SIGINT"));
     });
+    const outcome = await Promise.race([
+      signalled.then((signal) => ({ signal })),
+      manager.done.then(
+        () => ({ signal: "done" }),
+        (err: Error) => ({ err }),
+      ),
+    ]);
+    if ("err" in outcome) {
+      // Like controller-runtime: a replica that lost the lease exits, and is restarted as a follower.
+      log.error({ err: outcome.err.message }, "leadership lost; exiting");
+      await shutdown();
+      return 1;
+    }
+    log.info({ signal: outcome.signal }, "shutting down");
+    await shutdown();
     return 0;
   },
 };

@@ -4,21 +4,27 @@ import { API_VERSION, KIND, LABEL_MANAGED_BY, LABEL_TOPOLOGY, MANAGED_BY, PLURAL
 import type { Config } from "../config.ts";
 import { reconcileLogger, type Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
-import { stripBookkeeping, trimPod } from "./cache-transform.ts";
-import { kubeDeps } from "./deps.ts";
-import { LeaderElector } from "./leader.ts";
-import { WorkQueue } from "./queue.ts";
+import { OWNED_KINDS } from "../render/k8s/index.ts";
+import { stripBookkeeping, trimPod } from "../kube/cache-transform.ts";
+import { Conflict, isTerminal } from "../kube/errors.ts";
+import { guessResource } from "../kube/resources.ts";
+import { kubeDeps } from "./cluster-deps.ts";
+import { LeaderElector } from "../kube/leader-election.ts";
+import { WorkQueue } from "../kube/workqueue.ts";
 import { reconcile, type ReconcileDeps, type TopologyResource } from "./reconcile.ts";
-import { KindWatch, type KindSpec } from "./watch.ts";
+import { KindWatch, type KindSpec } from "../kube/informer.ts";
 
 const managed = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
-const owned = { labelSelector: managed, transform: stripBookkeeping };
+/** The Topologies, every kind they own (only what the operator labelled), and those children's pods. */
 export const WATCHED: KindSpec[] = [
   { kind: KIND, apiVersion: API_VERSION, plural: PLURAL, transform: stripBookkeeping },
-  { kind: "Deployment", apiVersion: "apps/v1", plural: "deployments", ...owned },
-  { kind: "Service", apiVersion: "v1", plural: "services", ...owned },
-  { kind: "PersistentVolumeClaim", apiVersion: "v1", plural: "persistentvolumeclaims", ...owned },
-  { kind: "NetworkPolicy", apiVersion: "networking.k8s.io/v1", plural: "networkpolicies", ...owned },
+  ...OWNED_KINDS.map(({ apiVersion, kind }) => ({
+    kind,
+    apiVersion,
+    plural: guessResource(kind),
+    labelSelector: managed,
+    transform: stripBookkeeping,
+  })),
   { kind: "Pod", apiVersion: "v1", plural: "pods", labelSelector: managed, transform: trimPod },
 ];
 
@@ -32,6 +38,11 @@ export function topologyKey(kind: string, obj: KubernetesObject): string | undef
   );
   const name = owner?.name ?? obj.metadata?.labels?.[LABEL_TOPOLOGY];
   return name ? `${ns}/${name}` : undefined;
+}
+
+/** The lease was lost: another replica may be reconciling already. */
+export class LeadershipLost extends Error {
+  override name = "LeadershipLost";
 }
 
 export interface ManagerOptions {
@@ -48,10 +59,19 @@ export class Manager {
   private elector?: LeaderElector;
   private resync?: NodeJS.Timeout;
   private stopping = false;
+  private lostLeadership?: (err: Error) => void;
+  /**
+   * Settles when the manager can no longer run: it rejects when this replica loses the lease (as
+   * controller-runtime's manager does). The program decides what to do; `topo operator` exits so the
+   * replica restarts as a follower.
+   */
+  readonly done: Promise<void>;
   private readonly o: ManagerOptions;
 
   constructor(options: ManagerOptions) {
     this.o = options;
+    this.done = new Promise<void>((_, reject) => (this.lostLeadership = reject));
+    this.done.catch(() => undefined); // observed by whoever awaits it; never an unhandled rejection
     const { config, log, metrics } = options;
     for (const spec of WATCHED) {
       this.watches.set(
@@ -90,10 +110,11 @@ export class Manager {
       onDepth: (d) => metrics.queueDepth.set(d),
       onLatency: (s) => metrics.queueLatency.observe(s),
       onRetry: () => metrics.queueRetries.inc(),
+      isTerminal,
       onError: (key, err, retryInMs) => {
         const fields = { topology: key, err: String((err as Error)?.message ?? err), retryInMs };
         // A conflict means our cache was a step behind a write: expected, retried at once on fresh data.
-        if ((err as { code?: number })?.code === 409) log.debug(fields, "conflict; retrying on fresh data");
+        if (err instanceof Conflict) log.debug(fields, "conflict; retrying on fresh data");
         else log.warn(fields, "reconcile failed");
       },
     });
@@ -102,7 +123,7 @@ export class Manager {
   private async reconcileKey(key: string): Promise<{ requeueAfterMs?: number } | void> {
     // Only the leader reconciles. Before the elector exists (caches still syncing) nobody leads yet: a key
     // that arrives then is dropped, and enqueueAll on taking the lease brings every key back.
-    if (this.o.config.TOPO_LEADER_ELECT && !this.elector?.isLeader()) return;
+    if (this.stopping || (this.o.config.TOPO_LEADER_ELECT && !this.elector?.isLeader())) return;
     // Events arrive while the other caches are still listing: wait for all of them rather than act on a
     // partial view (a missing Deployment would look like a node that was never created).
     if (!this.ready()) return { requeueAfterMs: 250 };
@@ -172,9 +193,9 @@ export class Manager {
         },
         onStoppedLeading: () => {
           metrics.leader.set(0);
-          // Like controller-runtime: a replica that lost the lease exits, and is restarted as a follower.
-          log.error({}, "leadership lost; exiting");
-          process.exit(1);
+          // It may still hold a stale view: stop reconciling at once and let the program decide.
+          this.stopping = true;
+          this.lostLeadership?.(new LeadershipLost("leadership lost"));
         },
       });
       this.elector.start();

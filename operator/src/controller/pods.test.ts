@@ -1,3 +1,4 @@
+import { trimPod } from "../kube/cache-transform.ts";
 import { findPodFailure, type PodLike } from "./pods.ts";
 
 const NOW = new Date("2026-11-23T10:01:00Z");
@@ -30,5 +31,38 @@ describe("findPodFailure", () => {
         10_000,
       ),
     ).toEqual({});
+  });
+});
+
+describe("findPodFailure on a pod trimmed for the informer cache", () => {
+  it("finds the same failure in the trimmed pod as in the whole one", () => {
+    const whole = {
+      metadata: {
+        name: "web-api-5d9c-x",
+        labels: { "topo.dev/node": "api" },
+        annotations: {
+          "topo.dev/config-hash": "h1",
+          "kubectl.kubernetes.io/last-applied-configuration": "{}",
+        },
+        creationTimestamp: "2026-01-01T00:00:00Z",
+        managedFields: [{ manager: "kubelet" }],
+      },
+      spec: { containers: [{ name: "api", image: "api:1" }] },
+      status: {
+        phase: "Running",
+        containerStatuses: [
+          {
+            name: "api",
+            ready: false,
+            restartCount: 3,
+            state: { waiting: { reason: "CrashLoopBackOff", message: "back-off 40s" } },
+          },
+        ],
+      },
+    };
+    const now = new Date("2026-01-01T00:01:00Z");
+    const judge = (p: object) => findPodFailure([p as PodLike], { api: "h1" }, now, 10_000);
+    expect(judge(trimPod(whole))).toEqual(judge(whole));
+    expect(judge(trimPod(whole)).failure).toMatchObject({ node: "api", reason: "CrashLoopBackOff" });
   });
 });

@@ -3,7 +3,7 @@ import { LABEL_NODE, Phase } from "../api/constants.ts";
 import { parseSpec } from "../api/parse.ts";
 import type { TopologyStatus } from "../api/schema.ts";
 import { formatPath } from "../api/topology.ts";
-import { renderKubernetes, type KubeObject } from "../render/k8s/index.ts";
+import { OWNED_KINDS, renderKubernetes, type KubeObject } from "../render/k8s/index.ts";
 import { applyReason } from "./compare.ts";
 import { findPodFailure, type PodLike } from "./pods.ts";
 import { decideRollout, snapshotOf, type RolloutDecision } from "./rollout.ts";
@@ -80,12 +80,7 @@ export interface ReconcileResult {
   phase?: string;
 }
 
-export class TerminalError extends Error {
-  override name = "TerminalError";
-}
-
 export const POD_FAILURE_GRACE_MS = 10_000;
-const OWNED = ["PersistentVolumeClaim", "Service", "Deployment", "NetworkPolicy"];
 
 const nodeOf = (o: { metadata: { labels?: Record<string, string> } }) =>
   o.metadata.labels?.[LABEL_NODE] ?? "";
@@ -115,7 +110,7 @@ export async function reconcile(
   const snapshot = snapshotOf(desired);
   const { byKind, pods } = deps.listChildren(namespace, name, topo.metadata.uid);
   const observed = new Map<string, ChildObject & { kind: string }>(
-    OWNED.flatMap((kind) =>
+    OWNED_KINDS.flatMap(({ kind }) =>
       (byKind[kind] ?? []).map((o): [string, ChildObject & { kind: string }] => [
         `${kind}/${o.metadata.name}`,
         { ...o, kind },
@@ -174,6 +169,7 @@ export async function reconcile(
   }
 
   let applyError: string | undefined;
+  let applyCause: unknown;
   const wanted = new Set<string>();
   for (const obj of target) {
     if (obj.kind === "Deployment" && waiting.has(nodeOf(obj))) continue;
@@ -185,13 +181,14 @@ export async function reconcile(
       await deps.apply(obj);
     } catch (err) {
       applyError = `applying ${keyOf(obj)}: ${(err as Error).message}`;
+      applyCause = err;
       deps.log.warn({ err, object: keyOf(obj) }, "apply failed");
       break;
     }
   }
   if (!applyError) {
     for (const [key, obj] of observed) if (!wanted.has(key)) await deps.remove(obj);
-    if (decision.rolledBack) deps.recovered?.((Date.now() - decision.rolledBack.failedAt) / 1000);
+    if (decision.rolledBack) deps.recovered?.((deps.now().getTime() - decision.rolledBack.failedAt) / 1000);
   }
 
   const nodes: ObservedNode[] = topology.nodes.map((n) => {
@@ -218,7 +215,9 @@ export async function reconcile(
     if ((topo.status?.history ?? []).some((h) => !kept.includes(h.revision)))
       await deps.pruneRevisions(topo, kept);
   }
-  if (applyError) throw new Error(applyError);
+  // The apply's own error, so the queue sees its kind: Retry-After, a conflict retried at once, a 422
+  // that no retry can fix (terminal until the spec changes).
+  if (applyCause !== undefined) throw applyCause;
   const requeue = [decision.requeueAfterMs, retryInMs].filter((v): v is number => v !== undefined);
   return {
     phase: status.phase!,

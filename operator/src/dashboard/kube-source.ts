@@ -5,8 +5,8 @@ import { API_VERSION, KIND, PLURAL } from "../api/constants.ts";
 import { parseSpec } from "../api/parse.ts";
 import type { TopologyStatus } from "../api/schema.ts";
 import { formatPath } from "../api/topology.ts";
-import { request, resourcePath } from "../controller/rest.ts";
-import { KindWatch } from "../controller/watch.ts";
+import { request, resourcePath } from "../kube/rest.ts";
+import { KindWatch } from "../kube/informer.ts";
 import {
   fromResolved,
   nodeOfMessage,

@@ -4,7 +4,7 @@
 //   createConfiguration and ServerConfiguration, which only KubeConfig.makeApiClient uses;
 // - cache.js (ListWatch) imports the model serializer (~17 MiB) to "serialize" a label selector, a string.
 // The hook gives those two importers, and only them, lean stand-ins; everything else resolves as usual.
-// The operator speaks plain JSON REST (see controller/rest.ts) and never uses a generated class.
+// The operator speaks plain JSON REST (see kube/rest.ts) and never uses a generated class.
 import { registerHooks } from "node:module";
 
 const DIST = "/@kubernetes/client-node/dist/";

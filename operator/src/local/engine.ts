@@ -1,7 +1,7 @@
 // The Docker engine and the Compose the machine has: `docker compose` (v2 plugin) or `docker-compose` (v1).
 // TOPO_COMPOSE=v1|v2 forces one (the tests run both); TOPO_DOCKER names the docker binary.
 import { spawn } from "node:child_process";
-import { UserError } from "../cli/command.ts";
+import { UserError } from "../errors.ts";
 import { loadLocalConfig } from "../config.ts";
 
 export interface RunResult {

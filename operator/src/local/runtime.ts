@@ -6,7 +6,8 @@ import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { spawn } from "node:child_process";
-import { UserError, type CommandContext } from "../cli/command.ts";
+import { UserError } from "../errors.ts";
+import type { IoContext } from "../io.ts";
 import type { Topology } from "../api/topology.ts";
 import { renderComposeYaml, SecretVariableConflictError } from "../render/compose/index.ts";
 import { containers, detect, run, type Compose, type ContainerState, type ProjectFiles } from "./engine.ts";
@@ -19,7 +20,7 @@ export interface Failure {
 }
 
 interface Ctx {
-  ctx: CommandContext;
+  ctx: IoContext;
   compose: Compose;
   topology: Topology;
   file: string;
@@ -37,7 +38,7 @@ function project(c: Ctx, revision: number): ProjectFiles {
   };
 }
 
-async function context(ctx: CommandContext, file: string, topology: Topology): Promise<Ctx> {
+async function context(ctx: IoContext, file: string, topology: Topology): Promise<Ctx> {
   const compose = await detect(ctx.env);
   return { ctx, compose, topology, file, store: new StateStore(stateDir(file, topology.name, ctx.env)) };
 }
@@ -98,8 +99,8 @@ export function assess(
 
 class Progress {
   private last = new Map<string, string>();
-  private readonly o: CommandContext;
-  constructor(ctx: CommandContext) {
+  private readonly o: IoContext;
+  constructor(ctx: IoContext) {
     this.o = ctx;
   }
   show(
@@ -226,7 +227,7 @@ async function lastLogs(c: Ctx, revision: number, service: string): Promise<stri
     .join("\n");
 }
 
-export async function up(ctx: CommandContext, file: string, topology: Topology): Promise<number> {
+export async function up(ctx: IoContext, file: string, topology: Topology): Promise<number> {
   const c = await context(ctx, file, topology);
   let yaml: string;
   try {
@@ -304,7 +305,7 @@ function requireState(c: Ctx): LocalState {
 }
 
 export async function down(
-  ctx: CommandContext,
+  ctx: IoContext,
   file: string,
   topology: Topology,
   volumes: boolean,
@@ -325,7 +326,7 @@ export async function down(
 }
 
 export async function status(
-  ctx: CommandContext,
+  ctx: IoContext,
   file: string,
   topology: Topology,
   json: boolean,
@@ -372,7 +373,7 @@ export async function status(
 }
 
 export async function logs(
-  ctx: CommandContext,
+  ctx: IoContext,
   file: string,
   topology: Topology,
   node: string | undefined,

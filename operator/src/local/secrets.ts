@@ -4,7 +4,7 @@
 // Values only ever reach the 0600 env file in the state directory, never a compose file.
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { UserError } from "../cli/command.ts";
+import { UserError } from "../errors.ts";
 import type { Topology } from "../api/topology.ts";
 import { secretVariables } from "../render/compose/index.ts";
 

@@ -94,8 +94,4 @@ export class StateStore {
     chmodSync(file, 0o600);
     return file;
   }
-
-  remove(): void {
-    rmSync(this.dir, { recursive: true, force: true });
-  }
 }

@@ -1,12 +1,11 @@
 // The operator's own HTTP endpoints: /healthz (alive), /readyz (caches synced), /metrics (Prometheus).
-import express, { type Express, type Router } from "express";
+import express, { type Express } from "express";
 import type { Server } from "node:http";
 import type { Registry } from "prom-client";
 
 export interface HttpOptions {
   registry: Registry;
   ready: () => boolean;
-  routers?: Router[];
 }
 
 export function createHttpApp(o: HttpOptions): Express {
@@ -23,7 +22,6 @@ export function createHttpApp(o: HttpOptions): Express {
   app.get("/metrics", async (_req, res) => {
     res.type(o.registry.contentType).send(await o.registry.metrics());
   });
-  for (const r of o.routers ?? []) app.use(r);
   return app;
 }
 

@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 import { stringify } from "yaml";
-import { ApiError, request } from "../../../operator/src/controller/rest.ts";
+import { ApiError, NotFound } from "../../../operator/src/kube/errors.ts";
+import { request } from "../../../operator/src/kube/rest.ts";
 import { freePort, kube, ROOT, startOperator, type OperatorProcess } from "../operator/harness.ts";
 import { CHART, helm } from "../../unit/chart/helm.ts";
 
@@ -232,7 +233,7 @@ export async function crdCondition(name: string, type: string): Promise<string |
     );
     return crd.status?.conditions?.find((c) => c.type === type)?.status ?? "Unknown";
   } catch (err) {
-    if (err instanceof ApiError && err.code === 404) return undefined;
+    if (err instanceof NotFound) return undefined;
     throw err;
   }
 }
@@ -243,7 +244,7 @@ export async function servedResources(groupVersion: string): Promise<string[]> {
     const list = await request<{ resources: { name: string }[] }>(kube().kc, "GET", `/apis/${groupVersion}`);
     return list.resources.map((r) => r.name);
   } catch (err) {
-    if (err instanceof ApiError && err.code === 404) return [];
+    if (err instanceof NotFound) return [];
     throw err;
   }
 }

@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { parse, stringify } from "yaml";
-import { ApiError, request } from "../../../operator/src/controller/rest.ts";
+import { NotFound } from "../../../operator/src/kube/errors.ts";
+import { request } from "../../../operator/src/kube/rest.ts";
 import {
   applyTopology,
   events,
@@ -465,7 +466,7 @@ describe("the topo-operator chart on the local control plane", () => {
           "DELETE",
           `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`,
         ).catch((err) => {
-          if (!(err instanceof ApiError && err.code === 404)) throw err;
+          if (!(err instanceof NotFound)) throw err;
         }),
       );
       return { dir, crd: crd.metadata.name };

@@ -8,8 +8,9 @@ import { readDocuments } from "../../../operator/src/api/source.ts";
 import type { Topology } from "../../../operator/src/api/topology.ts";
 import { FIELD_MANAGER } from "../../../operator/src/api/constants.ts";
 import { difference } from "../../../operator/src/controller/compare.ts";
-import { extractOwned, type ManagedFieldsEntry } from "../../../operator/src/controller/managed-fields.ts";
-import { resourcePath, serverSideApply } from "../../../operator/src/controller/rest.ts";
+import { extractOwned, type ManagedFieldsEntry } from "../../../operator/src/kube/managed-fields.ts";
+import { serverSideApply } from "../../../operator/src/kube/apply.ts";
+import { resourcePath } from "../../../operator/src/kube/rest.ts";
 import { renderKubernetes, type KubeObject } from "../../../operator/src/render/k8s/index.ts";
 import { createNamespace, kube, waitFor } from "../operator/harness.ts";
 import { api, collectionPath, createTopology, names, ROOT } from "./helpers.ts";
@@ -73,7 +74,10 @@ describe.each(files)("examples/%s on the API server", (file) => {
   it("passes a server-side dry-run apply of every object, which creates nothing", async () => {
     const { kc } = kube();
     for (const o of objects) {
-      const answer = await serverSideApply<KubernetesObject>(kc, o, { dryRun: true });
+      const answer = await serverSideApply<KubernetesObject>(kc, o, {
+        fieldManager: FIELD_MANAGER,
+        dryRun: true,
+      });
       expect({ kind: answer.kind, name: answer.metadata?.name }).toEqual({
         kind: o.kind,
         name: o.metadata.name,
@@ -95,7 +99,7 @@ describe.each(files)("examples/%s on the API server", (file) => {
     });
     const { kc } = kube();
     for (const o of objects) {
-      const stored = await serverSideApply<KubernetesObject>(kc, o);
+      const stored = await serverSideApply<KubernetesObject>(kc, o, { fieldManager: FIELD_MANAGER });
       expect(stored.metadata?.managedFields).toEqual(
         expect.arrayContaining([expect.objectContaining({ manager: "topo-operator", operation: "Apply" })]),
       );
@@ -163,7 +167,9 @@ describe.each(files)("examples/%s on the API server", (file) => {
     for (const o of objects) {
       const path = resourcePath(o.apiVersion, o.kind, ns.name, o.metadata.name);
       const before = await api<KubernetesObject>("GET", path);
-      const after = await serverSideApply<KubernetesObject & { spec?: unknown }>(kc, o);
+      const after = await serverSideApply<KubernetesObject & { spec?: unknown }>(kc, o, {
+        fieldManager: FIELD_MANAGER,
+      });
       if (after.metadata?.resourceVersion !== before.metadata?.resourceVersion)
         rewritten.push(
           `${o.kind}/${o.metadata.name}: generation ${before.metadata?.generation} -> ${after.metadata?.generation}; ` +
@@ -188,7 +194,9 @@ describe.each(files)("examples/%s on the API server", (file) => {
       // Both ways, as the operator compares (an empty string the server omits reads as absent).
       expect([o.kind, difference(extracted, applied)]).toEqual([o.kind, undefined]);
       expect([o.kind, difference(applied, extracted)]).toEqual([o.kind, undefined]);
-      const again = await serverSideApply<KubernetesObject>(kc, extracted as never);
+      const again = await serverSideApply<KubernetesObject>(kc, extracted as never, {
+        fieldManager: FIELD_MANAGER,
+      });
       expect(again.metadata?.resourceVersion).toBe(live.metadata?.resourceVersion);
     }
   });

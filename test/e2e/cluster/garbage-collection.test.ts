@@ -1,7 +1,9 @@
 // The controller manager's garbage collector deletes a Topology's children (and their ReplicaSets and pods)
 // when the Topology goes, by owner uid; no operator runs here, so only the collector can remove them.
 import { parseTopology } from "../../../operator/src/api/parse.ts";
-import { resourcePath, serverSideApply } from "../../../operator/src/controller/rest.ts";
+import { FIELD_MANAGER } from "../../../operator/src/api/constants.ts";
+import { serverSideApply } from "../../../operator/src/kube/apply.ts";
+import { resourcePath } from "../../../operator/src/kube/rest.ts";
 import { renderKubernetes, type KubeObject } from "../../../operator/src/render/k8s/index.ts";
 import { createNamespace, kube, waitFor } from "../operator/harness.ts";
 import { api, createTopology, names, topologyPath } from "./helpers.ts";
@@ -47,7 +49,7 @@ async function withChildren(namespace: string, name: string, uid?: string): Prom
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
   const objects = renderKubernetes({ ...parsed.topology, namespace, uid: uid ?? stored.metadata!.uid! });
   const { kc } = kube();
-  for (const o of objects) await serverSideApply(kc, o);
+  for (const o of objects) await serverSideApply(kc, o, { fieldManager: FIELD_MANAGER });
   if (uid) return objects; // the collector may remove them before any pod exists
   await waitFor(`3 pods of ${name}`, async () => (await children(namespace, name)).Pod!.length === 3);
   return objects;

@@ -1,9 +1,10 @@
 // Shared by the cluster tests: the repository's scripts run as child processes, and plain-JSON REST calls
-// (client-node's typed object API drops fields, see operator/src/controller/rest.ts).
+// (client-node's typed object API drops fields, see operator/src/kube/rest.ts).
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import type { KubernetesObject } from "@kubernetes/client-node";
-import { ApiError, request, resourcePath } from "../../../operator/src/controller/rest.ts";
+import { ApiError } from "../../../operator/src/kube/errors.ts";
+import { request, resourcePath } from "../../../operator/src/kube/rest.ts";
 import { kube, ROOT } from "../operator/harness.ts";
 
 export { ROOT };

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { KubeConfig, KubernetesObjectApi, type KubernetesObject } from "@kubernetes/client-node";
-import { request, resourcePath } from "../../../operator/src/controller/rest.ts";
+import { request, resourcePath } from "../../../operator/src/kube/rest.ts";
 
 export const ROOT = join(import.meta.dirname, "..", "..", "..");
 

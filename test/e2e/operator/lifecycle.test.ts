@@ -13,7 +13,7 @@ import {
   waitForPhase,
   type OperatorProcess,
 } from "./harness.ts";
-import { request, resourcePath } from "../../../operator/src/controller/rest.ts";
+import { request, resourcePath } from "../../../operator/src/kube/rest.ts";
 
 type Revision = { revision: number; data: { objects: KubernetesObject[] } };
 type Deployment = KubernetesObject & {

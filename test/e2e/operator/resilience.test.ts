@@ -12,7 +12,7 @@ import {
   waitForPhase,
   type OperatorProcess,
 } from "./harness.ts";
-import { request, resourcePath } from "../../../operator/src/controller/rest.ts";
+import { request, resourcePath } from "../../../operator/src/kube/rest.ts";
 import { kube } from "./harness.ts";
 
 const mesh = (count: number, image: string) => ({

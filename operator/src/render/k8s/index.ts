@@ -12,7 +12,18 @@ export { hashOf, peerAddresses, renderDeployment } from "./deployment.ts";
  * The kinds the operator owns, in the order it applies them: a NetworkPolicy before the Deployment whose
  * pods it isolates, so no pod runs without its policy.
  */
-export const OWNED_KINDS = ["PersistentVolumeClaim", "Service", "NetworkPolicy", "Deployment"] as const;
+export const OWNED_KINDS = [
+  { apiVersion: "v1", kind: "PersistentVolumeClaim" },
+  { apiVersion: "v1", kind: "Service" },
+  { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy" },
+  { apiVersion: "apps/v1", kind: "Deployment" },
+] as const;
+export type OwnedKind = (typeof OWNED_KINDS)[number]["kind"];
+
+/** The apiVersion of an owned kind. */
+export function apiVersionOf(kind: string): string | undefined {
+  return OWNED_KINDS.find((k) => k.kind === kind)?.apiVersion;
+}
 
 export function renderKubernetes(topology: Topology): KubeObject[] {
   const claims = topology.nodes.flatMap((n) => renderVolumeClaims(topology, n));

@@ -2,7 +2,7 @@
 // watched namespaces for the life of the process, so it drops what reconcile never reads: managedFields
 // on every kind (controller-runtime's TransformStripManagedFields), kubectl's last-applied copy of the
 // object, and everything of a Pod but the few fields that say whether it is failing.
-import type { KubernetesObject } from "../kube/client.ts";
+import type { KubernetesObject } from "./client.ts";
 
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 

@@ -1,4 +1,4 @@
-import { microTime } from "./leader.ts";
+import { microTime } from "./leader-election.ts";
 
 describe("microTime", () => {
   it("writes six fractional digits, the only form the API server accepts for a Lease's times", () => {

@@ -1,7 +1,6 @@
 // The Kubernetes side of reconcile: reads from informer caches, writes with server-side apply under one
-// field manager, keeps revisions in ControllerRevisions and records Events. Every write is counted.
-import { type KubeConfig, type KubernetesObject } from "../kube/client.ts";
-import { deleteObject, request, resourcePath, serverSideApply } from "./rest.ts";
+// field manager, keeps revisions in ControllerRevisions (revisions.ts) and records Events. Every write is
+// counted.
 import {
   API_VERSION,
   FIELD_MANAGER,
@@ -12,12 +11,15 @@ import {
   VERSION,
 } from "../api/constants.ts";
 import type { TopologyStatus } from "../api/schema.ts";
-import type { KubeObject } from "../render/k8s/index.ts";
-import { EventRecorder } from "./events.ts";
-import { extractOwned, type ManagedFieldsEntry } from "./managed-fields.ts";
+import { apiVersionOf, OWNED_KINDS, type KubeObject } from "../render/k8s/index.ts";
+import { deleteObject, serverSideApply } from "../kube/apply.ts";
+import type { KubeConfig, KubernetesObject } from "../kube/client.ts";
+import { EventRecorder } from "../kube/events.ts";
+import { request, resourcePath } from "../kube/rest.ts";
+import { ownedBy } from "./owner.ts";
 import type { PodLike } from "./pods.ts";
-import { snapshotOf } from "./rollout.ts";
 import type { ChildObject, ReconcileDeps, TopologyResource } from "./reconcile.ts";
+import { revisionStore } from "./revisions.ts";
 
 export interface CacheReader {
   get(kind: string, namespace: string, name: string): KubernetesObject | undefined;
@@ -33,18 +35,6 @@ interface Logger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
 }
-
-const REVISION_LABEL = "topo.dev/revision";
-/** The kinds a Topology owns, as [apiVersion, kind]. */
-const CHILD_KINDS = [
-  ["apps/v1", "Deployment"],
-  ["v1", "Service"],
-  ["v1", "PersistentVolumeClaim"],
-  ["networking.k8s.io/v1", "NetworkPolicy"],
-] as const;
-
-const owned = (uid: string) => (o: KubernetesObject) =>
-  o.metadata?.ownerReferences?.some((r) => r.uid === uid) ?? false;
 
 /** Status written by this process, newer than the informer cache until the watch catches up. */
 class StatusMemo {
@@ -88,15 +78,7 @@ export function kubeDeps(opts: {
     onError: (err) => opts.log.warn({ err: (err as Error).message }, "could not record an event"),
     onDrop: () => opts.log.warn({}, "event buffer full; event dropped"),
   });
-  const ownerRef = (t: TopologyResource) => ({
-    apiVersion: API_VERSION,
-    kind: KIND,
-    name: t.metadata.name,
-    uid: t.metadata.uid,
-    controller: true,
-    blockOwnerDeletion: true,
-  });
-  const revisionName = (t: TopologyResource, revision: number) => `${t.metadata.name}-r${revision}`;
+  const revisions = revisionStore(opts.kc, count);
 
   return {
     now: opts.now ?? (() => new Date()),
@@ -106,7 +88,10 @@ export function kubeDeps(opts: {
     },
     listChildren(namespace, _topology, uid) {
       const byKind = Object.fromEntries(
-        CHILD_KINDS.map(([, k]) => [k, opts.cache.list(k, namespace).filter(owned(uid)) as ChildObject[]]),
+        OWNED_KINDS.map(({ kind }) => [
+          kind,
+          opts.cache.list(kind, namespace).filter(ownedBy(uid)) as ChildObject[],
+        ]),
       );
       const pods = opts.cache
         .list("Pod", namespace)
@@ -115,11 +100,11 @@ export function kubeDeps(opts: {
     },
     async apply(obj) {
       count("apply", obj.kind);
-      await serverSideApply(opts.kc, obj as Required<KubeObject>);
+      await serverSideApply(opts.kc, obj as Required<KubeObject>, { fieldManager: FIELD_MANAGER });
     },
     async remove(obj) {
       count("delete", obj.kind);
-      const apiVersion = obj.apiVersion ?? CHILD_KINDS.find(([, kind]) => kind === obj.kind)?.[0] ?? "v1";
+      const apiVersion = obj.apiVersion ?? apiVersionOf(obj.kind) ?? "v1";
       await deleteObject(opts.kc, {
         apiVersion,
         kind: obj.kind,
@@ -140,86 +125,9 @@ export function kubeDeps(opts: {
       );
       memo.remember(t, updated.metadata?.resourceVersion ?? "0", status);
     },
-    async keepRevision(t, revision, hash) {
-      const { namespace, name, uid } = t.metadata;
-      const crPath = resourcePath("apps/v1", "ControllerRevision", namespace, revisionName(t, revision));
-      const kept = await request(opts.kc, "GET", crPath).then(
-        () => true,
-        (err: { code?: number }) => {
-          if (err.code === 404) return false;
-          throw err;
-        },
-      );
-      if (kept) return true;
-      // From the API server rather than the cache: the cache holds no managedFields.
-      const lists = await Promise.all(
-        CHILD_KINDS.map(([apiVersion, kind]) =>
-          request<{ items: (KubernetesObject & { metadata: { managedFields?: ManagedFieldsEntry[] } })[] }>(
-            opts.kc,
-            "GET",
-            resourcePath(apiVersion, kind, namespace),
-            { query: { labelSelector: `${LABEL_TOPOLOGY}=${name}` } },
-          ).then((l) => l.items.filter(owned(uid)).map((o) => ({ ...o, apiVersion, kind }))),
-        ),
-      );
-      const objects = lists
-        .flat()
-        .map((o) => extractOwned(o, FIELD_MANAGER))
-        .filter((o): o is Record<string, unknown> => o !== undefined) as unknown as KubeObject[];
-      if (snapshotOf(objects).hash !== hash) return false;
-      count("create", "ControllerRevision");
-      const cr = {
-        apiVersion: "apps/v1",
-        kind: "ControllerRevision",
-        metadata: {
-          name: revisionName(t, revision),
-          namespace,
-          labels: { [LABEL_TOPOLOGY]: name, [REVISION_LABEL]: String(revision) },
-          ownerReferences: [ownerRef(t)],
-        },
-        revision,
-        data: { objects },
-      };
-      await request(opts.kc, "POST", resourcePath("apps/v1", "ControllerRevision", namespace), {
-        query: { fieldManager: FIELD_MANAGER },
-        body: cr,
-      }).catch((err: { code?: number }) => {
-        if (err.code !== 409) throw err; // kept meanwhile by an earlier attempt: it holds the same revision
-      });
-      return true;
-    },
-    async loadRevision(t, revision) {
-      try {
-        const cr = await request<{ data?: { objects?: KubeObject[] } }>(
-          opts.kc,
-          "GET",
-          resourcePath("apps/v1", "ControllerRevision", t.metadata.namespace, revisionName(t, revision)),
-        );
-        return cr.data?.objects;
-      } catch (err) {
-        if ((err as { code?: number }).code === 404) return undefined;
-        throw err;
-      }
-    },
-    async pruneRevisions(t, keep) {
-      const list = await request<{ items: KubernetesObject[] }>(
-        opts.kc,
-        "GET",
-        resourcePath("apps/v1", "ControllerRevision", t.metadata.namespace),
-        {
-          query: { labelSelector: `${LABEL_TOPOLOGY}=${t.metadata.name}` },
-        },
-      );
-      for (const cr of list.items.filter(owned(t.metadata.uid))) {
-        if (keep.includes(Number(cr.metadata?.labels?.[REVISION_LABEL]))) continue;
-        count("delete", "ControllerRevision");
-        await deleteObject(opts.kc, {
-          apiVersion: "apps/v1",
-          kind: "ControllerRevision",
-          metadata: { name: cr.metadata!.name!, namespace: t.metadata.namespace },
-        });
-      }
-    },
+    keepRevision: (t, revision, hash) => revisions.keep(t, revision, hash),
+    loadRevision: (t, revision) => revisions.load(t, revision),
+    pruneRevisions: (t, keep) => revisions.prune(t, keep),
     async event(t, type, reason, message) {
       const now = new Date().toISOString();
       events.record({

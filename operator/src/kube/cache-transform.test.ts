@@ -1,4 +1,3 @@
-import { findPodFailure } from "./pods.ts";
 import { stripBookkeeping, trimPod } from "./cache-transform.ts";
 
 const managedFields = [
@@ -103,13 +102,6 @@ describe("trimPod", () => {
         ],
       },
     });
-  });
-
-  it("keeps what findPodFailure judges by: the same failure is found in the trimmed pod", () => {
-    const now = new Date("2026-01-01T00:01:00Z");
-    const judge = (p: object) => findPodFailure([p], { api: "h1" }, now, 10_000);
-    expect(judge(trimPod(pod))).toEqual(judge(pod));
-    expect(judge(trimPod(pod)).failure).toMatchObject({ node: "api", reason: "CrashLoopBackOff" });
   });
 
   it("trims a pod that has no status yet", () => {

@@ -8,7 +8,7 @@ import {
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
-} from "../kube/client.ts";
+} from "./client.ts";
 import { request } from "./rest.ts";
 
 /**

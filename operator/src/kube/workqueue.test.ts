@@ -1,5 +1,5 @@
 import { jest } from "@jest/globals";
-import { WorkQueue } from "./queue.ts";
+import { WorkQueue } from "./workqueue.ts";
 
 const tick = () => new Promise((r) => setImmediate(r));
 

@@ -1,6 +1,7 @@
 // Leader election on a coordination.k8s.io Lease, with client-go's semantics: acquire an expired lease,
 // renew every retry period, step down when renewal fails past the renew deadline, release on shutdown.
-import type { KubeConfig } from "../kube/client.ts";
+import type { KubeConfig } from "./client.ts";
+import { Conflict, NotFound } from "./errors.ts";
 import { request, resourcePath } from "./rest.ts";
 
 export interface LeaderOptions {
@@ -15,8 +16,6 @@ export interface LeaderOptions {
   onStoppedLeading: () => void;
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
-
-const code = (err: unknown) => (err as { code?: number }).code;
 
 export class LeaderElector {
   private observedRecord = "";
@@ -79,8 +78,8 @@ export class LeaderElector {
     try {
       lease = await request<Lease>(this.o.kc, "GET", this.path(name));
     } catch (err) {
-      if (code(err) !== 404) throw err;
-      await request(this.o.kc, "POST", this.path(), {
+      if (!(err instanceof NotFound)) throw err;
+      return request(this.o.kc, "POST", this.path(), {
         body: {
           apiVersion: "coordination.k8s.io/v1",
           kind: "Lease",
@@ -93,12 +92,13 @@ export class LeaderElector {
             leaseTransitions: 0,
           },
         },
-      }).catch((e: unknown) => {
-        if (code(e) === 409)
-          throw Object.assign(new Error("lease created by another replica"), { code: 409 });
-        throw e;
-      });
-      return true;
+      }).then(
+        () => true,
+        (e: unknown) => {
+          if (e instanceof Conflict) return false; // created by another replica first
+          throw e;
+        },
+      );
     }
     const spec = lease.spec ?? {};
     // Like client-go: expiry is judged by when *we* last saw the record change, not by the holder's
@@ -127,7 +127,7 @@ export class LeaderElector {
     try {
       await request(this.o.kc, "PUT", this.path(name), { body });
     } catch (err) {
-      if (code(err) === 409) return false; // someone else updated it first
+      if (err instanceof Conflict) return false; // someone else updated it first
       throw err;
     }
     return true;

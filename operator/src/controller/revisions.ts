@@ -1,0 +1,92 @@
+// The kept-revision store: a Topology's last good revisions, each in a ControllerRevision it owns (as a
+// StatefulSet keeps its own). A revision is written once, when a newer one supersedes it, from what the
+// children running it hold (read back from managedFields); it is read for a rollback and pruned with the
+// history.
+import { FIELD_MANAGER, LABEL_REVISION, LABEL_TOPOLOGY } from "../api/constants.ts";
+import type { KubeObject } from "../render/k8s/index.ts";
+import { OWNED_KINDS } from "../render/k8s/index.ts";
+import { adopt, deleteObject, getObject } from "../kube/apply.ts";
+import type { KubeConfig, KubernetesObject } from "../kube/client.ts";
+import { Conflict } from "../kube/errors.ts";
+import { extractOwned, type ManagedFieldsEntry } from "../kube/managed-fields.ts";
+import { request, resourcePath } from "../kube/rest.ts";
+import { snapshotOf } from "./rollout.ts";
+import type { TopologyResource } from "./reconcile.ts";
+import { ownerOf, ownedBy } from "./owner.ts";
+
+type Count = (verb: string, kind: string) => void;
+interface ControllerRevision extends KubernetesObject {
+  revision?: number;
+  data?: { objects?: KubeObject[] };
+}
+
+export const revisionName = (t: TopologyResource, revision: number) => `${t.metadata.name}-r${revision}`;
+
+export interface RevisionStore {
+  keep(topology: TopologyResource, revision: number, hash: string): Promise<boolean>;
+  load(topology: TopologyResource, revision: number): Promise<KubeObject[] | undefined>;
+  prune(topology: TopologyResource, keep: number[]): Promise<void>;
+}
+
+export function revisionStore(kc: KubeConfig, count: Count): RevisionStore {
+  const ref = (t: TopologyResource, revision: number) => ({
+    apiVersion: "apps/v1",
+    kind: "ControllerRevision",
+    metadata: { name: revisionName(t, revision), namespace: t.metadata.namespace },
+  });
+  return {
+    async keep(t, revision, hash) {
+      const { namespace, name } = t.metadata;
+      if (await getObject(kc, ref(t, revision))) return true;
+      // From the API server rather than the cache: the cache holds no managedFields.
+      const lists = await Promise.all(
+        OWNED_KINDS.map(({ apiVersion, kind }) =>
+          request<{ items: (KubernetesObject & { metadata: { managedFields?: ManagedFieldsEntry[] } })[] }>(
+            kc,
+            "GET",
+            resourcePath(apiVersion, kind, namespace),
+            { query: { labelSelector: `${LABEL_TOPOLOGY}=${name}` } },
+          ).then((l) => l.items.filter(ownedBy(t.metadata.uid)).map((o) => ({ ...o, apiVersion, kind }))),
+        ),
+      );
+      const objects = lists
+        .flat()
+        .map((o) => extractOwned(o, FIELD_MANAGER))
+        .filter((o): o is Record<string, unknown> => o !== undefined) as unknown as KubeObject[];
+      if (snapshotOf(objects).hash !== hash) return false;
+      count("create", "ControllerRevision");
+      const cr = adopt({ ...ref(t, revision), revision, data: { objects } }, ownerOf(t), {
+        [LABEL_TOPOLOGY]: name,
+        [LABEL_REVISION]: String(revision),
+      });
+      await request(kc, "POST", resourcePath("apps/v1", "ControllerRevision", namespace), {
+        query: { fieldManager: FIELD_MANAGER },
+        body: cr,
+      }).catch((err: unknown) => {
+        // Kept meanwhile by an earlier attempt: it holds the same revision.
+        if (!(err instanceof Conflict)) throw err;
+      });
+      return true;
+    },
+    async load(t, revision) {
+      return (await getObject<ControllerRevision>(kc, ref(t, revision)))?.data?.objects;
+    },
+    async prune(t, keep) {
+      const list = await request<{ items: KubernetesObject[] }>(
+        kc,
+        "GET",
+        resourcePath("apps/v1", "ControllerRevision", t.metadata.namespace),
+        { query: { labelSelector: `${LABEL_TOPOLOGY}=${t.metadata.name}` } },
+      );
+      for (const cr of list.items.filter(ownedBy(t.metadata.uid))) {
+        if (keep.includes(Number(cr.metadata?.labels?.[LABEL_REVISION]))) continue;
+        count("delete", "ControllerRevision");
+        await deleteObject(kc, {
+          apiVersion: "apps/v1",
+          kind: "ControllerRevision",
+          metadata: { name: cr.metadata!.name!, namespace: t.metadata.namespace },
+        });
+      }
+    },
+  };
+}

@@ -1,0 +1,59 @@
+// Plain-JSON requests to the API server with the kubeconfig's credentials. client-node's generic object
+// API serializes through its typed models, which silently drops fields whose model name differs from the
+// wire name (NetworkPolicyIngressRule.from is `_from` in the model): an applied policy would lose its
+// peers and allow everything. Server-side apply, deletes and informer lists therefore go through here.
+// Error answers become the typed errors of errors.ts.
+import type { KubeConfig } from "./client.ts";
+import { connection } from "./connection.ts";
+import { apiError } from "./errors.ts";
+// undici is client-node's own HTTP client: its dispatcher carries the kubeconfig's TLS settings.
+import { fetch } from "undici";
+
+export { resourcePath } from "./resources.ts";
+
+export interface RequestOptions {
+  query?: Record<string, string | undefined>;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+}
+
+export async function request<T = unknown>(
+  kc: KubeConfig,
+  method: "GET" | "PATCH" | "DELETE" | "POST" | "PUT",
+  path: string,
+  opts: RequestOptions = {},
+): Promise<T> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error("the kubeconfig has no current cluster");
+  const url = new URL(cluster.server.replace(/\/$/, "") + path);
+  for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+  const conn = await connection(kc, url.toString(), method);
+  const headers: Record<string, string> = { ...conn.headers, accept: "application/json" };
+  if (opts.body !== undefined) headers["content-type"] = opts.contentType ?? "application/json";
+  const res = await fetch(url, {
+    method,
+    headers,
+    ...(conn.dispatcher ? { dispatcher: conn.dispatcher } : {}),
+    ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  const text = await res.text();
+  let parsed: Record<string, unknown> = {};
+  try {
+    parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  } catch (cause) {
+    if (res.ok) throw new Error(`${method} ${url.pathname}: the answer is not JSON`, { cause });
+  }
+  if (!res.ok) {
+    const retryAfter = Number(res.headers.get("retry-after"));
+    const message =
+      typeof parsed.message === "string" ? parsed.message : res.statusText || text.slice(0, 200);
+    throw apiError(`${method} ${url.pathname}: ${res.status} ${message}`, res.status, {
+      ...(typeof parsed.reason === "string" ? { reason: parsed.reason } : {}),
+      ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {}),
+      cause: parsed,
+    });
+  }
+  return parsed as T;
+}
