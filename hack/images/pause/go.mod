@@ -1,0 +1,3 @@
+module topo.dev/pause
+
+go 1.22
