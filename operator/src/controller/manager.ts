@@ -59,6 +59,7 @@ export class Manager {
   private elector?: LeaderElector;
   private resync?: NodeJS.Timeout;
   private stopping = false;
+  private lost = false;
   private lostLeadership?: (err: Error) => void;
   /**
    * Settles when the manager can no longer run: it rejects when this replica loses the lease (as
@@ -96,13 +97,27 @@ export class Manager {
       list: (kind: string, ns: string) => this.watches.get(kind)?.list(ns) ?? [],
     };
     const base = kubeDeps({ kc: options.kc, cache, writes: metrics.apiWrites, log });
+    // Every write is made only while this replica leads: one that resumes after a freeze must not act on
+    // the lease it held before (the other replica may be reconciling already).
+    const leading =
+      <A extends unknown[], R>(write: (...args: A) => Promise<R>) =>
+      (...args: A): Promise<R> => {
+        if (this.lost || (config.TOPO_LEADER_ELECT && !this.elector?.isLeader()))
+          return Promise.reject(new LeadershipLost("not the leader: write refused"));
+        return write(...args);
+      };
     this.deps = {
       ...base,
+      apply: leading(base.apply),
+      remove: leading(base.remove),
+      patchStatus: leading(base.patchStatus),
+      keepRevision: leading(base.keepRevision),
+      pruneRevisions: leading(base.pruneRevisions),
       recovered: (seconds) => metrics.recovery.observe(seconds),
-      event: async (t, type, reason, message) => {
+      event: leading(async (t, type, reason, message) => {
         if (reason === "RolledBack") metrics.rollbacks.inc();
         await base.event(t, type, reason, message);
-      },
+      }),
     };
     this.queue = new WorkQueue({
       workers: config.TOPO_WORKERS,
@@ -195,6 +210,7 @@ export class Manager {
           metrics.leader.set(0);
           // It may still hold a stale view: stop reconciling at once and let the program decide.
           this.stopping = true;
+          this.lost = true;
           this.lostLeadership?.(new LeadershipLost("leadership lost"));
         },
       });

@@ -31,8 +31,13 @@ export class LeaderElector {
     this.o = options;
   }
 
+  /**
+   * True while this replica holds the lease and renewed it within the renew deadline, judged by the
+   * clock: a process that was frozen (SIGSTOP, a long GC pause, a suspended VM) is no longer leader the
+   * moment it resumes, before its next renewal attempt says so, and so never writes on a stale lease.
+   */
   isLeader(): boolean {
-    return this.leading;
+    return this.leading && Date.now() - this.lastRenew <= this.o.renewDeadlineSeconds * 1000;
   }
 
   start(): void {
@@ -45,6 +50,13 @@ export class LeaderElector {
   }
 
   private async tick(): Promise<void> {
+    // As client-go's renew loop: a leader that could not renew within the deadline (it failed, or the
+    // process was frozen past it) steps down rather than renew a lease another replica may hold by now.
+    if (this.leading && Date.now() - this.lastRenew > this.o.renewDeadlineSeconds * 1000) {
+      this.stepDown("the renew deadline passed");
+      this.schedule();
+      return;
+    }
     try {
       const ok = await this.tryAcquireOrRenew();
       if (ok) {
