@@ -5,7 +5,8 @@
 export KIND_VERSION="${KIND_VERSION:-v0.30.0}"
 export TOPO_KIND_CLUSTER="${TOPO_KIND_CLUSTER:-topo}"
 export TOPO_OPERATOR_IMAGE="${TOPO_OPERATOR_IMAGE:-topo/operator:dev}"
-KIND_KUBECONFIG="${TOPO_STATE_DIR:-$HOME/.local/state/topo}/kind/$TOPO_KIND_CLUSTER.kubeconfig"
+# The harness's own directory (TOPO_KIND_DIR), never TOPO_STATE_DIR, which is `topo up`'s state.
+KIND_KUBECONFIG="${TOPO_KIND_DIR:-$HOME/.local/state/topo/kind}/$TOPO_KIND_CLUSTER.kubeconfig"
 export KIND_KUBECONFIG
 
 # kind_bin: prints the path of a kind binary, building sigs.k8s.io/kind@KIND_VERSION when none is on PATH.

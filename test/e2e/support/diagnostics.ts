@@ -14,8 +14,7 @@ function section(title: string, cmd: string, args: string[], env: NodeJS.Process
 
 /** The admin kubeconfig of hack/cluster.sh, whose `diagnose` already lists that cluster's nodes and pods. */
 const LOCAL_KUBECONFIG = join(
-  process.env.TOPO_CLUSTER_DIR ??
-    join(process.env.TOPO_STATE_DIR ?? join(homedir(), ".local/state/topo"), "cluster"),
+  process.env.TOPO_CLUSTER_DIR ?? join(homedir(), ".local/state/topo/cluster"),
   "admin.kubeconfig",
 );
 
