@@ -17,6 +17,9 @@ export NODE_MAJOR="${NODE_MAJOR:-24}"                # the npm package node@24 s
 # rejects them (npm/cli#9846); 11.13 is the last release that round-trips its own lockfile.
 NPM_VERSION="${NPM_VERSION:-11.13.0}"
 export KIND_NODE_IMAGE="${KIND_NODE_IMAGE:-kindest/node:v1.34.0}"
+# The previous release of the chart and operator (N-1), a commit of this repository: the upgrade test
+# installs it, then upgrades to the working tree (N). Move it forward when a release is cut.
+export TOPO_PREVIOUS_RELEASE="${TOPO_PREVIOUS_RELEASE:-c00c6c69fab34acdca23534df85ed8f721b10d03}"
 
 # Binaries and Go caches live outside the repository, keyed by version.
 export TOPO_CACHE="${TOPO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/topo}"

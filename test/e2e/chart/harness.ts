@@ -167,6 +167,8 @@ export async function startImpersonatedOperator(opts: {
   namespace: string;
   release: string;
   watchNamespaces?: string;
+  /** Another source tree of the operator to run (an earlier release). */
+  root?: string;
 }): Promise<ImpersonatedOperator> {
   const d = await releaseDeployment(opts.namespace, opts.release);
   const sa = serviceAccountUser(opts.namespace, d.spec.template.spec.serviceAccountName);
@@ -178,6 +180,7 @@ export async function startImpersonatedOperator(opts: {
   const dashboardPort = await freePort();
   try {
     const operator = await startOperator({
+      ...(opts.root ? { root: opts.root } : {}),
       namespace: namespaces,
       env: {
         ...env,

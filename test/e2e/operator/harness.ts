@@ -55,16 +55,21 @@ export interface OperatorProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts `topo operator` watching one namespace; resolves once /readyz answers 200. */
+/**
+ * Starts `topo operator` watching one namespace; resolves once /readyz answers 200. `root` runs another
+ * source tree of the operator (an earlier release, for upgrade tests) instead of this one.
+ */
 export async function startOperator(opts: {
   namespace: string;
   env?: Record<string, string>;
+  root?: string;
 }): Promise<OperatorProcess> {
   const port = await freePort();
   const dashboard = await freePort();
   let out = "";
-  const child = spawn(process.execPath, [join(ROOT, "operator/src/cli/bin.ts"), "operator"], {
-    cwd: ROOT,
+  const root = opts.root ?? ROOT;
+  const child = spawn(process.execPath, [join(root, "operator/src/cli/bin.ts"), "operator"], {
+    cwd: root,
     env: {
       ...process.env,
       TOPO_NAMESPACES: opts.namespace,
