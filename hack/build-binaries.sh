@@ -139,7 +139,10 @@ build_coredns() {
 # are IPv6 policies that never applied (fixed in v2.1.1; the node is IPv4-only and runs it with
 # --enable-ipv6=false) and dependencies with published CVEs, raised here past their fixed versions.
 build_kube_router() {
-  local out="$TOPO_CACHE/bin/kube-router-$KUBE_ROUTER_VERSION-$(printf %s "$KUBE_ROUTER_DEPS" | cksum | cut -d" " -f1)"
+  # Keyed by the version and the dependencies raised for it.
+  local out key
+  key="$(printf %s "$KUBE_ROUTER_DEPS" | cksum | cut -d" " -f1)"
+  out="$TOPO_CACHE/bin/kube-router-$KUBE_ROUTER_VERSION-$key"
   [ -x "$out/kube-router" ] && return 0
   local dir="$workdir/kube-router-$KUBE_ROUTER_VERSION" m
   ( new_module "$dir"

@@ -5,11 +5,17 @@
 //	FAIL_HEALTH   when "1", /healthz answers 503 (a rollout that never becomes healthy)
 //	EXIT_AFTER    when set (a Go duration), the process exits with status 1 after it (a crash loop)
 //	TOPO_*        set by Topo: TOPO_TOPOLOGY, TOPO_NODE, TOPO_PEERS (comma-separated host:port)
+//
+// `testsvc get URL` is a client instead: one GET, with the pod's service account token and CA when it has
+// them (as an in-cluster client does), the body on stdout, exit status 1 on an error or a status >= 400.
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -18,6 +24,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == "get" {
+		os.Exit(get(os.Args[2]))
+	}
 	port := env("PORT", "8080")
 	if d, err := time.ParseDuration(os.Getenv("EXIT_AFTER")); err == nil && d > 0 {
 		go func() { time.Sleep(d); fmt.Fprintln(os.Stderr, "testsvc: exiting as told by EXIT_AFTER"); os.Exit(1) }()
@@ -73,4 +82,35 @@ func peers() []string {
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+const serviceAccount = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+func get(url string) int {
+	tlsConfig := &tls.Config{}
+	if ca, err := os.ReadFile(serviceAccount + "/ca.crt"); err == nil {
+		tlsConfig.RootCAs = x509.NewCertPool()
+		tlsConfig.RootCAs.AppendCertsFromPEM(ca)
+	}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsConfig}}
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if token, err := os.ReadFile(serviceAccount + "/token"); err == nil {
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer res.Body.Close()
+	_, _ = io.Copy(os.Stdout, res.Body)
+	if res.StatusCode >= 400 {
+		fmt.Fprintf(os.Stderr, "testsvc get: %s\n", res.Status)
+		return 1
+	}
+	return 0
 }
