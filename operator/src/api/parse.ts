@@ -40,7 +40,16 @@ function describeType(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
+  // A binary file reads as one long string: its first characters are enough to recognise it.
+  if (typeof value === "string" && value.length > 40)
+    return `string ${JSON.stringify(value.slice(0, 24))}... (${value.length} characters)`;
   return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+/** zod's expected type in YAML's words: a mapping, a list, an integer. */
+function describeExpected(expected: string): string {
+  const words: Record<string, string> = { object: "a mapping", array: "a list", int: "an integer" };
+  return words[expected] ?? `a ${expected}`;
 }
 
 /** zod issues → our issues, one per unknown key, with messages written for people. */
@@ -67,7 +76,7 @@ export function fromZodIssues(
     } else if (iss.code === "invalid_type") {
       out.push({
         path,
-        message: `must be ${iss.expected === "int" ? "an integer" : `a ${iss.expected}`}, not ${describeType(iss.input)}`,
+        message: `must be ${describeExpected(iss.expected)}, not ${describeType(iss.input)}`,
         severity: "error",
       });
     } else if (iss.code === "invalid_union") {

@@ -1,5 +1,15 @@
 // Reads YAML text into documents that remember where each field was written, for FILE:LINE:COL messages.
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from "yaml";
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  visit,
+  type Document,
+} from "yaml";
 import type { Path } from "./topology.ts";
 
 export interface Position {
@@ -20,6 +30,20 @@ export interface SyntaxError {
   message: string;
 }
 
+/** How many nodes aliases may expand to, per document: far above any real topology, far below a bomb. */
+const MAX_ALIAS_COUNT = 100;
+
+function firstAlias(doc: Document.Parsed): number | undefined {
+  let offset: number | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      if (isAlias(node)) offset = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return offset;
+}
+
 export function readDocuments(text: string): { documents: SourceDocument[]; syntaxErrors: SyntaxError[] } {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -34,7 +58,14 @@ export function readDocuments(text: string): { documents: SourceDocument[]; synt
     for (const e of doc.errors)
       syntaxErrors.push({ position: pos(e.pos[0]), message: e.message.split("\n")[0]! });
     if (doc.errors.length > 0) return;
-    const value = doc.toJS({ maxAliasCount: 100 });
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      // An alias bomb (or any value that cannot be built): named at the first alias, else the document.
+      syntaxErrors.push({ position: pos(firstAlias(doc) ?? doc.range[0]), message: (err as Error).message });
+      return;
+    }
     if (value === null || value === undefined) return;
     documents.push({
       index,

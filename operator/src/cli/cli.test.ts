@@ -74,6 +74,65 @@ describe("topo validate", () => {
   });
 });
 
+/** A YAML alias bomb: each level repeats the one before ten times (10^12 strings if expanded). */
+function aliasBomb(): string {
+  const lines = [
+    "apiVersion: topo.dev/v1alpha1",
+    "kind: Topology",
+    "metadata: { name: t }",
+    'l0: &l0 ["x", "x"]',
+  ];
+  for (let i = 1; i <= 12; i++)
+    lines.push(
+      `l${i}: &l${i} [${Array(10)
+        .fill(`*l${i - 1}`)
+        .join(", ")}]`,
+    );
+  return `${lines.join("\n")}\nspec: { nodes: [{ name: a, image: x }] }\n`;
+}
+
+const TOPOLOGY_HEAD = "apiVersion: topo.dev/v1alpha1\nkind: Topology\nmetadata: { name: t }\n";
+const MALFORMED: [string, string | Buffer, RegExp][] = [
+  ["an alias bomb", aliasBomb(), /:5:\d+: YAML: Excessive alias count/],
+  [
+    "a binary file",
+    Buffer.from(Array.from({ length: 2048 }, (_, i) => i % 256)),
+    /:1:1: must be a mapping, not string/,
+  ],
+  ["5,000-deep nesting", `spec: ${"[".repeat(5000)}${"]".repeat(5000)}\n`, /:1:\d+: YAML: /],
+  [
+    "20,000 nodes",
+    `${TOPOLOGY_HEAD}spec:\n  nodes:\n${Array.from({ length: 20_000 }, (_, i) => `    - { name: n${i}, image: x }`).join("\n")}\n`,
+    /:5:3: spec.nodes: must be at most 250 items/,
+  ],
+  ["a wrong type", `${TOPOLOGY_HEAD}spec: { nodes: 5 }\n`, /:4:9: spec.nodes: must be a list, not number 5/],
+  [
+    "a duplicate key",
+    `${TOPOLOGY_HEAD}kind: Topology\nspec: { nodes: [] }\n`,
+    /:4:1: YAML: Map keys must be unique/,
+  ],
+];
+
+describe("malformed files", () => {
+  it.each(MALFORMED)("refuses %s with FILE:LINE:COL on every line", async (what, content, expected) => {
+    const path = join(dir, `${what.replace(/\W+/g, "-")}.yaml`);
+    writeFileSync(path, content);
+    const r = await topo(["validate", path]);
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trimEnd().split("\n");
+    expect(lines.at(-1)).toMatch(/^\d+ errors?$/);
+    for (const line of lines.slice(0, -1)) expect(line).toMatch(new RegExp(`^${path}:\\d+:\\d+: `));
+    expect(lines[0]).toMatch(expected);
+    expect(r.stderr).not.toMatch(/^topo: /m);
+  });
+
+  it("names the file when render refuses an alias bomb", async () => {
+    const r = await topo(["render", "-"], aliasBomb());
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^<stdin>:5:\d+: YAML: Excessive alias count/);
+  });
+});
+
 describe("usage", () => {
   it("exits 2 on an unknown command or option, with the usage line", async () => {
     expect((await topo(["frobnicate"])).code).toBe(2);

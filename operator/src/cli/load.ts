@@ -9,8 +9,9 @@ import { UserError, type CommandContext } from "./command.ts";
 
 export interface Diagnostic {
   file: string;
-  line: number;
-  col: number;
+  /** Absent when the file cannot be read as YAML at all: printed as FILE: message. */
+  line?: number;
+  col?: number;
   path: string;
   message: string;
   severity: "error" | "warning";
@@ -24,7 +25,7 @@ export interface LoadedTopology {
 }
 
 export function formatDiagnostic(d: Diagnostic): string {
-  const where = `${d.file}:${d.line}:${d.col}`;
+  const where = d.line === undefined ? d.file : `${d.file}:${d.line}:${d.col}`;
   const prefix = d.severity === "warning" ? "warning: " : "";
   return d.path ? `${where}: ${prefix}${d.path}: ${d.message}` : `${where}: ${prefix}${d.message}`;
 }
@@ -56,7 +57,16 @@ export async function loadTopologies(
   const diagnostics: Diagnostic[] = [];
   for (const file of files) {
     const name = file === "-" ? "<stdin>" : file;
-    const { documents, syntaxErrors } = readDocuments(await readSource(file, ctx));
+    const text = await readSource(file, ctx);
+    let read: ReturnType<typeof readDocuments>;
+    try {
+      read = readDocuments(text);
+    } catch (err) {
+      // The parser reports what it can with positions; anything it throws still names the file.
+      diagnostics.push({ file: name, path: "", message: `YAML: ${(err as Error).message}`, severity: "error" });
+      continue;
+    }
+    const { documents, syntaxErrors } = read;
     for (const e of syntaxErrors)
       diagnostics.push({
         file: name,
