@@ -1,6 +1,15 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Config, ConfigError, LocalConfig, loadConfig, loadLocalConfig } from "./config.ts";
+import { KubeConfig } from "@kubernetes/client-node/dist/config.js";
+import { Watch } from "@kubernetes/client-node/dist/watch.js";
+import {
+  Config,
+  ConfigError,
+  LocalConfig,
+  MIN_WATCHDOG_SECONDS,
+  loadConfig,
+  loadLocalConfig,
+} from "./config.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const documented = readFileSync(join(ROOT, ".env.example"), "utf8")
@@ -57,6 +66,22 @@ describe("operator configuration", () => {
     expect(() =>
       loadConfig({ TOPO_LEASE_DURATION_SECONDS: "10", TOPO_RENEW_DEADLINE_SECONDS: "10" }),
     ).toThrow(/TOPO_RENEW_DEADLINE_SECONDS must be less than TOPO_LEASE_DURATION_SECONDS/);
+  });
+
+  it("refuses a watchdog shorter than twice the client's watch reconnect, naming the variable", () => {
+    for (const v of ["20", "59", "0"])
+      expect(() => loadConfig({ TOPO_WATCHDOG_SECONDS: v })).toThrow(
+        new RegExp(`^invalid environment: TOPO_WATCHDOG_SECONDS="${v}": must be at least 60: `),
+      );
+    expect(loadConfig({ TOPO_WATCHDOG_SECONDS: "60" }).TOPO_WATCHDOG_SECONDS).toBe(60);
+    expect(loadConfig({}).TOPO_WATCHDOG_SECONDS).toBe(600);
+  });
+
+  it("keeps the shortest watchdog at twice the installed client-node's watch inactivity timeout", () => {
+    // dist/watch.js: the watch is aborted after this long without data, and ListWatch reconnects it.
+    const { requestTimeoutMs } = new Watch(new KubeConfig()) as unknown as { requestTimeoutMs: number };
+    expect(requestTimeoutMs).toBeGreaterThan(0);
+    expect(MIN_WATCHDOG_SECONDS * 1000).toBeGreaterThanOrEqual(2 * requestTimeoutMs);
   });
 
   it("validates the local commands' variables with their defaults", () => {

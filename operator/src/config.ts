@@ -15,6 +15,17 @@ function podNamespace(): string {
   }
 }
 
+/**
+ * The shortest watchdog accepted. client-node's Watch aborts a watch that has delivered no data for 30 s
+ * (`requestTimeoutMs` in dist/watch.js) and its ListWatch reconnects it at once (dist/cache.js): that is
+ * how a healthy idle watch shows it is alive, every 30 s. A watchdog below that fires on every idle watch
+ * (issue 20: 104 restarts in 2.5 minutes at 20 s). Twice that covers the reconnect's own latency, and a
+ * watch the server ended, which ListWatch reconnects after a delay that is reset by the first event.
+ * Refused rather than raised in silence: the operator says at start which setting cannot work.
+ * config.test.ts holds this to the installed client-node's timeout.
+ */
+export const MIN_WATCHDOG_SECONDS = 60;
+
 export const Config = z.object({
   TOPO_NAMESPACES: z
     .string()
@@ -27,7 +38,14 @@ export const Config = z.object({
     ),
   TOPO_WORKERS: int(1, 64).default(4),
   TOPO_RESYNC_SECONDS: int(1, 86_400).default(300),
-  TOPO_WATCHDOG_SECONDS: int(5, 86_400).default(600),
+  TOPO_WATCHDOG_SECONDS: z.coerce
+    .number()
+    .int()
+    .max(86_400)
+    .min(MIN_WATCHDOG_SECONDS, {
+      error: `must be at least ${MIN_WATCHDOG_SECONDS}: the Kubernetes client reconnects an idle watch every 30 s, and a shorter watchdog restarts healthy watches`,
+    })
+    .default(600),
   TOPO_LEADER_ELECT: bool.default(false),
   TOPO_LEASE_NAME: z.string().min(1).default("topo-operator"),
   TOPO_LEASE_NAMESPACE: z.string().min(1).optional(),
