@@ -51,7 +51,7 @@ log() { printf '[real-node] %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 pid_of() { cat "$NODE/$1.pid" 2>/dev/null || true; }
 # Alive: the recorded pid is a process started for this node (its command line names the node's state dir).
-alive() { local p; p="$(pid_of "$1")"; [ -n "$p" ] && tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$NODE/"; }
+alive() { local p; p="$(pid_of "$1")"; [ -n "$p" ] && { tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | grep -qF -- "$NODE/"; }
 admin() { "$KUBECTL" --kubeconfig "$STATE/admin.kubeconfig" "$@"; }
 in_node() { nsenter --net="/run/netns/$NETNS" -- "$@"; }
 ctr_node() { ctr --address "$SOCK" --namespace k8s.io "$@"; }
@@ -438,13 +438,22 @@ our_shims() {
   return 0
 }
 
-stop_pid() { # stop_pid NAME — TERM, then KILL after 5 s
-  local p; p="$(pid_of "$1")"
-  [ -n "$p" ] && kill -0 "$p" 2>/dev/null || return 0
-  kill "$p" 2>/dev/null || true
-  for _ in $(seq 1 25); do kill -0 "$p" 2>/dev/null || { log "stopped $1 ($p)"; return 0; }; sleep 0.2; done
-  kill -9 "$p" 2>/dev/null || true
-  log "killed $1 ($p)"
+stop_pids() { # stop_pids NAME... — TERM to each, then KILL whatever still runs after 5 s
+  local c p pids=()
+  for c in "$@"; do
+    p="$(pid_of "$c")"
+    if [ -n "$p" ] && alive "$c"; then kill "$p" 2>/dev/null || true; pids+=("$c:$p"); fi
+  done
+  for _ in $(seq 1 50); do
+    local left=0
+    for c in "${pids[@]}"; do kill -0 "${c#*:}" 2>/dev/null && left=1; done
+    [ $left -eq 0 ] && break
+    sleep 0.1
+  done
+  for c in "${pids[@]}"; do
+    if kill -0 "${c#*:}" 2>/dev/null; then kill -9 "${c#*:}" 2>/dev/null || true; log "killed ${c%%:*} (${c#*:})"
+    else log "stopped ${c%%:*} (${c#*:})"; fi
+  done
 }
 
 # Clean-up: what the node leaves outside its state dir, as the trial found it. The pods' containers and their
@@ -454,16 +463,16 @@ stop_pid() { # stop_pid NAME — TERM, then KILL after 5 s
 # the kubepods cgroups; the node's namespace, which takes cni0, the veths and its iptables chains with it.
 down() {
   local netns=() c id
-  stop_pid kubelet
+  stop_pids kubelet
   if alive containerd; then
     mapfile -t netns < <(ctr_node containers ls -q 2>/dev/null | while read -r id; do
-      ctr_node containers info "$id" 2>/dev/null | grep -o '"/var/run/netns/cni-[0-9a-f-]*"' | tr -d '"'
+      ctr_node containers info "$id" </dev/null 2>/dev/null | grep -o '"/var/run/netns/cni-[0-9a-f-]*"' | tr -d '"'
     done | sort -u)
     for id in $(ctr_node tasks ls -q 2>/dev/null); do ctr_node tasks kill -s SIGKILL "$id" >/dev/null 2>&1 || true; done
     sleep 0.5
     for id in $(ctr_node tasks ls -q 2>/dev/null); do ctr_node tasks delete -f "$id" >/dev/null 2>&1 || true; done
   fi
-  for c in coredns kube-router kube-proxy containerd; do stop_pid "$c"; done
+  stop_pids coredns kube-router kube-proxy containerd
   for id in $(our_shims); do kill -9 "$id" 2>/dev/null || true; done
   for id in "${netns[@]}"; do umount "$id" 2>/dev/null || true; rm -f "$id"; done
   # Deepest first; lazily, since a dead container may still pin one for a moment.
