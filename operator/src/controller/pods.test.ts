@@ -1,40 +1,57 @@
 import { trimPod } from "../kube/cache-transform.ts";
-import { findPodFailure, type PodLike } from "./pods.ts";
+import { findPodFailures, type PodLike } from "./pods.ts";
 
 const NOW = new Date("2026-11-23T10:01:00Z");
-const pod = (reason: string, hash: string, createdSecondsAgo: number): PodLike => ({
+const pod = (reason: string, hash: string, createdSecondsAgo: number, node = "api"): PodLike => ({
   metadata: {
-    labels: { "topo.dev/node": "api" },
+    labels: { "topo.dev/node": node },
     annotations: { "topo.dev/config-hash": hash },
     creationTimestamp: new Date(NOW.getTime() - createdSecondsAgo * 1000).toISOString(),
   },
   status: { containerStatuses: [{ name: "api", state: { waiting: { reason, message: "back-off" } } }] },
 });
 
-describe("findPodFailure", () => {
+describe("findPodFailures", () => {
   it("reports a pod of the target revision in CrashLoopBackOff past the grace period", () => {
-    expect(findPodFailure([pod("CrashLoopBackOff", "new", 30)], { api: "new" }, NOW, 10_000).failure).toEqual(
-      { node: "api", reason: "CrashLoopBackOff", message: "back-off" },
-    );
+    expect(findPodFailures([pod("CrashLoopBackOff", "new", 30)], { api: "new" }, NOW, 10_000)).toEqual({
+      failures: [{ node: "api", reason: "CrashLoopBackOff", message: "back-off" }],
+    });
+  });
+  it("reports every failing node, the first failing pod of each, so none hides another", () => {
+    const pods = [
+      pod("CrashLoopBackOff", "p1", 30, "postgres"),
+      pod("ImagePullBackOff", "p1", 30, "postgres"),
+      pod("ErrImagePull", "a2", 30, "api"),
+    ];
+    expect(
+      findPodFailures(pods, { api: "a2", postgres: "p1" }, NOW, 10_000).failures.map((f) => [
+        f.node,
+        f.reason,
+      ]),
+    ).toEqual([
+      ["postgres", "CrashLoopBackOff"],
+      ["api", "ErrImagePull"],
+    ]);
   });
   it("waits out the grace period and says when to look again", () => {
-    expect(findPodFailure([pod("ImagePullBackOff", "new", 4)], { api: "new" }, NOW, 10_000)).toEqual({
+    expect(findPodFailures([pod("ImagePullBackOff", "new", 4)], { api: "new" }, NOW, 10_000)).toEqual({
+      failures: [],
       retryInMs: 6000,
     });
   });
   it("ignores pods of other revisions and reasons that are not terminal", () => {
     expect(
-      findPodFailure(
+      findPodFailures(
         [pod("CrashLoopBackOff", "old", 30), pod("ContainerCreating", "new", 30)],
         { api: "new" },
         NOW,
         10_000,
       ),
-    ).toEqual({});
+    ).toEqual({ failures: [] });
   });
 });
 
-describe("findPodFailure on a pod trimmed for the informer cache", () => {
+describe("findPodFailures on a pod trimmed for the informer cache", () => {
   it("finds the same failure in the trimmed pod as in the whole one", () => {
     const whole = {
       metadata: {
@@ -61,8 +78,8 @@ describe("findPodFailure on a pod trimmed for the informer cache", () => {
       },
     };
     const now = new Date("2026-01-01T00:01:00Z");
-    const judge = (p: object) => findPodFailure([p as PodLike], { api: "h1" }, now, 10_000);
+    const judge = (p: object) => findPodFailures([p as PodLike], { api: "h1" }, now, 10_000);
     expect(judge(trimPod(whole))).toEqual(judge(whole));
-    expect(judge(trimPod(whole)).failure).toMatchObject({ node: "api", reason: "CrashLoopBackOff" });
+    expect(judge(trimPod(whole)).failures[0]).toMatchObject({ node: "api", reason: "CrashLoopBackOff" });
   });
 });

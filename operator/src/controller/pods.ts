@@ -1,4 +1,4 @@
-// findPodFailure: a pod of the target revision stuck in a terminal waiting reason for longer than a grace period.
+// findPodFailures: the pods of the target revision stuck in a terminal waiting reason for longer than a grace period.
 import { ANNOTATION_CONFIG_HASH, LABEL_NODE } from "../api/constants.ts";
 import type { Failure } from "./rollout.ts";
 
@@ -23,27 +23,34 @@ export interface PodLike {
   };
 }
 
-/** The first failing pod among those running the target templates (node → config hash), if any. */
-export function findPodFailure(
+/**
+ * The failing pods among those running the target templates (node → config hash): the first per node, in
+ * the order of the pods. A node whose pods fail within the grace period only sets when to look again.
+ */
+export function findPodFailures(
   pods: readonly PodLike[],
   templates: Record<string, string>,
   now: Date,
   graceMs: number,
-): { failure?: Failure; retryInMs?: number } {
+): { failures: Failure[]; retryInMs?: number } {
+  const failures = new Map<string, Failure>();
   let retryInMs: number | undefined;
   for (const pod of pods) {
     const node = pod.metadata?.labels?.[LABEL_NODE];
-    if (!node || pod.metadata?.annotations?.[ANNOTATION_CONFIG_HASH] !== templates[node]) continue;
+    if (!node || failures.has(node)) continue;
+    if (pod.metadata?.annotations?.[ANNOTATION_CONFIG_HASH] !== templates[node]) continue;
     const waiting = pod.status?.containerStatuses
       ?.map((c) => c.state?.waiting)
       .find((w) => w?.reason && TERMINAL_WAITING.has(w.reason));
     if (!waiting) continue;
     const age = now.getTime() - new Date(pod.metadata?.creationTimestamp ?? now).getTime();
     if (age >= graceMs)
-      return {
-        failure: { node, reason: waiting.reason!, ...(waiting.message ? { message: waiting.message } : {}) },
-      };
-    retryInMs = Math.min(retryInMs ?? Infinity, graceMs - age);
+      failures.set(node, {
+        node,
+        reason: waiting.reason!,
+        ...(waiting.message ? { message: waiting.message } : {}),
+      });
+    else retryInMs = Math.min(retryInMs ?? Infinity, graceMs - age);
   }
-  return retryInMs === undefined ? {} : { retryInMs };
+  return { failures: [...failures.values()], ...(retryInMs === undefined ? {} : { retryInMs }) };
 }

@@ -5,8 +5,8 @@ import type { TopologyStatus } from "../api/schema.ts";
 import { formatPath } from "../api/topology.ts";
 import { OWNED_KINDS, renderKubernetes, type KubeObject } from "../render/k8s/index.ts";
 import { applyReason } from "./compare.ts";
-import { findPodFailure, type PodLike } from "./pods.ts";
-import { decideRollout, snapshotOf, type RolloutDecision } from "./rollout.ts";
+import { findPodFailures, type PodLike } from "./pods.ts";
+import { decideRollout, snapshotOf, startsRevision, type RolloutDecision } from "./rollout.ts";
 import {
   computeStatus,
   invalidStatus,
@@ -123,36 +123,38 @@ export async function reconcile(
   const desiredNodes = topology.nodes.map((n) =>
     observeDeployment(n.name, deploymentOf(n.name), snapshot.templates[n.name]),
   );
-  const { failure, retryInMs } = findPodFailure(pods, snapshot.templates, now, POD_FAILURE_GRACE_MS);
-  const decision = decideRollout({
-    generation,
-    desired: snapshot,
-    history: topo.status?.history ?? [],
-    ...(topo.status?.lastGoodRevision !== undefined
-      ? { lastGoodRevision: topo.status.lastGoodRevision }
-      : {}),
-    ready: desiredNodes.every((n) => n.ready),
-    ...(failure ? { failure } : {}),
-    ...(desiredNodes.find((n) => !n.ready)
-      ? { firstNotReady: desiredNodes.find((n) => !n.ready)!.name }
-      : {}),
-    now,
-    progressDeadlineSeconds: topology.rollout.progressDeadlineSeconds,
-    autoRollback: topology.rollout.autoRollback,
-    historyLimit: topology.rollout.historyLimit,
-  });
-
+  const { failures, retryInMs } = findPodFailures(pods, snapshot.templates, now, POD_FAILURE_GRACE_MS);
+  const history = topo.status?.history ?? [];
+  const lastGood = history.find((h) => h.revision === topo.status?.lastGoodRevision);
   // Before the first object of a new revision is applied, the children still run the last good one:
   // keep it now, since a rollback may need it.
-  const lastGood = decision.history.find((h) => h.revision === decision.lastGoodRevision);
-  if (decision.started && lastGood?.hash && lastGood.revision !== decision.revision) {
+  if (lastGood?.hash && startsRevision(history, snapshot.hash, generation)) {
     if (!(await deps.keepRevision(topo, lastGood.revision, lastGood.hash)))
       deps.log.warn(
         { revision: lastGood.revision },
         "children no longer run the last good revision; not kept",
       );
   }
-  const target = await targetObjects(deps, topo, decision, desired);
+  // A revision is judged on the nodes it changed from the last good one: its kept objects say what those
+  // ran (the same objects a rollback applies). Read only while the desired revision is another one.
+  const kept =
+    lastGood?.hash && lastGood.hash !== snapshot.hash
+      ? await deps.loadRevision(topo, lastGood.revision)
+      : undefined;
+  const decision = decideRollout({
+    generation,
+    desired: snapshot,
+    history,
+    ...(lastGood ? { lastGoodRevision: lastGood.revision } : {}),
+    ...(kept ? { previousTemplates: snapshotOf(kept).templates } : {}),
+    readyNodes: desiredNodes.filter((n) => n.ready).map((n) => n.name),
+    failures,
+    now,
+    progressDeadlineSeconds: topology.rollout.progressDeadlineSeconds,
+    autoRollback: topology.rollout.autoRollback,
+    historyLimit: topology.rollout.historyLimit,
+  });
+  const target = targetObjects(deps, decision, desired, kept);
   const targetSnapshot = snapshotOf(target);
 
   // Dependency order: a node's workload is created only when every node it dependsOn is Ready.
@@ -191,12 +193,13 @@ export async function reconcile(
     if (decision.rolledBack) deps.recovered?.((deps.now().getTime() - decision.rolledBack.failedAt) / 1000);
   }
 
+  const failed = new Map(failures.map((f) => [f.node, f]));
   const nodes: ObservedNode[] = topology.nodes.map((n) => {
     const o = observeDeployment(n.name, deploymentOf(n.name), targetSnapshot.templates[n.name]);
     return {
       ...o,
       ...(waiting.has(n.name) ? { waitingOn: waiting.get(n.name)! } : {}),
-      ...(failure?.node === n.name ? { failure } : {}),
+      ...(failed.has(n.name) ? { failure: failed.get(n.name)! } : {}),
     };
   });
   const status = computeStatus({
@@ -225,16 +228,15 @@ export async function reconcile(
   };
 }
 
-/** The objects to apply: the desired ones, or the last good revision's after a rollback. */
-async function targetObjects(
+/** The objects to apply: the desired ones, or the last good revision's (kept) after a rollback. */
+function targetObjects(
   deps: ReconcileDeps,
-  topo: TopologyResource,
   decision: RolloutDecision,
   desired: KubeObject[],
-): Promise<KubeObject[]> {
+  kept: KubeObject[] | undefined,
+): KubeObject[] {
   if (decision.target !== "lastGood" || decision.lastGoodRevision === undefined) return desired;
-  const saved = await deps.loadRevision(topo, decision.lastGoodRevision);
-  if (saved) return saved;
+  if (kept) return kept;
   deps.log.warn(
     { revision: decision.lastGoodRevision },
     "last good revision is not stored; keeping the desired one",

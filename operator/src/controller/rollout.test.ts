@@ -26,7 +26,8 @@ const input = (over: Partial<RolloutInput>): RolloutInput => ({
   generation: 1,
   desired: snap("h1"),
   history: [],
-  ready: false,
+  readyNodes: [],
+  failures: [],
   now: T0,
   progressDeadlineSeconds: 90,
   autoRollback: true,
@@ -44,7 +45,7 @@ describe("decideRollout", () => {
   });
 
   it("marks the revision good once every node is ready", () => {
-    const d = decideRollout(input({ history: [entry(1, "h1", "Progressing", 1)], ready: true }));
+    const d = decideRollout(input({ history: [entry(1, "h1", "Progressing", 1)], readyNodes: ["a"] }));
     expect(d.history[0]!.outcome).toBe("Succeeded");
     expect(d.lastGoodRevision).toBe(1);
     expect(d.started).toBeUndefined();
@@ -52,7 +53,7 @@ describe("decideRollout", () => {
 
   it("changes nothing when the ready revision is still the desired one", () => {
     const history = [entry(1, "h1", "Succeeded", 1)];
-    const d = decideRollout(input({ history, lastGoodRevision: 1, ready: true }));
+    const d = decideRollout(input({ history, lastGoodRevision: 1, readyNodes: ["a"] }));
     expect(d.history).toEqual(history);
     expect(d).toMatchObject({ revision: 1, lastGoodRevision: 1, target: "desired" });
   });
@@ -80,7 +81,6 @@ describe("decideRollout", () => {
         history,
         lastGoodRevision: 1,
         now: after(97),
-        firstNotReady: "a",
       }),
     );
     expect(d.target).toBe("lastGood");
@@ -104,7 +104,7 @@ describe("decideRollout", () => {
         history,
         lastGoodRevision: 1,
         now: after(20),
-        failure: { node: "a", reason: "CrashLoopBackOff" },
+        failures: [{ node: "a", reason: "CrashLoopBackOff" }],
       }),
     );
     expect(d.rolledBack).toMatchObject({
@@ -137,13 +137,10 @@ describe("decideRollout", () => {
         lastGoodRevision: 1,
         now: after(91),
         autoRollback: false,
-        firstNotReady: "a",
       }),
     );
     expect(off).toMatchObject({ target: "desired", failed: { revision: 2, node: "a" } });
-    const first = decideRollout(
-      input({ history: [entry(1, "h1", "Progressing", 1)], now: after(91), firstNotReady: "a" }),
-    );
+    const first = decideRollout(input({ history: [entry(1, "h1", "Progressing", 1)], now: after(91) }));
     expect(first.history[0]!.outcome).toBe("Failed");
     expect(first.target).toBe("desired");
   });
@@ -159,17 +156,187 @@ describe("decideRollout", () => {
     );
     expect(d.history.map((h) => h.outcome)).toEqual(["Succeeded", "Superseded", "Progressing"]);
   });
+});
 
-  it("keeps historyLimit entries but never drops the last good one", () => {
-    const history = [
-      entry(1, "h1", "Succeeded", 1),
-      entry(2, "h2", "Failed", 2),
-      entry(3, "h3", "Failed", 3),
-    ];
-    const d = decideRollout(
-      input({ generation: 4, desired: snap("h4"), history, lastGoodRevision: 1, historyLimit: 2 }),
-    );
-    expect(d.history.map((h) => h.revision)).toEqual([1, 4]);
+describe("decideRollout judges a revision on the nodes it changed", () => {
+  // Revision 1 ran api, postgres and worker (worker depends on api). Revision 2 changes api's image only;
+  // revision 3 changes api's port, so worker's TOPO_PEERS changes too and worker restarts with it.
+  const rev1 = { api: "a1", postgres: "p1", worker: "w1" };
+  const rev2: RevisionSnapshot = {
+    hash: "r2",
+    templates: { api: "a2", postgres: "p1", worker: "w1" },
+    images: { api: "api:2", postgres: "pg:16", worker: "worker:1" },
+  };
+  const rev3: RevisionSnapshot = {
+    ...rev2,
+    hash: "r3",
+    templates: { api: "a3", postgres: "p1", worker: "w3" },
+  };
+  const rolling = (desired: RevisionSnapshot, over: Partial<RolloutInput>) =>
+    input({
+      generation: 2,
+      desired,
+      history: [entry(1, "r1", "Succeeded", 1), entry(2, desired.hash, "Progressing", 2)],
+      lastGoodRevision: 1,
+      previousTemplates: rev1,
+      ...over,
+    });
+  const crash = (node: string) => ({ node, reason: "CrashLoopBackOff" });
+
+  const cases: {
+    name: string;
+    input: RolloutInput;
+    outcome: HistoryEntry["outcome"];
+    changed: string[];
+    node?: string;
+  }[] = [
+    {
+      name: "succeeds when the node it changed is Ready although an unchanged node is down",
+      input: rolling(rev2, { readyNodes: ["api", "worker"], now: after(5) }),
+      outcome: "Succeeded",
+      changed: ["api"],
+    },
+    {
+      name: "does not roll back at the deadline when only an unchanged node is not Ready",
+      input: rolling(rev2, { readyNodes: ["api", "worker"], now: after(97) }),
+      outcome: "Succeeded",
+      changed: ["api"],
+    },
+    {
+      name: "keeps waiting for the node it changed while an unchanged node is down",
+      input: rolling(rev2, { readyNodes: ["worker"], now: after(5) }),
+      outcome: "Progressing",
+      changed: ["api"],
+    },
+    {
+      name: "does not roll back when a pod of an unchanged node is failing",
+      input: rolling(rev2, { readyNodes: ["worker"], failures: [crash("postgres")], now: after(20) }),
+      outcome: "Progressing",
+      changed: ["api"],
+    },
+    {
+      name: "rolls back when the node it changed is not Ready by the deadline, naming that node",
+      input: rolling(rev2, { readyNodes: ["postgres", "worker"], now: after(97) }),
+      outcome: "RolledBack",
+      changed: ["api"],
+      node: "api",
+    },
+    {
+      name: "rolls back when a pod of the node it changed is failing, past an unchanged one failing too",
+      input: rolling(rev2, { failures: [crash("postgres"), crash("api")], now: after(20) }),
+      outcome: "RolledBack",
+      changed: ["api"],
+      node: "api",
+    },
+    {
+      name: "rolls back when a dependent that restarted because of the change is failing",
+      input: rolling(rev3, { readyNodes: ["api", "postgres"], failures: [crash("worker")], now: after(20) }),
+      outcome: "RolledBack",
+      changed: ["api", "worker"],
+      node: "worker",
+    },
+    {
+      name: "waits for a dependent that restarted because of the change before it succeeds",
+      input: rolling(rev3, { readyNodes: ["api", "postgres"], now: after(5) }),
+      outcome: "Progressing",
+      changed: ["api", "worker"],
+    },
+    {
+      name: "judges a first revision (nothing before it) on every node",
+      input: input({
+        desired: { ...rev2, hash: "r1", templates: rev1 },
+        history: [entry(1, "r1", "Progressing", 1)],
+        readyNodes: ["api", "worker"],
+        now: after(91),
+      }),
+      outcome: "Failed",
+      changed: ["api", "postgres", "worker"],
+      node: "postgres",
+    },
+    {
+      name: "judges on every node when the last good revision is not kept, as nothing says what changed",
+      input: rolling(rev2, { previousTemplates: undefined, readyNodes: ["api", "worker"], now: after(97) }),
+      outcome: "RolledBack",
+      changed: ["api", "postgres", "worker"],
+      node: "postgres",
+    },
+    {
+      name: "succeeds at once a revision that changes no pod template (a new hash of the same templates)",
+      input: rolling({ ...rev2, hash: "r2-rehashed", templates: rev1 }, { now: after(1) }),
+      outcome: "Succeeded",
+      changed: [],
+    },
+  ];
+  it.each(cases)("$name", ({ input: given, outcome, changed, node }) => {
+    const d = decideRollout(given);
+    expect(d.history.at(-1)!.outcome).toBe(outcome);
+    expect(d.changed).toEqual(changed);
+    if (outcome === "RolledBack") expect(d).toMatchObject({ target: "lastGood", rolledBack: { node } });
+    else if (outcome === "Failed") expect(d).toMatchObject({ target: "desired", failed: { node } });
+    else expect(d.rolledBack ?? d.failed).toBeUndefined();
+    if (outcome === "Succeeded") expect(d.lastGoodRevision).toBe(d.revision);
+  });
+});
+
+describe("decideRollout with historyLimit", () => {
+  const limited = (over: Partial<RolloutInput>) =>
+    input({ generation: 2, desired: snap("h2"), lastGoodRevision: 1, historyLimit: 1, ...over });
+  const revisions = (h: readonly HistoryEntry[]) => h.map((e) => [e.revision, e.outcome]);
+
+  it.each([
+    {
+      name: "keeps the new revision beside the last good one when historyLimit is 1",
+      given: limited({ history: [entry(1, "h1", "Succeeded", 1)] }),
+      kept: [
+        [1, "Succeeded"],
+        [2, "Progressing"],
+      ],
+    },
+    {
+      name: "keeps the rolled-back revision beside the last good one when historyLimit is 1",
+      given: limited({
+        history: [entry(1, "h1", "Succeeded", 1), entry(2, "h2", "Progressing", 2)],
+        now: after(97),
+      }),
+      kept: [
+        [1, "Succeeded"],
+        [2, "RolledBack"],
+      ],
+    },
+    {
+      name: "drops the old last good revision once the new one succeeds when historyLimit is 1",
+      given: limited({
+        history: [entry(1, "h1", "Succeeded", 1), entry(2, "h2", "Progressing", 2)],
+        readyNodes: ["a"],
+      }),
+      kept: [[2, "Succeeded"]],
+    },
+    {
+      name: "drops the oldest entries beyond the limit but never the last good one",
+      given: limited({
+        generation: 4,
+        desired: snap("h4"),
+        history: [entry(1, "h1", "Succeeded", 1), entry(2, "h2", "Failed", 2), entry(3, "h3", "Failed", 3)],
+        historyLimit: 2,
+      }),
+      kept: [
+        [1, "Succeeded"],
+        [4, "Progressing"],
+      ],
+    },
+  ])("$name", ({ given, kept }) => {
+    expect(revisions(decideRollout(given).history)).toEqual(kept);
+  });
+
+  it("does not start the revision again on the next reconcile when historyLimit is 1", () => {
+    const first = decideRollout(limited({ history: [entry(1, "h1", "Succeeded", 1)] }));
+    const next = decideRollout(limited({ history: first.history, now: after(5) }));
+    expect(next.started).toBeUndefined();
+    expect(next.revision).toBe(2);
+    // The deadline counts from the revision's start, so it does not move with each reconcile.
+    expect(next.requeueAfterMs).toBe(85_000);
+    const late = decideRollout(limited({ history: next.history, now: after(91) }));
+    expect(late.rolledBack).toMatchObject({ revision: 2, to: 1 });
   });
 });
 

@@ -41,12 +41,16 @@ export interface RolloutInput {
   desired: RevisionSnapshot;
   history: readonly HistoryEntry[];
   lastGoodRevision?: number;
-  /** Every node runs the desired template with all replicas Ready. */
-  ready: boolean;
-  /** A pod of the desired revision failing for longer than the grace period. */
-  failure?: Failure;
-  /** The first node that is not Ready, to name in a deadline failure. */
-  firstNotReady?: string;
+  /**
+   * The pod templates (node → config hash) of the last good revision, which the children ran before this
+   * one and a rollback would restore. A revision is judged on the nodes whose template differs from it;
+   * without it (a first revision, or a last good one that is not kept) on every node.
+   */
+  previousTemplates?: Record<string, string>;
+  /** Nodes whose workload runs the desired template with all replicas Ready. */
+  readyNodes: readonly string[];
+  /** Pods of the desired revision failing for longer than the grace period, at most one per node. */
+  failures: readonly Failure[];
   now: Date;
   progressDeadlineSeconds: number;
   autoRollback: boolean;
@@ -57,6 +61,12 @@ export interface RolloutDecision {
   history: HistoryEntry[];
   revision: number;
   lastGoodRevision?: number;
+  /**
+   * The nodes the latest revision changed (their template differs from the last good revision's), in
+   * desired order: the only nodes it is judged on. Another node that is not Ready is an outage, not a
+   * failure of this revision.
+   */
+  changed: string[];
   /** Which revision's workloads to apply. */
   target: "desired" | "lastGood";
   /** Set when this decision rolled back (the moment it happened). */
@@ -78,13 +88,32 @@ export interface RolloutDecision {
 
 const FINISHED_BADLY = new Set(["Failed", "RolledBack"]);
 
+/**
+ * Whether the desired templates start a new revision: they differ from the latest one, or the latest
+ * failed and the spec was edited since (a retry).
+ */
+export function startsRevision(
+  history: readonly HistoryEntry[],
+  desiredHash: string,
+  generation: number,
+): boolean {
+  const latest = history.at(-1);
+  if (!latest || latest.hash !== desiredHash) return true;
+  return FINISHED_BADLY.has(latest.outcome) && latest.generation !== generation;
+}
+
+/** The nodes whose desired template differs from the previous one (every node when there is none). */
+export function changedNodes(desired: Record<string, string>, previous?: Record<string, string>): string[] {
+  const nodes = Object.keys(desired);
+  return previous ? nodes.filter((n) => previous[n] !== desired[n]) : nodes;
+}
+
 export function decideRollout(input: RolloutInput): RolloutDecision {
   const history = input.history.map((h) => ({ ...h }));
   let lastGood = input.lastGoodRevision;
   let latest = history.at(-1);
   let started = false;
-  const retry = latest && FINISHED_BADLY.has(latest.outcome) && latest.generation !== input.generation;
-  if (!latest || latest.hash !== input.desired.hash || retry) {
+  if (!latest || startsRevision(history, input.desired.hash, input.generation)) {
     if (latest?.outcome === "Progressing") latest.outcome = "Superseded";
     const revision = Math.max(0, ...history.map((h) => h.revision)) + 1;
     latest = {
@@ -98,26 +127,31 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
     history.push(latest);
     started = true;
   }
+  const changed = changedNodes(input.desired.templates, input.previousTemplates);
   const decision: RolloutDecision = {
     history,
     revision: latest.revision,
+    changed,
     target: "desired",
     ...(started ? { started } : {}),
   };
   if (latest.outcome === "Progressing") {
     const deadline = Date.parse(latest.at) + input.progressDeadlineSeconds * 1000;
-    if (input.ready) {
+    const ready = new Set(input.readyNodes);
+    const notReady = changed.filter((n) => !ready.has(n));
+    const failure = input.failures.find((f) => changed.includes(f.node));
+    if (!notReady.length) {
       latest.outcome = "Succeeded";
       lastGood = latest.revision;
-    } else if (input.failure || input.now.getTime() >= deadline) {
-      const node = input.failure?.node ?? input.firstNotReady ?? "";
-      const reason = input.failure?.reason ?? "ProgressDeadlineExceeded";
-      latest.reason = input.failure
+    } else if (failure || input.now.getTime() >= deadline) {
+      const node = failure?.node ?? notReady[0]!;
+      const reason = failure?.reason ?? "ProgressDeadlineExceeded";
+      latest.reason = failure
         ? `${reason} on node ${node}`
         : `not Ready within ${input.progressDeadlineSeconds}s (node ${node})`;
       if (input.autoRollback && lastGood !== undefined && lastGood !== latest.revision) {
         latest.outcome = "RolledBack";
-        const failedAt = input.failure ? input.now.getTime() : Math.min(deadline, input.now.getTime());
+        const failedAt = failure ? input.now.getTime() : Math.min(deadline, input.now.getTime());
         decision.rolledBack = { revision: latest.revision, to: lastGood, node, reason, failedAt };
       } else {
         latest.outcome = "Failed";
@@ -128,10 +162,20 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
     }
   }
   if (latest.outcome === "RolledBack") decision.target = "lastGood";
-  // Keep historyLimit entries, never dropping the last good one (a rollback needs it).
-  while (history.length > input.historyLimit) {
-    const i = history.findIndex((h) => h.revision !== lastGood);
+  trimHistory(history, input.historyLimit, [latest.revision, lastGood]);
+  return { ...decision, ...(lastGood !== undefined ? { lastGoodRevision: lastGood } : {}) };
+}
+
+/**
+ * Drops the oldest entries beyond `limit`, but never the latest revision (the one in flight, or the one
+ * the Topology runs) nor the last good one (a rollback needs it). With a limit of 1 and a latest revision
+ * that is not the last good one, both stay: two entries, as a Deployment keeps its current ReplicaSet
+ * beside the old ones its revisionHistoryLimit counts.
+ */
+function trimHistory(history: HistoryEntry[], limit: number, keep: (number | undefined)[]): void {
+  while (history.length > limit) {
+    const i = history.findIndex((h) => !keep.includes(h.revision));
+    if (i < 0) return;
     history.splice(i, 1);
   }
-  return { ...decision, ...(lastGood !== undefined ? { lastGoodRevision: lastGood } : {}) };
 }

@@ -1,5 +1,13 @@
-import { computeStatus, invalidStatus, observeDeployment, setCondition, statusChanged } from "./status.ts";
+import type { TopologyStatus } from "../api/schema.ts";
 import type { RolloutDecision } from "./rollout.ts";
+import {
+  computeStatus,
+  invalidStatus,
+  observeDeployment,
+  setCondition,
+  statusChanged,
+  type ObservedNode,
+} from "./status.ts";
 
 const NOW = new Date("2026-11-23T10:00:00Z");
 const LATER = new Date("2026-11-23T10:05:00Z");
@@ -24,6 +32,7 @@ const decision = (
   extra: Partial<RolloutDecision> = {},
 ): RolloutDecision => ({
   revision: 2,
+  changed: ["a"],
   target: "desired",
   lastGoodRevision: 1,
   history: [
@@ -85,9 +94,10 @@ describe("computeStatus", () => {
       generation: 2,
       previous: undefined,
       nodes,
-      decision: decision("Progressing"),
+      decision: decision("Progressing", { changed: ["api"] }),
       now: NOW,
     });
+    expect(s.phase).toBe("Progressing");
     expect(s.nodes![0]).toMatchObject({ phase: "Waiting", message: "waiting for db to be Ready" });
     expect(s.conditions!.find((c) => c.type === "Progressing")).toMatchObject({
       status: "True",
@@ -143,6 +153,101 @@ describe("computeStatus", () => {
       reason: "ApplyFailed",
       message: "forbidden",
     });
+  });
+});
+
+describe("computeStatus when a node the revision did not change is down", () => {
+  // Revision 2 changed api only; postgres, which it did not touch, went down.
+  const node = (name: string, ready: boolean, over: Partial<ObservedNode> = {}): ObservedNode => ({
+    name,
+    replicas: 1,
+    readyReplicas: ready ? 1 : 0,
+    ready,
+    ...over,
+  });
+  const revision2 = (outcome: "Progressing" | "Succeeded") =>
+    decision(outcome, {
+      changed: ["api"],
+      history: [
+        { revision: 1, hash: "r1", images: {}, outcome: "Succeeded", at: NOW.toISOString(), generation: 1 },
+        { revision: 2, hash: "r2", images: {}, outcome, at: NOW.toISOString(), generation: 2 },
+      ],
+      ...(outcome === "Succeeded" ? { lastGoodRevision: 2 } : {}),
+    });
+  const conditionOf = (s: TopologyStatus, type: string) => s.conditions!.find((c) => c.type === type)!;
+  const phases = (s: TopologyStatus) => Object.fromEntries(s.nodes!.map((n) => [n.name, n.phase]));
+  const status = (d: RolloutDecision, nodes: ObservedNode[], previous?: TopologyStatus) =>
+    computeStatus({ generation: 2, previous, nodes, decision: d, now: NOW });
+
+  it.each([
+    {
+      name: "is Degraded naming the unchanged node while the rollout goes on",
+      status: status(revision2("Progressing"), [node("api", false), node("postgres", false)]),
+      phase: "Degraded",
+      degraded: {
+        status: "True",
+        reason: "NodesNotReady",
+        message: "not Ready: postgres; revision 2 did not change it",
+      },
+      progressing: "True",
+      nodes: { api: "Progressing", postgres: "Degraded" },
+    },
+    {
+      name: "is Degraded, not RolledBack, naming the node, once the revision succeeded without it",
+      status: status(revision2("Succeeded"), [node("api", true), node("postgres", false)]),
+      phase: "Degraded",
+      degraded: { status: "True", reason: "NodesNotReady", message: "not Ready: postgres" },
+      progressing: "False",
+      nodes: { api: "Ready", postgres: "Degraded" },
+    },
+    {
+      name: "names a failing pod of the unchanged node as PodFailing",
+      status: status(revision2("Progressing"), [
+        node("api", false),
+        node("postgres", false, { failure: { node: "postgres", reason: "CrashLoopBackOff" } }),
+      ]),
+      phase: "Degraded",
+      degraded: {
+        status: "True",
+        reason: "PodFailing",
+        message: "not Ready: postgres (CrashLoopBackOff); revision 2 did not change it",
+      },
+      progressing: "True",
+      nodes: { api: "Progressing", postgres: "Degraded" },
+    },
+    {
+      name: "counts the changed node still rolling out as progress, not as an outage",
+      status: status(revision2("Progressing"), [node("api", false), node("postgres", true)]),
+      phase: "Progressing",
+      degraded: { status: "False", reason: "AllNodesReady" },
+      progressing: "True",
+      nodes: { api: "Progressing", postgres: "Ready" },
+    },
+  ])("$name", (c) => {
+    expect(c.status.phase).toBe(c.phase);
+    expect(conditionOf(c.status, "Degraded")).toMatchObject(c.degraded);
+    expect(conditionOf(c.status, "Progressing").status).toBe(c.progressing);
+    expect(conditionOf(c.status, "RolledBack").status).toBe("False");
+    expect(phases(c.status)).toEqual(c.nodes);
+    if (c.phase === "Degraded") expect(c.status.message).toBe(c.degraded.message);
+  });
+
+  it("says how many replicas of the unchanged node are Ready", () => {
+    const s = status(revision2("Succeeded"), [node("api", true), node("postgres", false, { replicas: 2 })]);
+    expect(s.nodes!.find((n) => n.name === "postgres")).toMatchObject({
+      phase: "Degraded",
+      message: "0/2 replicas Ready",
+    });
+  });
+
+  it("is Ready again once the unrelated node is back, with no message left", () => {
+    const down = status(revision2("Succeeded"), [node("api", true), node("postgres", false)]);
+    const back = status(revision2("Succeeded"), [node("api", true), node("postgres", true)], down);
+    expect(back.phase).toBe("Ready");
+    expect(back.message).toBeUndefined();
+    expect(conditionOf(back, "Degraded")).toMatchObject({ status: "False", message: "no node is degraded" });
+    expect(conditionOf(back, "Ready")).toMatchObject({ status: "True", reason: "AllNodesReady" });
+    expect(phases(back)).toEqual({ api: "Ready", postgres: "Ready" });
   });
 });
 

@@ -78,31 +78,60 @@ export interface StatusInput {
   now: Date;
 }
 
-function nodePhase(n: ObservedNode, rolledBack: boolean): NodeStatus["phase"] {
+/**
+ * A node's phase. A node that is not Ready is Progressing only while a revision that changed it rolls
+ * out (or rolls back); otherwise it is an outage: Degraded.
+ */
+function nodePhase(n: ObservedNode, moving: boolean, rolledBack: boolean): NodeStatus["phase"] {
   if (n.waitingOn?.length) return "Waiting";
   if (n.failure) return "Degraded";
   if (n.ready) return rolledBack ? "RolledBack" : "Ready";
-  return "Progressing";
+  return moving ? "Progressing" : "Degraded";
 }
+
+function nodeMessage(n: ObservedNode, moving: boolean): string | undefined {
+  if (n.waitingOn?.length) return `waiting for ${n.waitingOn.join(", ")} to be Ready`;
+  if (n.failure) return `${n.failure.reason}: ${n.failure.message ?? ""}`.trim();
+  if (!n.ready && !moving) return `${n.readyReplicas}/${n.replicas} replicas Ready`;
+  return undefined;
+}
+
+const list = (names: readonly string[]) =>
+  `${names.slice(0, 10).join(", ")}${names.length > 10 ? ", ..." : ""}`;
 
 export function computeStatus(input: StatusInput): TopologyStatus {
   const { decision, nodes, now, generation } = input;
   const latest = decision.history.at(-1)!;
-  const allReady = nodes.every((n) => n.ready);
+  const inFlight = latest.outcome === "Progressing";
   const rolledBack = latest.outcome === "RolledBack";
-  const phase: Phase = input.applyError
-    ? Phase.Degraded
-    : rolledBack
-      ? Phase.RolledBack
-      : latest.outcome === "Failed"
-        ? Phase.Degraded
-        : latest.outcome === "Progressing"
-          ? Phase.Progressing
-          : allReady
-            ? Phase.Ready
-            : Phase.Degraded;
+  // The nodes a rollout (or its rollback) is moving: their not being Ready is progress, not an outage.
+  const changed = new Set(inFlight || rolledBack ? decision.changed : []);
   const notReady = nodes.filter((n) => !n.ready).map((n) => n.name);
+  // Not Ready for a reason other than the change in flight: named in Degraded, never judged against it.
+  const outage = nodes.filter((n) => !n.ready && !changed.has(n.name));
+  const isDegraded = Boolean(input.applyError) || latest.outcome === "Failed" || outage.length > 0;
+  const phase: Phase =
+    input.applyError || (isDegraded && !rolledBack)
+      ? Phase.Degraded
+      : rolledBack
+        ? Phase.RolledBack
+        : inFlight
+          ? Phase.Progressing
+          : Phase.Ready;
   const waiting = nodes.filter((n) => n.waitingOn?.length);
+  const outageMessage = `not Ready: ${list(outage.map((n) => (n.failure ? `${n.name} (${n.failure.reason})` : n.name)))}${
+    inFlight ? `; revision ${latest.revision} did not change ${outage.length > 1 ? "them" : "it"}` : ""
+  }`;
+  const degraded = input.applyError
+    ? { reason: Reason.ApplyFailed, message: input.applyError }
+    : latest.outcome === "Failed"
+      ? { reason: Reason.ProgressDeadlineExceeded, message: latest.reason ?? `not Ready: ${list(notReady)}` }
+      : isDegraded
+        ? {
+            reason: outage.some((n) => n.failure) ? Reason.PodFailing : Reason.NodesNotReady,
+            message: outageMessage,
+          }
+        : { reason: Reason.AllNodesReady, message: "no node is degraded" };
   let conditions = [...(input.previous?.conditions ?? [])];
   const set = (type: string, status: boolean, reason: string, message: string) => {
     conditions = setCondition(
@@ -115,37 +144,21 @@ export function computeStatus(input: StatusInput): TopologyStatus {
     ConditionType.Ready,
     phase === Phase.Ready,
     phase === Phase.Ready ? Reason.AllNodesReady : Reason.NodesNotReady,
-    phase === Phase.Ready
-      ? `all ${nodes.length} nodes are Ready`
-      : `not Ready: ${notReady.slice(0, 10).join(", ")}${notReady.length > 10 ? ", ..." : ""}`,
+    phase === Phase.Ready ? `all ${nodes.length} nodes are Ready` : `not Ready: ${list(notReady)}`,
   );
   set(
     ConditionType.Progressing,
-    latest.outcome === "Progressing",
-    latest.outcome === "Progressing"
+    inFlight,
+    inFlight
       ? waiting.length
         ? Reason.WaitingForDependencies
         : Reason.RolloutInProgress
       : Reason.RolloutComplete,
-    latest.outcome === "Progressing"
+    inFlight
       ? `revision ${latest.revision} is rolling out${waiting.length ? `; ${waiting.map((n) => `${n.name} waits for ${n.waitingOn!.join(", ")}`).join("; ")}` : ""}`
       : `revision ${latest.revision} ${latest.outcome.toLowerCase()}`,
   );
-  set(
-    ConditionType.Degraded,
-    phase === Phase.Degraded,
-    input.applyError
-      ? Reason.ApplyFailed
-      : latest.outcome === "Failed"
-        ? Reason.ProgressDeadlineExceeded
-        : phase === Phase.Degraded
-          ? Reason.NodesNotReady
-          : Reason.AllNodesReady,
-    input.applyError ??
-      (phase === Phase.Degraded
-        ? (latest.reason ?? `not Ready: ${notReady.join(", ")}`)
-        : "no node is degraded"),
-  );
+  set(ConditionType.Degraded, isDegraded, degraded.reason, degraded.message);
   const rb = rolledBack
     ? {
         status: true,
@@ -161,19 +174,19 @@ export function computeStatus(input: StatusInput): TopologyStatus {
     revision: decision.revision,
     ...(decision.lastGoodRevision !== undefined ? { lastGoodRevision: decision.lastGoodRevision } : {}),
     readyNodes: `${nodes.length - notReady.length}/${nodes.length}`,
+    ...(isDegraded ? { message: degraded.message } : {}),
     conditions,
-    nodes: nodes.map((n) => ({
-      name: n.name,
-      ...(n.image ? { image: n.image } : {}),
-      replicas: n.replicas,
-      readyReplicas: n.readyReplicas,
-      phase: nodePhase(n, rolledBack),
-      ...(n.waitingOn?.length
-        ? { message: `waiting for ${n.waitingOn.join(", ")} to be Ready` }
-        : n.failure
-          ? { message: `${n.failure.reason}: ${n.failure.message ?? ""}`.trim() }
-          : {}),
-    })),
+    nodes: nodes.map((n) => {
+      const message = nodeMessage(n, changed.has(n.name));
+      return {
+        name: n.name,
+        ...(n.image ? { image: n.image } : {}),
+        replicas: n.replicas,
+        readyReplicas: n.readyReplicas,
+        phase: nodePhase(n, changed.has(n.name), rolledBack),
+        ...(message ? { message } : {}),
+      };
+    }),
     history: decision.history,
   };
 }
