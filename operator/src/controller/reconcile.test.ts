@@ -1,0 +1,274 @@
+import type { TopologyStatus } from "../api/schema.ts";
+import { Invalid } from "../kube/errors.ts";
+import { fakeCluster, type FakeCluster } from "./fake-deps.ts";
+import { reconcile } from "./reconcile.ts";
+
+// postgres, and api that depends on it (so api waits for postgres, and api's TOPO_PEERS names it).
+const shop = (apiImage = "api:1", rollout: Record<string, unknown> = {}) => ({
+  nodes: [
+    { name: "postgres", image: "postgres:16", ports: [{ name: "pg", port: 5432 }] },
+    { name: "api", image: apiImage, ports: [{ name: "http", port: 8080 }], dependsOn: ["postgres"] },
+  ],
+  rollout: { progressDeadlineSeconds: 30, ...rollout },
+});
+
+const run = (c: FakeCluster) => reconcile(c.deps, "default", "shop");
+
+/** Reconciles, letting the Deployments catch up after each pass, until the Topology is Ready. */
+async function converge(c: FakeCluster): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    const { phase } = await run(c);
+    c.settle();
+    if (phase === "Ready") return;
+    c.advance(1);
+  }
+  throw new Error(`not Ready: ${JSON.stringify(c.topology().status?.conditions)}`);
+}
+
+const status = (c: FakeCluster): TopologyStatus => c.topology().status!;
+const condition = (c: FakeCluster, type: string) => status(c).conditions!.find((x) => x.type === type);
+const history = (c: FakeCluster) => status(c).history!.map((h) => [h.revision, h.outcome]);
+const deployments = (c: FakeCluster) =>
+  c.applied.filter((o) => o.kind === "Deployment").map((o) => o.metadata.name);
+const imageOf = (c: FakeCluster, name: string) =>
+  (c.child(`Deployment/${name}`)!.spec as { template: { spec: { containers: { image: string }[] } } })
+    .template.spec.containers[0]!.image;
+const reasons = (c: FakeCluster) => c.events.map((e) => e.reason);
+
+interface Case {
+  name: string;
+  spec?: unknown;
+  /** What happened before the reconcile under test. */
+  given?: (c: FakeCluster) => Promise<void>;
+  /** The reconciles under test; returns what they threw, if anything. */
+  when: (c: FakeCluster) => Promise<unknown>;
+  then: (c: FakeCluster, thrown: unknown) => void | Promise<void>;
+}
+
+const invalid = new Invalid('Deployment.apps "shop-postgres" is invalid: spec.replicas: must be >= 0', 422, {
+  reason: "Invalid",
+});
+
+const cases: Case[] = [
+  {
+    name: "does not apply a node's Deployment until the nodes it dependsOn are Ready",
+    when: async (c) => {
+      await run(c);
+      expect(deployments(c)).toEqual(["shop-postgres"]);
+      expect(status(c).nodes!.find((n) => n.name === "api")).toMatchObject({
+        phase: "Waiting",
+        message: "waiting for postgres to be Ready",
+      });
+      c.settle();
+      await run(c);
+    },
+    then: (c) => {
+      expect(deployments(c)).toEqual(["shop-postgres", "shop-api"]);
+      expect(c.child("Service/shop-api")).toBeDefined();
+    },
+  },
+  {
+    name: "removes the children of a node the spec no longer has, and only those",
+    given: async (c) => {
+      await converge(c);
+      c.setSpec({ nodes: [shop().nodes[0]] });
+    },
+    when: (c) => run(c),
+    then: (c) => {
+      expect(c.removed).toEqual(expect.arrayContaining(["Deployment/shop-api", "Service/shop-api"]));
+      expect(c.removed.filter((k) => k.endsWith("shop-postgres"))).toEqual([]);
+      expect(c.child("Deployment/shop-api")).toBeUndefined();
+      expect(c.child("Deployment/shop-postgres")).toBeDefined();
+    },
+  },
+  {
+    name: "reports a failed apply as Degraded with ApplyFailed and rethrows the very error the API server gave",
+    given: async (c) => c.failApply("Deployment/shop-postgres", invalid),
+    when: (c) =>
+      run(c).then(
+        () => undefined,
+        (err: unknown) => err,
+      ),
+    then: (c, thrown) => {
+      expect(thrown).toBe(invalid);
+      expect(status(c).phase).toBe("Degraded");
+      expect(condition(c, "Degraded")).toMatchObject({
+        status: "True",
+        reason: "ApplyFailed",
+        message: expect.stringContaining(
+          'applying Deployment/shop-postgres: Deployment.apps "shop-postgres" is',
+        ),
+      });
+      expect(c.removed).toEqual([]);
+    },
+  },
+  {
+    name: "applies the last good revision's objects once a revision is not Ready by its deadline",
+    given: async (c) => {
+      await converge(c);
+      c.setSpec(shop("api:2"));
+      c.down.add("api"); // api:2 never becomes Ready
+    },
+    when: async (c) => {
+      await run(c);
+      c.settle();
+      c.advance(31);
+      await run(c);
+    },
+    then: (c) => {
+      expect(status(c)).toMatchObject({ phase: "RolledBack", revision: 2, lastGoodRevision: 1 });
+      expect(imageOf(c, "shop-api")).toBe("api:1");
+      expect(c.applied.filter((o) => o.metadata.name === "shop-api" && o.kind === "Deployment").length).toBe(
+        3,
+      );
+      expect(c.events.find((e) => e.reason === "RolledBack")?.message).toBe(
+        "revision 2 failed on node api (ProgressDeadlineExceeded); rolled back to revision 1",
+      );
+    },
+  },
+  {
+    name: "rolls back before the deadline when a pod of the node the revision changed is crash-looping",
+    given: async (c) => {
+      await converge(c);
+      c.setSpec(shop("api:2"));
+      c.down.add("api");
+    },
+    when: async (c) => {
+      await run(c);
+      c.crashLoop("api");
+      await run(c);
+    },
+    then: (c) => {
+      expect(history(c)).toEqual([
+        [1, "Succeeded"],
+        [2, "RolledBack"],
+      ]);
+      expect(imageOf(c, "shop-api")).toBe("api:1");
+    },
+  },
+  {
+    name: "with historyLimit 1, keeps the failed revision beside the last good one, rolls back, and then holds still",
+    spec: shop("api:1", { historyLimit: 1 }),
+    given: async (c) => {
+      await converge(c);
+      c.setSpec(shop("api:2", { historyLimit: 1 }));
+      c.down.add("api");
+    },
+    when: async (c) => {
+      await run(c);
+      c.settle();
+      c.advance(10);
+      await run(c);
+      expect(history(c)).toEqual([
+        [1, "Succeeded"],
+        [2, "Progressing"],
+      ]);
+      c.advance(21);
+      await run(c);
+    },
+    then: async (c) => {
+      expect(status(c).phase).toBe("RolledBack");
+      expect(imageOf(c, "shop-api")).toBe("api:1");
+      expect(c.revisions.has(1)).toBe(true);
+      // api:1 runs again; from then on, nothing to write and no rollout started again.
+      c.down.delete("api");
+      c.settle();
+      await run(c);
+      const writes = c.statusWrites.length;
+      c.advance(120);
+      await run(c);
+      expect(c.statusWrites.length).toBe(writes);
+      expect(status(c).phase).toBe("RolledBack");
+      expect(history(c)).toEqual([
+        [1, "Succeeded"],
+        [2, "RolledBack"],
+      ]);
+      expect(reasons(c).filter((r) => r === "RolloutStarted")).toHaveLength(2);
+    },
+  },
+  {
+    name: "succeeds a change to api while postgres, which it did not change, is down, and names postgres",
+    given: async (c) => {
+      await converge(c);
+      c.down.add("postgres");
+      c.settle();
+      c.setSpec(shop("api:2"));
+    },
+    when: async (c) => {
+      await run(c);
+      c.settle();
+      await run(c);
+      c.advance(31);
+      await run(c);
+    },
+    then: (c) => {
+      expect(history(c)).toEqual([
+        [1, "Succeeded"],
+        [2, "Succeeded"],
+      ]);
+      expect(status(c)).toMatchObject({
+        phase: "Degraded",
+        lastGoodRevision: 2,
+        message: "not Ready: postgres",
+      });
+      expect(condition(c, "RolledBack")?.status).toBe("False");
+      expect(imageOf(c, "shop-api")).toBe("api:2");
+      expect(reasons(c)).not.toContain("RolledBack");
+    },
+  },
+  {
+    name: "marks an invalid spec InvalidSpec with one Event and applies nothing",
+    spec: { nodes: [{ name: "api", image: "api:1", dependsOn: ["nowhere"] }] },
+    when: async (c) => {
+      await run(c);
+      await run(c);
+    },
+    then: (c) => {
+      expect(status(c).phase).toBe("Invalid");
+      expect(condition(c, "InvalidSpec")).toMatchObject({
+        status: "True",
+        message: expect.stringContaining('unknown node "nowhere"'),
+      });
+      expect(c.events).toEqual([expect.objectContaining({ type: "Warning", reason: "InvalidSpec" })]);
+      expect(c.applied).toEqual([]);
+      expect(c.statusWrites.length).toBe(1);
+    },
+  },
+  {
+    name: "writes no status and applies nothing when nothing changed",
+    given: (c) => converge(c),
+    when: async (c) => {
+      const before = { writes: c.statusWrites.length, applied: c.applied.length, events: c.events.length };
+      c.advance(600);
+      await run(c);
+      return before;
+    },
+    then: (c, before) => {
+      expect({ writes: c.statusWrites.length, applied: c.applied.length, events: c.events.length }).toEqual(
+        before,
+      );
+    },
+  },
+  {
+    name: "stamps what it writes with the time deps.now() gives, not the machine's clock",
+    when: (c) => converge(c),
+    then: (c) => {
+      const start = Date.parse("2030-01-02T03:04:05Z");
+      const times = [
+        ...status(c).history!.map((h) => h.at),
+        ...status(c).conditions!.map((x) => x.lastTransitionTime),
+      ].map((t) => Date.parse(t));
+      expect(Math.min(...times)).toBe(start);
+      expect(Math.max(...times)).toBeLessThanOrEqual(c.now().getTime());
+    },
+  },
+];
+
+describe("reconcile", () => {
+  it.each(cases)("$name", async ({ spec, given, when, then }) => {
+    const c = fakeCluster(spec ?? shop());
+    await given?.(c);
+    const thrown = await when(c);
+    await then(c, thrown);
+  });
+});
