@@ -49,7 +49,19 @@ export function createMetrics() {
     }),
     watchRestarts: new Counter({
       name: "topo_watch_restarts_total",
-      help: "Informer restarts after errors or silence.",
+      help: "Informer restarts (a new list and watch) by kind and reason: watch_error, list_error, silent.",
+      labelNames: ["kind", "reason"],
+      registers: r,
+    }),
+    watchRequests: new Counter({
+      name: "topo_watch_requests_total",
+      help: "WATCH requests of informers by kind (client-node reconnects an idle watch every 30 s).",
+      labelNames: ["kind"],
+      registers: r,
+    }),
+    listRequests: new Counter({
+      name: "topo_list_requests_total",
+      help: "LIST requests of informers by kind (every page of a list).",
       labelNames: ["kind"],
       registers: r,
     }),

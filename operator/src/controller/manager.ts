@@ -83,7 +83,9 @@ export class Manager {
           namespaces: config.TOPO_NAMESPACES,
           watchdogMs: config.TOPO_WATCHDOG_SECONDS * 1000,
           log,
-          onRestart: () => metrics.watchRestarts.inc({ kind: spec.kind }),
+          onRestart: (reason) => metrics.watchRestarts.inc({ kind: spec.kind, reason }),
+          onList: () => metrics.listRequests.inc({ kind: spec.kind }),
+          onWatch: () => metrics.watchRequests.inc({ kind: spec.kind }),
           onCounted: (event) => metrics.watchEvents.inc({ kind: spec.kind, event }),
           onEvent: (_ev, obj) => {
             const key = topologyKey(spec.kind, obj);
