@@ -22,9 +22,11 @@
 #   TOPO_KCM_PORT            kube-controller-manager's /healthz, HTTPS (default 20257)
 #   TOPO_SCHEDULER_PORT      kube-scheduler's /healthz, HTTPS (default 20259)
 #                            kwok listens on no port: it runs without --node-port and --server-address
-#   TOPO_FAKE_NODES          fake nodes (default 3; --nodes N), TOPO_FAKE_NODE_PODS pods each (default 1000)
+#   TOPO_FAKE_NODES          fake nodes (default 3; or --nodes N)
+#   TOPO_FAKE_NODE_PODS      pods each fake node holds (default 1000)
 #   TOPO_NODE_LEASE_SECONDS  kwok's node lease (default 40, renewed every quarter of it); the node lifecycle
 #                            controller marks a node NotReady this + 10 s after its last renewal (1.34's 50 s)
+#   TOPO_CACHE               where the binaries are built (default ~/.cache/topo; hack/lib/versions.sh)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=hack/lib/versions.sh
