@@ -81,7 +81,7 @@ function resolveNode(name: string, fields: NodeFields, origin: NodeOrigin): Reso
 /** Every node of the topology, explicit ones first, then each generator's in order. */
 export function expandNodes(spec: TopologySpec): ResolvedNode[] {
   const defaults: Layer[] = spec.defaults ? [{ fields: spec.defaults, path: ["spec", "defaults"] }] : [];
-  const nodes = spec.nodes.map((node: Node, i) => {
+  const nodes = (spec.nodes ?? []).map((node: Node, i) => {
     const { name, ...own } = node;
     const path = ["spec", "nodes", i];
     const merged = mergeLayers([...defaults, { fields: own, path }]);

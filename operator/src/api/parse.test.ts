@@ -174,7 +174,50 @@ const invalid: Case[] = [
       nodes(t)[1]!.ports = [{ name: "http", port: 80, hostPort: 15432 }];
     },
     "spec.nodes[1].ports[0].hostPort",
-    /also published by node "db"/,
+    /hostPort 15432\/TCP of node "api" overlaps node "db"'s hostPort 15432/,
+  ],
+  [
+    "a replicated node's host port range may not overlap another node's, and names both",
+    (t) => {
+      nodes(t)[0]!.replicas = 3;
+      (nodes(t)[0]!.ports as Record<string, unknown>[])[0]!.hostPort = 18000;
+      nodes(t)[1]!.ports = [{ name: "http", port: 80, hostPort: 18002 }];
+    },
+    "spec.nodes[1].ports[0].hostPort",
+    /hostPort 18002\/TCP of node "api" overlaps node "db"'s hostPort 18000-18002 \(spec.nodes\[0\].ports\[0\].hostPort\)/,
+  ],
+  [
+    "host port ranges of one node may not overlap each other",
+    (t) => {
+      nodes(t)[1]!.replicas = 2;
+      nodes(t)[1]!.ports = [
+        { name: "a", port: 80, hostPort: 18000 },
+        { name: "b", port: 81, hostPort: 18001 },
+      ];
+    },
+    "spec.nodes[1].ports[1].hostPort",
+    /hostPort 18001-18002\/TCP of node "api" overlaps this node's hostPort 18000-18001/,
+  ],
+  [
+    "a host port range ends at 65535",
+    (t) => {
+      nodes(t)[1]!.replicas = 3;
+      nodes(t)[1]!.ports = [{ name: "http", port: 80, hostPort: 65534 }];
+    },
+    "spec.nodes[1].ports[0].hostPort",
+    /runs 3 replicas, so it publishes hostPort 65534-65536, past 65535/,
+  ],
+  [
+    "a topology without nodes or generators names both",
+    (t) => delete t.spec.nodes,
+    "spec",
+    /a topology needs at least one node, in spec.nodes or made by spec.generators/,
+  ],
+  [
+    "an empty nodes list without generators is reported at spec.nodes",
+    (t) => (t.spec.nodes = []),
+    "spec.nodes",
+    /needs at least one node/,
   ],
   ["the name is a DNS label", (t) => (t.metadata.name = "Demo"), "metadata.name", /DNS-1123 label/],
   ["the kind must be Topology", (t) => (t.kind = "Topo"), "kind", /must be Topology/],
@@ -224,6 +267,33 @@ describe("parseTopology accepts", () => {
       historyLimit: 10,
     });
     expect(result.topology.isolation).toBe("links");
+  });
+
+  it("a topology made only of generators: the nodes list is optional", () => {
+    const t = base();
+    delete t.spec.nodes;
+    t.spec.generators = [{ prefix: "conn", count: 3, shape: "ring", template: { image: "x" } }];
+    const result = parseTopology(t);
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    expect(result.topology.nodes.map((n) => n.name)).toEqual(["conn-0", "conn-1", "conn-2"]);
+  });
+
+  it("a replicated node with a hostPort (Compose publishes a range; Kubernetes ignores it)", () => {
+    const t = base();
+    nodes(t)[1]!.replicas = 3;
+    nodes(t)[1]!.ports = [{ name: "http", port: 8000, hostPort: 18000 }];
+    nodes(t)[0]!.ports = [{ name: "pg", port: 5432, hostPort: 18003 }];
+    const result = parseTopology(t);
+    expect(result.ok ? [] : result.issues).toEqual([]);
+  });
+
+  it("the same host port for TCP and UDP (separate on the host)", () => {
+    const t = base();
+    nodes(t)[1]!.ports = [
+      { name: "dns", port: 53, hostPort: 10053 },
+      { name: "dns-udp", port: 53, protocol: "UDP", hostPort: 10053 },
+    ];
+    expect(parseTopology(t).ok).toBe(true);
   });
 
   it("allows zero replicas", () => {

@@ -2,8 +2,15 @@
 import { closest, distance } from "fastest-levenshtein";
 import { MAX_NAME_LENGTH, MAX_NODES, RESERVED_ENV } from "./constants.ts";
 import { generatedNames } from "./expand.ts";
-import type { TopologySpec } from "./schema.ts";
-import { objectName, type Issue, type Path, type ResolvedNode } from "./topology.ts";
+import { NO_NODES, type TopologySpec } from "./schema.ts";
+import {
+  formatPath,
+  hostPortRange,
+  objectName,
+  type Issue,
+  type Path,
+  type ResolvedNode,
+} from "./topology.ts";
 
 /** "did you mean" text for a misspelt name, or "" when nothing is close. */
 export function suggest(word: string, candidates: readonly string[]): string {
@@ -49,7 +56,7 @@ export function findCycle(nodes: readonly ResolvedNode[]): string[] | undefined 
 function checkNames(topology: string, spec: TopologySpec, nodes: readonly ResolvedNode[]): Issue[] {
   const issues: Issue[] = [];
   const explicit = new Map<string, number>();
-  spec.nodes.forEach((n, i) => {
+  (spec.nodes ?? []).forEach((n, i) => {
     if (explicit.has(n.name))
       issues.push(
         error(
@@ -84,8 +91,7 @@ function checkNames(topology: string, spec: TopologySpec, nodes: readonly Resolv
       generated.set(name, g);
     }
   });
-  if (nodes.length === 0)
-    issues.push(error(["spec", "nodes"], "a topology needs at least one node (in nodes or from generators)"));
+  if (nodes.length === 0) issues.push(error(spec.nodes ? ["spec", "nodes"] : ["spec"], NO_NODES));
   if (nodes.length > MAX_NODES)
     issues.push(
       error(
@@ -136,7 +142,7 @@ function checkEdges(nodes: readonly ResolvedNode[]): Issue[] {
   return issues;
 }
 
-function checkNode(node: ResolvedNode, hostPorts: Map<number, string>): Issue[] {
+function checkNode(node: ResolvedNode): Issue[] {
   const issues: Issue[] = [];
   if (!node.image)
     issues.push(
@@ -159,24 +165,6 @@ function checkNode(node: ResolvedNode, hostPorts: Map<number, string>): Issue[] 
         error(at(node, "ports", i, "port"), `port ${key} is declared twice on node "${node.name}"`),
       );
     portNumbers.set(key, i);
-    if (p.hostPort !== undefined) {
-      const owner = hostPorts.get(p.hostPort);
-      if (owner !== undefined)
-        issues.push(
-          error(
-            at(node, "ports", i, "hostPort"),
-            `hostPort ${p.hostPort} is also published by node "${owner}"`,
-          ),
-        );
-      else hostPorts.set(p.hostPort, node.name);
-      if (node.replicas > 1)
-        issues.push(
-          error(
-            at(node, "replicas"),
-            `node "${node.name}" publishes hostPort ${p.hostPort}, so it runs at most 1 replica`,
-          ),
-        );
-    }
   });
   const h = node.health;
   if (h && h.kind !== "exec" && h.portNumber === undefined) {
@@ -219,7 +207,10 @@ function checkDuplicateEnv(spec: TopologySpec): Issue[] {
   const issues: Issue[] = [];
   const lists: [Path, { name: string }[] | undefined][] = [
     [["spec", "defaults", "env"], spec.defaults?.env],
-    ...spec.nodes.map((n, i): [Path, { name: string }[] | undefined] => [["spec", "nodes", i, "env"], n.env]),
+    ...(spec.nodes ?? []).map((n, i): [Path, { name: string }[] | undefined] => [
+      ["spec", "nodes", i, "env"],
+      n.env,
+    ]),
     ...(spec.generators ?? []).map((g, i): [Path, { name: string }[] | undefined] => [
       ["spec", "generators", i, "template", "env"],
       g.template?.env,
@@ -231,6 +222,46 @@ function checkDuplicateEnv(spec: TopologySpec): Issue[] {
       if (seen.has(e.name))
         issues.push(error([...path, i, "name"], `duplicate environment variable "${e.name}"`));
       seen.add(e.name);
+    });
+  }
+  return issues;
+}
+
+/**
+ * Host ports Compose publishes: a node with N replicas takes hostPort..hostPort+N-1 (one per container;
+ * Kubernetes ignores hostPort). No two ranges of one protocol may overlap, in one node or across nodes.
+ */
+function checkHostPorts(nodes: readonly ResolvedNode[]): Issue[] {
+  const issues: Issue[] = [];
+  const taken: { node: ResolvedNode; index: number; protocol: string; first: number; last: number }[] = [];
+  const show = (r: { first: number; last: number }) =>
+    r.first === r.last ? `${r.first}` : `${r.first}-${r.last}`;
+  for (const node of nodes) {
+    node.ports.forEach((p, i) => {
+      const range = hostPortRange(node, p);
+      if (!range) return;
+      const path = at(node, "ports", i, "hostPort");
+      if (range.last > 65535) {
+        issues.push(
+          error(
+            path,
+            `node "${node.name}" runs ${node.replicas} replicas, so it publishes hostPort ${range.first}-${range.last}, past 65535`,
+          ),
+        );
+        return;
+      }
+      const other = taken.find(
+        (t) => t.protocol === p.protocol && t.first <= range.last && range.first <= t.last,
+      );
+      if (other) {
+        const whose = other.node === node ? "this node's" : `node "${other.node.name}"'s`;
+        issues.push(
+          error(
+            path,
+            `hostPort ${show(range)}/${p.protocol} of node "${node.name}" overlaps ${whose} hostPort ${show(other)} (${formatPath(at(other.node, "ports", other.index, "hostPort"))})`,
+          ),
+        );
+      } else taken.push({ node, index: i, protocol: p.protocol, ...range });
     });
   }
   return issues;
@@ -272,12 +303,12 @@ function checkWarnings(nodes: readonly ResolvedNode[]): Issue[] {
 
 /** Every cross-field rule; errors first, then warnings. */
 export function checkRules(topology: string, spec: TopologySpec, nodes: readonly ResolvedNode[]): Issue[] {
-  const hostPorts = new Map<number, string>();
   return [
     ...checkNames(topology, spec, nodes),
     ...checkDuplicateEnv(spec),
     ...checkEdges(nodes),
-    ...nodes.flatMap((n) => checkNode(n, hostPorts)),
+    ...nodes.flatMap((n) => checkNode(n)),
+    ...checkHostPorts(nodes),
     ...checkWarnings(nodes),
   ];
 }

@@ -19,6 +19,9 @@ export const DnsLabel = z
     "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit",
   );
 
+/** Said by the model and by the CRD's CEL rule alike. */
+export const NO_NODES = "a topology needs at least one node, in spec.nodes or made by spec.generators";
+
 const NodeRef = DnsLabel.describe("The name of another node of this topology.");
 
 export const Duration = z
@@ -55,7 +58,14 @@ export const Port = z.strictObject({
     ),
   port: z.int().min(1).max(65535),
   protocol: z.enum(["TCP", "UDP"]).optional().describe("TCP (default) or UDP."),
-  hostPort: z.int().min(1).max(65535).optional().describe("Published on the host by Docker Compose."),
+  hostPort: z
+    .int()
+    .min(1)
+    .max(65535)
+    .optional()
+    .describe(
+      "Published on the host by Docker Compose; a node with N replicas publishes hostPort..hostPort+N-1. Kubernetes ignores it.",
+    ),
 });
 export type Port = z.infer<typeof Port>;
 
@@ -186,13 +196,27 @@ export const Rollout = z.strictObject({
 });
 export type Rollout = z.infer<typeof Rollout>;
 
-export const TopologySpec = z.strictObject({
-  defaults: Defaults.optional(),
-  nodes: z.array(Node).max(MAX_NODES).meta(listMap("name")),
-  generators: z.array(Generator).max(50).optional().meta(listMap("prefix")),
-  isolation: z.enum(["links", "none"]).default("links"),
-  rollout: Rollout.prefault({}),
-});
+export const TopologySpec = z
+  .strictObject({
+    defaults: Defaults.optional(),
+    nodes: z
+      .array(Node)
+      .max(MAX_NODES)
+      .optional()
+      .meta(listMap("name"))
+      .describe("Optional when generators make at least one node."),
+    generators: z.array(Generator).max(50).optional().meta(listMap("prefix")),
+    isolation: z.enum(["links", "none"]).default("links"),
+    rollout: Rollout.prefault({}),
+  })
+  .meta(
+    rules(
+      cel(
+        "(has(self.nodes) && size(self.nodes) > 0) || (has(self.generators) && size(self.generators) > 0)",
+        NO_NODES,
+      ),
+    ),
+  );
 export type TopologySpec = z.infer<typeof TopologySpec>;
 export type TopologySpecInput = z.input<typeof TopologySpec>;
 

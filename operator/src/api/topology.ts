@@ -74,3 +74,15 @@ export function peersOf(node: ResolvedNode): string[] {
 export function objectName(topology: string, node: string): string {
   return `${topology}-${node}`;
 }
+
+/**
+ * The host ports Compose publishes for one port of a node: hostPort for one container, and one more per
+ * further replica (Docker gives each container a free port of the range). Kubernetes ignores hostPort.
+ */
+export function hostPortRange(
+  node: Pick<ResolvedNode, "replicas">,
+  port: Pick<Port, "hostPort">,
+): { first: number; last: number } | undefined {
+  if (port.hostPort === undefined) return undefined;
+  return { first: port.hostPort, last: port.hostPort + Math.max(node.replicas, 1) - 1 };
+}

@@ -63,7 +63,12 @@ export async function loadTopologies(
       read = readDocuments(text);
     } catch (err) {
       // The parser reports what it can with positions; anything it throws still names the file.
-      diagnostics.push({ file: name, path: "", message: `YAML: ${(err as Error).message}`, severity: "error" });
+      diagnostics.push({
+        file: name,
+        path: "",
+        message: `YAML: ${(err as Error).message}`,
+        severity: "error",
+      });
       continue;
     }
     const { documents, syntaxErrors } = read;

@@ -56,9 +56,25 @@ describe("the Topology CRD on the API server", () => {
     });
   });
 
+  it("stores a Topology made only of generators (spec.nodes is optional) and a replicated node with a hostPort", async () => {
+    const generated = await createTopology(ns.name, "generated", {
+      generators: [{ prefix: "conn", count: 3, shape: "ring", template: { image: "app:1" } }],
+    });
+    expect(generated.spec).not.toHaveProperty("nodes");
+    const published = await createTopology(ns.name, "published", {
+      nodes: [node("web", { replicas: 3, ports: [{ name: "http", port: 8000, hostPort: 18000 }] })],
+    });
+    expect(published.metadata?.uid).toBeTruthy();
+  });
+
   // Each rule the CRD carries as CEL (operator/src/api/schema.ts) or as a list-map key, and the message a
   // user of kubectl sees: the field path and the rule's own words. Schema and CEL failures are 422 Invalid.
   const invalid: [string, Record<string, unknown>, RegExp][] = [
+    [
+      "a topology with no nodes and no generators",
+      { nodes: [] },
+      /spec.*a topology needs at least one node, in spec.nodes or made by spec.generators/,
+    ],
     [
       "a node that depends on itself",
       { nodes: [node("a", { dependsOn: ["a"] })] },

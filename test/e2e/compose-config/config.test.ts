@@ -14,7 +14,7 @@ const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), "topo-compose-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Everything the renderer can write: every field, UDP, replicas 0, a `$` to escape, two secrets. */
+/** Everything the renderer can write: every field, UDP, replicas 0, a host port range, a `$` to escape, two secrets. */
 const everything = resolve(
   {
     nodes: [
@@ -48,7 +48,8 @@ const everything = resolve(
         dependsOn: ["db", "batch"],
         connectsTo: ["cache"],
       },
-      { name: "cache", image: "redis:7", replicas: 3, ports: [{ name: "r", port: 6379 }] },
+      // Replicated with a hostPort: published as the range 16379-16381, one port per container.
+      { name: "cache", image: "redis:7", replicas: 3, ports: [{ name: "r", port: 6379, hostPort: 16379 }] },
       { name: "batch", image: "job:1", health: { tcp: { port: 1 } }, ports: [{ name: "p", port: 1 }] },
       { name: "idle", image: "busybox:1.36", replicas: 0 },
     ],

@@ -109,6 +109,27 @@ describe("renderCompose", () => {
     expect(s.batch).not.toHaveProperty("expose");
   });
 
+  it("publishes a replicated node on a host port range, one port per replica, in the short syntax", () => {
+    const web = resolve({
+      nodes: [
+        {
+          name: "web",
+          image: "web:1",
+          replicas: 3,
+          ports: [
+            { name: "http", port: 8000, hostPort: 18000 },
+            { name: "dns", port: 53, protocol: "UDP", hostPort: 10053 },
+          ],
+        },
+        { name: "one", image: "web:1", ports: [{ name: "http", port: 8000, hostPort: 18003 }] },
+      ],
+    });
+    const s = services(renderCompose(web));
+    expect(s.web!.ports).toEqual(["18000-18002:8000/tcp", "10053-10055:53/udp"]);
+    expect(s.web!.deploy).toEqual({ replicas: 3 });
+    expect(s.one!.ports).toEqual([{ target: 8000, published: 18003, protocol: "tcp" }]);
+  });
+
   it("can leave hostPorts unpublished, e.g. for parallel test runs", () => {
     const s = services(renderCompose(topology, { publishPorts: false }));
     expect(s.api).not.toHaveProperty("ports");

@@ -1,7 +1,13 @@
 // renderService: one node as a Compose service, mapped field by field like the Kubernetes container (pure).
 import { ENV_NODE, ENV_PEERS, ENV_TOPOLOGY, LABEL_NODE, LABEL_TOPOLOGY } from "../../api/constants.ts";
 import { parseDuration } from "../../api/units.ts";
-import { objectName, type ResolvedHealth, type ResolvedNode, type Topology } from "../../api/topology.ts";
+import {
+  hostPortRange,
+  objectName,
+  type ResolvedHealth,
+  type ResolvedNode,
+  type Topology,
+} from "../../api/topology.ts";
 import { peerAddresses } from "../k8s/index.ts";
 import { secretVariableName } from "./secrets.ts";
 
@@ -81,11 +87,13 @@ export function renderService(
     environment: renderEnvironment(topology, node),
     ...(published.length
       ? {
-          ports: published.map((p) => ({
-            target: p.port,
-            published: p.hostPort,
-            protocol: p.protocol.toLowerCase(),
-          })),
+          ports: published.map((p) => {
+            const { first, last } = hostPortRange(node, p)!;
+            // A replicated node publishes a range, one port per container; Compose 1.29 reads a range
+            // only in the short syntax.
+            if (last > first) return `${first}-${last}:${p.port}/${p.protocol.toLowerCase()}`;
+            return { target: p.port, published: first, protocol: p.protocol.toLowerCase() };
+          }),
         }
       : {}),
     ...(exposed.length
