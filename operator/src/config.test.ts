@@ -5,9 +5,11 @@ import { Watch } from "@kubernetes/client-node/dist/watch.js";
 import {
   Config,
   ConfigError,
+  DashboardConfig,
   LocalConfig,
   MIN_WATCHDOG_SECONDS,
   loadConfig,
+  loadDashboardConfig,
   loadLocalConfig,
 } from "./config.ts";
 
@@ -92,6 +94,35 @@ describe("operator configuration", () => {
     });
     expect(() => loadLocalConfig({ TOPO_COMPOSE: "v3" })).toThrow(
       /^invalid environment: TOPO_COMPOSE="v3": /,
+    );
+  });
+
+  it("reads topo dashboard's variables through one schema, each one documented", () => {
+    const example = readFileSync(join(ROOT, ".env.example"), "utf8");
+    for (const key of Object.keys(DashboardConfig.shape)) expect(example).toContain(key);
+    expect(loadDashboardConfig({})).toEqual({
+      TOPO_COMPOSE: "auto",
+      TOPO_DOCKER: "docker",
+      TOPO_NAMESPACES: [],
+      TOPO_DASHBOARD_PORT: 8080,
+    });
+    expect(
+      loadDashboardConfig({
+        KUBECONFIG: "/k",
+        TOPO_NAMESPACES: "a,b",
+        TOPO_DASHBOARD_PORT: "9000",
+        TOPO_DASHBOARD_TOKEN: "t",
+        TOPO_DOCKER: "/usr/bin/docker",
+      }),
+    ).toMatchObject({
+      KUBECONFIG: "/k",
+      TOPO_NAMESPACES: ["a", "b"],
+      TOPO_DASHBOARD_PORT: 9000,
+      TOPO_DASHBOARD_TOKEN: "t",
+      TOPO_DOCKER: "/usr/bin/docker",
+    });
+    expect(() => loadDashboardConfig({ TOPO_DASHBOARD_PORT: "http" })).toThrow(
+      /^invalid environment: TOPO_DASHBOARD_PORT="http": /,
     );
   });
 });

@@ -98,8 +98,32 @@ export type LocalConfig = z.infer<typeof LocalConfig>;
 
 /** Reads and validates the local commands' environment; a bad value fails with one line naming the variable. */
 export function loadLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
-  const known = Object.fromEntries(Object.keys(LocalConfig.shape).map((k) => [k, env[k] || undefined]));
-  const parsed = LocalConfig.safeParse(known);
+  return parseEnv(LocalConfig, env);
+}
+
+/**
+ * `topo dashboard` on its own: the local commands' variables (the Compose source's engine), where the
+ * cluster is, and the dashboard's own settings as the operator reads them.
+ */
+export const DashboardConfig = LocalConfig.extend({
+  /** The kubeconfig of the kube source (client-node reads the file itself). */
+  KUBECONFIG: z.string().min(1).optional(),
+  /** Set by Kubernetes in every pod: without KUBECONFIG, the in-cluster service account is used. */
+  KUBERNETES_SERVICE_HOST: z.string().min(1).optional(),
+  TOPO_NAMESPACES: Config.shape.TOPO_NAMESPACES,
+  TOPO_DASHBOARD_PORT: Config.shape.TOPO_DASHBOARD_PORT,
+  TOPO_DASHBOARD_TOKEN: Config.shape.TOPO_DASHBOARD_TOKEN,
+});
+export type DashboardConfig = z.infer<typeof DashboardConfig>;
+
+export function loadDashboardConfig(env: NodeJS.ProcessEnv = process.env): DashboardConfig {
+  return parseEnv(DashboardConfig, env);
+}
+
+/** An empty variable counts as unset; the first bad one fails with one line naming it. */
+function parseEnv<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
+  const known = Object.fromEntries(Object.keys(schema.shape).map((k) => [k, env[k] || undefined]));
+  const parsed = schema.safeParse(known);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = String(issue.path[0]);

@@ -2,9 +2,10 @@
 // and the hook the operator uses to serve it from its own informer caches.
 import { KubeConfig } from "../kube/client.ts";
 import type { Logger } from "pino";
-import type { Config } from "../config.ts";
+import { loadDashboardConfig, type Config } from "../config.ts";
 import type { KindWatch } from "../kube/informer.ts";
 import { ComposeSource } from "../dashboard/compose-source.ts";
+import { Docker } from "../local/docker.ts";
 import { operatorKubeSource, standaloneKubeSource } from "../dashboard/kube-source.ts";
 import { serveDashboard, webRoot } from "../dashboard/server.ts";
 import type { DashboardSource } from "../dashboard/source.ts";
@@ -43,33 +44,31 @@ export const dashboardCommand: Command = {
     "  --host HOST            default 127.0.0.1",
     "",
     "Environment: TOPO_DASHBOARD_TOKEN (require `Authorization: Bearer TOKEN` on /api; open the page once",
-    "with ?token=TOKEN), TOPO_NAMESPACES (kube: namespaces to watch, default all).",
+    "with ?token=TOKEN), TOPO_NAMESPACES (kube: namespaces to watch, default all), TOPO_DOCKER (compose:",
+    "the docker CLI; DOCKER_HOST and the rest of its environment are passed on).",
   ].join("\n"),
   options: { source: { type: "string" }, port: { type: "string" }, host: { type: "string" } },
   async run({ positionals, values }, ctx) {
     if (positionals.length) throw new UsageError("dashboard takes no arguments");
+    const config = loadDashboardConfig(ctx.env);
     const kind = String(
-      values.source ?? (ctx.env.KUBECONFIG || ctx.env.KUBERNETES_SERVICE_HOST ? "kube" : "compose"),
+      values.source ?? (config.KUBECONFIG || config.KUBERNETES_SERVICE_HOST ? "kube" : "compose"),
     );
     if (kind !== "kube" && kind !== "compose")
       throw new UsageError(`--source must be kube or compose, not "${kind}"`);
-    const port = Number(values.port ?? ctx.env.TOPO_DASHBOARD_PORT ?? 8080);
+    const port = Number(values.port ?? config.TOPO_DASHBOARD_PORT);
     if (!Number.isInteger(port) || port < 0 || port > 65_535)
       throw new UsageError(`--port: not a port: ${values.port}`);
     let source: DashboardSource;
     if (kind === "kube") {
       const kc = new KubeConfig();
-      if (ctx.env.KUBERNETES_SERVICE_HOST && !ctx.env.KUBECONFIG) kc.loadFromCluster();
+      if (config.KUBERNETES_SERVICE_HOST && !config.KUBECONFIG) kc.loadFromCluster();
       else kc.loadFromDefault();
-      const namespaces = (ctx.env.TOPO_NAMESPACES ?? "")
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean);
-      source = await standaloneKubeSource(kc, namespaces);
+      source = await standaloneKubeSource(kc, config.TOPO_NAMESPACES);
     } else {
-      source = new ComposeSource();
+      source = new ComposeSource({ docker: new Docker({ docker: config.TOPO_DOCKER, env: ctx.env }) });
     }
-    const token = ctx.env.TOPO_DASHBOARD_TOKEN || undefined;
+    const token = config.TOPO_DASHBOARD_TOKEN;
     const d = await serveDashboard({
       source,
       port,

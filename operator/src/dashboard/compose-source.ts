@@ -1,29 +1,19 @@
-// The single-machine source: Topo's Compose projects on the local Docker engine. Containers carry
-// topo.dev/* labels; the project's compose file carries the declared graph in its `x-topo` extension and
-// each service's environment; `topo up` keeps that file in <state>/revisions/<n>/ and state.json
-// (revision, lastGoodRevision, history) in <state>/, which is watched so a rollback shows at once.
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { watch, type FSWatcher } from "node:fs";
+// The single-machine source: Topo's Compose projects on the local Docker engine, read through local/'s
+// one Docker layer (containers, events) and state store (state.json, revisions/<n>/). What is the
+// dashboard's own is the mapping: the project's compose file carries the declared graph in its `x-topo`
+// extension and each service's environment; state.json is watched so a rollback shows at once.
+import type { FSWatcher } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
-import { promisify } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { LABEL_NODE, LABEL_TOPOLOGY, RESERVED_ENV } from "../api/constants.ts";
 import { secretVariableName } from "../render/compose/index.ts";
+import { describeContainer, topologyFilter, type ContainerState, type Docker } from "../local/docker.ts";
+import { readState, stateDirOfComposeFile, statePaths, watchState, type LocalState } from "../local/state.ts";
 import { toDetail, toSummary, type DeclaredNode, type ObservedTopology } from "./model.ts";
 import type { DashboardSource } from "./source.ts";
 import type { DashboardEvent, NodePhase } from "./types.ts";
 
-const run = promisify(execFile);
 export const LOCAL_NAMESPACE = "local";
-const CONFIG_FILES = "com.docker.compose.project.config_files";
-
-interface Container {
-  Id: string;
-  Name: string;
-  Config: { Image: string; Labels: Record<string, string> };
-  State: { Status: string; Health?: { Status: string }; ExitCode?: number };
-}
 
 /** The `x-topo` extension Topo's compose renderer writes (only the fields the dashboard reads). */
 interface XTopo {
@@ -45,34 +35,15 @@ interface ComposeFile {
   "x-topo"?: XTopo;
 }
 
-interface StateFile {
-  revision?: number;
-  lastGoodRevision?: number;
-  history?: { revision: number; outcome: string; at: string; reason?: string }[];
-}
-
-/**
- * A health check runs as an exec in the container: exec_create/exec_start/exec_die every interval. They
- * change nothing the dashboard shows (a changed health status is its own health_status event).
- */
-export const isProbe = (action: string) => action.startsWith("exec_");
-
 /** One container's phase: running and healthy (or without a healthcheck) is Ready. */
-export function containerPhase(c: Pick<Container, "State">): NodePhase {
-  const { Status, Health } = c.State;
-  if (Status === "running") {
-    if (!Health || Health.Status === "healthy") return "Ready";
-    return Health.Status === "unhealthy" ? "Degraded" : "Progressing";
+export function containerPhase(c: Pick<ContainerState, "status" | "health">): NodePhase {
+  if (c.status === "running") {
+    if (!c.health || c.health === "healthy") return "Ready";
+    return c.health === "unhealthy" ? "Degraded" : "Progressing";
   }
-  if (Status === "created") return "Waiting";
-  if (Status === "restarting") return "Progressing";
+  if (c.status === "created") return "Waiting";
+  if (c.status === "restarting") return "Progressing";
   return "Degraded";
-}
-
-/** Where `topo up` keeps a project: the compose file is <state>/revisions/<n>/docker-compose.yml. */
-export function stateDirOf(composeFile: string): string {
-  const revisionDir = dirname(composeFile);
-  return basename(dirname(revisionDir)) === "revisions" ? dirname(dirname(revisionDir)) : revisionDir;
 }
 
 /**
@@ -128,8 +99,8 @@ async function readYaml<T>(file: string): Promise<T | undefined> {
 }
 
 /** Topology-level phase from node phases and the state file's last outcome. */
-function topologyPhase(phases: NodePhase[], state: StateFile): string {
-  const last = state.history?.at(-1);
+function topologyPhase(phases: NodePhase[], state: LocalState | undefined): string {
+  const last = state?.history.at(-1);
   if (last?.outcome === "RolledBack") return "RolledBack";
   if (phases.length && phases.every((p) => p === "Ready")) return "Ready";
   if (phases.some((p) => p === "Degraded")) return "Degraded";
@@ -141,110 +112,86 @@ async function revisionImages(
   stateDir: string,
   revision: number,
 ): Promise<Record<string, string> | undefined> {
-  const doc = await readYaml<ComposeFile>(
-    join(stateDir, "revisions", String(revision), "docker-compose.yml"),
-  );
+  const doc = await readYaml<ComposeFile>(statePaths.composeFile(stateDir, revision));
   const nodes = doc?.["x-topo"]?.nodes;
   return nodes?.length ? Object.fromEntries(nodes.map((n) => [n.name, n.image ?? ""])) : undefined;
 }
 
+/** state.json, or nothing when it is missing or not what `topo up` writes: draw what the containers say. */
+function stateOf(dir: string | undefined): LocalState | undefined {
+  if (!dir) return undefined;
+  try {
+    return readState(dir);
+  } catch {
+    return undefined;
+  }
+}
+
 export interface ComposeSourceOptions {
-  docker?: string;
+  /** The engine (TOPO_DOCKER and the environment it runs with, from LocalConfig). */
+  docker: Docker;
   /** Poll interval, a safety net beside `docker events`. */
   pollMs?: number;
 }
 
 export class ComposeSource implements DashboardSource {
-  private readonly docker: string;
+  private readonly docker: Docker;
   private readonly listeners = new Set<(key: string) => void>();
-  private eventsProc?: ChildProcess;
+  private stopEvents?: () => void;
   private poll?: NodeJS.Timeout;
   private closed = false;
   private lastSignature = "";
   private readonly pollMs: number;
   private readonly stateWatchers = new Map<string, FSWatcher>();
 
-  constructor(options: ComposeSourceOptions = {}) {
-    this.docker = options.docker ?? process.env.TOPO_DOCKER ?? "docker";
+  constructor(options: ComposeSourceOptions) {
+    this.docker = options.docker;
     this.pollMs = options.pollMs ?? 5000;
   }
 
-  private async containers(): Promise<Container[]> {
-    const { stdout } = await run(this.docker, [
-      "ps",
-      "-a",
-      "-q",
-      "--no-trunc",
-      "--filter",
-      `label=${LABEL_TOPOLOGY}`,
-    ]);
-    const ids = stdout.split("\n").filter(Boolean);
-    if (!ids.length) return [];
-    const inspected = await run(this.docker, ["inspect", ...ids], { maxBuffer: 64 << 20 }).catch(
-      // A container removed between ps and inspect: inspect still prints the others, and exits 1.
-      (err: { stdout?: string }) => ({ stdout: err.stdout ?? "[]" }),
-    );
-    return JSON.parse(inspected.stdout || "[]") as Container[];
+  private containers(topology?: string): Promise<ContainerState[]> {
+    return this.docker.listContainers(topologyFilter(topology));
   }
 
   /** state.json is written after the containers settle (a rollback's outcome): push when it changes. */
   private watchState(dir: string, key: string): void {
     if (this.closed || this.listeners.size === 0 || this.stateWatchers.has(dir)) return;
-    try {
-      const w = watch(dir, (_event, file) => {
-        if (file === "state.json") this.emit(key);
-      });
-      w.on("error", () => {
-        w.close();
-        this.stateWatchers.delete(dir);
-      });
-      w.unref();
-      this.stateWatchers.set(dir, w);
-    } catch {
-      // no such directory (yet): the poll still notices
-    }
+    const w = watchState(dir, () => this.emit(key));
+    if (!w) return; // no such directory (yet): the poll still notices
+    w.on("error", () => {
+      w.close();
+      this.stateWatchers.delete(dir);
+    });
+    this.stateWatchers.set(dir, w);
   }
 
   private async observeAll(): Promise<ObservedTopology[]> {
-    const byTopology = new Map<string, Container[]>();
-    for (const c of await this.containers()) {
-      const t = c.Config.Labels[LABEL_TOPOLOGY]!;
-      byTopology.set(t, [...(byTopology.get(t) ?? []), c]);
-    }
+    const byTopology = new Map<string, ContainerState[]>();
+    for (const c of await this.containers())
+      byTopology.set(c.topology, [...(byTopology.get(c.topology) ?? []), c]);
     return Promise.all([...byTopology].map(([name, cs]) => this.observe(name, cs)));
   }
 
   private async observe(
     name: string,
-    containers: Container[],
+    containers: ContainerState[],
     withImages = false,
   ): Promise<ObservedTopology> {
-    const file = containers
-      .map((c) => c.Config.Labels[CONFIG_FILES])
-      .find(Boolean)
-      ?.split(",")[0];
-    let doc: ComposeFile = {};
-    let state: StateFile = {};
-    let stateDir: string | undefined;
-    if (file) {
-      doc = (await readYaml<ComposeFile>(file)) ?? {};
-      stateDir = stateDirOf(file);
-      this.watchState(stateDir, `${LOCAL_NAMESPACE}/${name}`);
-      try {
-        state = JSON.parse(await readFile(join(stateDir, "state.json"), "utf8")) as StateFile;
-      } catch {
-        // no state file: a project started by hand
-      }
-    }
+    const file = containers.find((c) => c.configFiles.length)?.configFiles[0];
+    const doc: ComposeFile = (file ? await readYaml<ComposeFile>(file) : undefined) ?? {};
+    // A project `topo up` started keeps its state beside the compose file; one started by hand has none.
+    const stateDir = file ? stateDirOfComposeFile(file) : undefined;
+    if (stateDir) this.watchState(stateDir, `${LOCAL_NAMESPACE}/${name}`);
+    const state = stateOf(stateDir);
     const xtopo = doc["x-topo"] ?? {};
-    const byNode = new Map<string, Container[]>();
+    const byNode = new Map<string, ContainerState[]>();
     for (const c of containers) {
-      const n = c.Config.Labels[LABEL_NODE] ?? c.Name.replace(/^\//, "");
+      const n = c.node || c.name;
       byNode.set(n, [...(byNode.get(n) ?? []), c]);
     }
     const declared: DeclaredNode[] = (xtopo.nodes ?? []).map((n) => ({
       name: n.name,
-      image: n.image ?? byNode.get(n.name)?.[0]?.Config.Image ?? "",
+      image: n.image ?? byNode.get(n.name)?.[0]?.image ?? "",
       replicas: n.replicas ?? 1,
       ports: (n.ports ?? []).map((p, i) => ({
         name: p.name ?? `p${i}`,
@@ -262,7 +209,7 @@ export class ComposeSource implements DashboardSource {
       if (!declared.some((d) => d.name === n))
         declared.push({
           name: n,
-          image: cs[0]!.Config.Image,
+          image: cs[0]!.image,
           replicas: cs.length,
           ports: [],
           env: [],
@@ -281,13 +228,11 @@ export class ComposeSource implements DashboardSource {
             : (phases.find((p) => p === "Degraded") ?? phases.find((p) => p !== "Ready") ?? "Progressing");
       return {
         name: d.name,
-        image: cs[0]?.Config.Image ?? d.image,
+        image: cs[0]?.image ?? d.image,
         replicas: d.replicas,
         readyReplicas: ready,
         phase,
-        message: cs
-          .map((c) => `${c.Name.replace(/^\//, "")}: ${c.State.Health?.Status ?? c.State.Status}`)
-          .join(", "),
+        message: cs.map((c) => `${c.name}: ${describeContainer(c)}`).join(", "),
       };
     });
     return {
@@ -300,11 +245,11 @@ export class ComposeSource implements DashboardSource {
           nodes.map((n) => n.phase),
           state,
         ),
-        ...(state.revision !== undefined ? { revision: state.revision } : {}),
-        ...(state.lastGoodRevision !== undefined ? { lastGoodRevision: state.lastGoodRevision } : {}),
+        ...(state ? { revision: state.revision } : {}),
+        ...(state?.lastGoodRevision !== undefined ? { lastGoodRevision: state.lastGoodRevision } : {}),
         nodes,
         history: await Promise.all(
-          (state.history ?? []).map(async (h) => {
+          (state?.history ?? []).map(async (h) => {
             const images = withImages && stateDir ? await revisionImages(stateDir, h.revision) : undefined;
             return {
               revision: h.revision,
@@ -325,53 +270,36 @@ export class ComposeSource implements DashboardSource {
 
   async get(namespace: string, name: string) {
     if (namespace !== LOCAL_NAMESPACE) return undefined;
-    const mine = (await this.containers()).filter((c) => c.Config.Labels[LABEL_TOPOLOGY] === name);
+    const mine = await this.containers(name);
     return mine.length ? toDetail(await this.observe(name, mine, true)) : undefined;
   }
 
   /** The engine's own record: `docker events` for the project's containers over the last hour. */
   async events(namespace: string, name: string): Promise<DashboardEvent[]> {
     if (namespace !== LOCAL_NAMESPACE) return [];
-    const { stdout } = await run(this.docker, [
-      "events",
-      "--since",
-      "1h",
-      "--until",
-      String(Math.floor(Date.now() / 1000)),
-      "--filter",
-      "type=container",
-      "--filter",
-      `label=${LABEL_TOPOLOGY}=${name}`,
-      "--format",
-      "{{json .}}",
-    ]);
-    const out: DashboardEvent[] = [];
-    for (const line of stdout.split("\n").filter(Boolean)) {
-      const e = JSON.parse(line) as {
-        Action: string;
-        time: number;
-        timeNano?: number;
-        Actor: { Attributes: Record<string, string> };
-      };
-      if (isProbe(e.Action)) continue;
-      const attrs = e.Actor.Attributes;
-      const node = attrs[LABEL_NODE];
-      out.push({
-        at: new Date(e.timeNano ? e.timeNano / 1e6 : e.time * 1000).toISOString(),
-        type:
-          e.Action.includes("unhealthy") || e.Action === "die" || e.Action === "oom" ? "Warning" : "Normal",
-        reason: e.Action.replace(/^health_status: /, "Health "),
-        message: `container ${attrs.name ?? ""} ${e.Action}${attrs.exitCode ? ` (exit ${attrs.exitCode})` : ""}`,
-        object: `Container/${attrs.name ?? ""}`,
-        ...(node ? { node } : {}),
-      });
-    }
-    return out.reverse().slice(0, 200);
+    const now = Date.now();
+    const events = await this.docker.events(topologyFilter(name), { since: now - 3600_000, until: now });
+    return events
+      .map((e): DashboardEvent => {
+        const { name: container = "", exitCode } = e.attributes;
+        const node = e.attributes[LABEL_NODE];
+        return {
+          at: new Date(e.at).toISOString(),
+          type:
+            e.action.includes("unhealthy") || e.action === "die" || e.action === "oom" ? "Warning" : "Normal",
+          reason: e.action.replace(/^health_status: /, "Health "),
+          message: `container ${container} ${e.action}${exitCode ? ` (exit ${exitCode})` : ""}`,
+          object: `Container/${container}`,
+          ...(node ? { node } : {}),
+        };
+      })
+      .reverse()
+      .slice(0, 200);
   }
 
   subscribe(onChange: (key: string) => void) {
     this.listeners.add(onChange);
-    if (this.listeners.size === 1) this.watch();
+    if (!this.stopEvents) this.watch();
     return () => {
       this.listeners.delete(onChange);
     };
@@ -383,39 +311,10 @@ export class ComposeSource implements DashboardSource {
 
   /** `docker events` pushes container changes at once; a slow poll catches file edits (state.json). */
   private watch(): void {
-    const start = () => {
-      if (this.closed) return;
-      const proc = spawn(
-        this.docker,
-        [
-          "events",
-          "--filter",
-          "type=container",
-          "--filter",
-          `label=${LABEL_TOPOLOGY}`,
-          "--format",
-          "{{json .}}",
-        ],
-        { stdio: ["ignore", "pipe", "ignore"] },
-      );
-      this.eventsProc = proc;
-      let buf = "";
-      proc.stdout.on("data", (d: Buffer) => {
-        buf += d.toString();
-        const lines = buf.split("\n");
-        buf = lines.pop()!;
-        for (const line of lines.filter(Boolean)) {
-          try {
-            const e = JSON.parse(line) as { Action: string; Actor: { Attributes: Record<string, string> } };
-            if (!isProbe(e.Action)) this.emit(`${LOCAL_NAMESPACE}/${e.Actor.Attributes[LABEL_TOPOLOGY]}`);
-          } catch {
-            // not JSON: ignore
-          }
-        }
-      });
-      proc.on("exit", () => setTimeout(start, 1000).unref());
-    };
-    start();
+    if (this.closed) return;
+    this.stopEvents = this.docker.watchEvents(topologyFilter(), (e) =>
+      this.emit(`${LOCAL_NAMESPACE}/${e.attributes[LABEL_TOPOLOGY]}`),
+    );
     this.poll = setInterval(() => {
       void this.list()
         .then((list) => {
@@ -433,7 +332,7 @@ export class ComposeSource implements DashboardSource {
     this.closed = true;
     this.listeners.clear();
     if (this.poll) clearInterval(this.poll);
-    this.eventsProc?.kill();
+    this.stopEvents?.();
     for (const w of this.stateWatchers.values()) w.close();
     this.stateWatchers.clear();
   }

@@ -1,7 +1,8 @@
 import { parseTopology } from "../api/parse.ts";
 import type { Topology } from "../api/topology.ts";
-import type { ContainerState } from "./engine.ts";
-import { assess } from "./runtime.ts";
+import type { ContainerState } from "./docker.ts";
+import { assess, chooseRevision } from "./runtime.ts";
+import type { HistoryEntry, LocalState } from "./state.ts";
 
 function topology(): Topology {
   const r = parseTopology({
@@ -25,7 +26,11 @@ function container(service: string, over: Partial<ContainerState> = {}): Contain
   return {
     id: service,
     name: `t-${service}-1`,
+    project: "t",
     service,
+    topology: "t",
+    node: service,
+    configFiles: [],
     image: `${service}:1`,
     status: "running",
     exitCode: 0,
@@ -33,7 +38,6 @@ function container(service: string, over: Partial<ContainerState> = {}): Contain
     startedAt: at(10),
     createdAt: at(10),
     restartCount: 0,
-    revision: "2",
     healthLog: "",
     ...over,
   };
@@ -83,4 +87,57 @@ describe("assess", () => {
     const longAgo = container("web", { restartCount: 2, startedAt: at(0) });
     expect(assess(topology(), [container("db"), longAgo], 0, T0 + 5000).failure).toBeUndefined();
   });
+});
+
+describe("chooseRevision", () => {
+  const attempt = (revision: number, hash: string, outcome: HistoryEntry["outcome"]): HistoryEntry => ({
+    revision,
+    hash,
+    outcome,
+    at: at(0),
+  });
+  const state = (over: Partial<LocalState>): LocalState => ({
+    topology: "t",
+    file: "/t.yaml",
+    revision: 0,
+    history: [],
+    ...over,
+  });
+
+  it.each<[string, LocalState, string, number[], ReturnType<typeof chooseRevision>]>([
+    ["starts revision 1 where nothing ran", state({}), "a", [], { revision: 1, verb: "starting" }],
+    [
+      "checks the last good revision when its compose file is unchanged",
+      state({
+        revision: 2,
+        lastGoodRevision: 2,
+        history: [attempt(1, "a", "Succeeded"), attempt(2, "b", "Succeeded")],
+      }),
+      "b",
+      [1, 2],
+      { revision: 2, verb: "checking" },
+    ],
+    [
+      "retries the same revision when its last attempt failed (the engine restarted)",
+      state({
+        revision: 2,
+        lastGoodRevision: 1,
+        history: [attempt(1, "a", "Succeeded"), attempt(2, "b", "Failed")],
+      }),
+      "b",
+      [1, 2],
+      { revision: 2, verb: "retrying" },
+    ],
+    [
+      "starts a new revision after a rollback, numbered after every kept one",
+      state({
+        revision: 1,
+        lastGoodRevision: 1,
+        history: [attempt(1, "a", "Succeeded"), attempt(2, "b", "RolledBack")],
+      }),
+      "b",
+      [1, 2, 4],
+      { revision: 5, verb: "starting" },
+    ],
+  ])("%s", (_case, s, hash, kept, want) => expect(chooseRevision(s, hash, kept)).toEqual(want));
 });

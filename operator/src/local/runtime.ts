@@ -1,7 +1,9 @@
 // `topo up` / `down` / `status` / `logs`: the single-machine path. The same parsed topology the operator
 // reads is rendered to a compose project (one per topology, named after it), started with the machine's
 // Compose, watched until every service is healthy (or running, without a health check) by the rollout
-// deadline, and rolled back to the compose file of the last good revision when it is not.
+// deadline, and rolled back to the compose file of the last good revision when it is not. An engine that
+// stops answering meanwhile (dockerd restarted) fails the attempt without blaming the release: nothing is
+// rolled back, the attempt is recorded, and the next `topo up` runs the same revision again.
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
@@ -10,18 +12,29 @@ import { UserError } from "../errors.ts";
 import type { IoContext } from "../io.ts";
 import type { Topology } from "../api/topology.ts";
 import { renderComposeYaml, SecretVariableConflictError } from "../render/compose/index.ts";
-import { containers, detect, run, type Compose, type ContainerState, type ProjectFiles } from "./engine.ts";
+import { detect, type Compose, type ProjectFiles } from "./compose.ts";
+import {
+  EngineUnavailableError,
+  lastLine,
+  projectFilter,
+  type ContainerState,
+  type Docker,
+} from "./docker.ts";
 import { resolveSecrets } from "./secrets.ts";
-import { hashOf, StateStore, stateDir, type LocalState } from "./state.ts";
+import { hashOf, recordAttempt, StateStore, stateDir, type HistoryEntry, type LocalState } from "./state.ts";
 
 export interface Failure {
+  /** The node at fault: a compose service, or "compose" when compose itself failed. */
   service: string;
   reason: string;
+  /** The engine stopped answering: no node is at fault. */
+  engine?: true;
 }
 
 interface Ctx {
   ctx: IoContext;
   compose: Compose;
+  docker: Docker;
   topology: Topology;
   file: string;
   store: StateStore;
@@ -34,13 +47,27 @@ function project(c: Ctx, revision: number): ProjectFiles {
   return {
     name: c.topology.name,
     files: [c.store.composeFile(revision), ...(existsSync(override) ? [override] : [])],
-    envFile: join(c.store.dir, "secrets.env"),
+    envFile: c.store.secretsFile(),
   };
 }
 
 async function context(ctx: IoContext, file: string, topology: Topology): Promise<Ctx> {
   const compose = await detect(ctx.env);
-  return { ctx, compose, topology, file, store: new StateStore(stateDir(file, topology.name, ctx.env)) };
+  const store = new StateStore(stateDir(file, topology.name, ctx.env));
+  return { ctx, compose, docker: compose.docker, topology, file, store };
+}
+
+const containersOf = (c: Ctx) => c.docker.listContainers(projectFilter(c.topology.name));
+
+/** The failure to report when the engine no longer answers, else undefined. */
+async function engineLost(c: Ctx, seen?: EngineUnavailableError): Promise<Failure | undefined> {
+  const info = await c.docker.info();
+  if (info.ok) return undefined;
+  return {
+    service: "",
+    engine: true,
+    reason: `the Docker engine stopped answering while topo up waited for health (${seen?.message ?? info.reason})`,
+  };
 }
 
 /** Health of every service against the topology: done, a failure, or still waiting (with a summary). */
@@ -97,6 +124,25 @@ export function assess(
   return { ready, waiting };
 }
 
+/**
+ * Which revision `topo up` runs. The same compose file as the revision on the machine is the same
+ * revision: checked when it is the last good one, tried again when its last attempt failed (an engine
+ * restart, say). Anything else is a new revision, numbered after every one kept or remembered.
+ */
+export function chooseRevision(
+  state: LocalState,
+  hash: string,
+  kept: number[],
+): { revision: number; verb: "starting" | "checking" | "retrying" } {
+  const current = state.history.findLast((h) => h.revision === state.revision);
+  if (current?.hash === hash)
+    return {
+      revision: state.revision,
+      verb: state.lastGoodRevision === state.revision ? "checking" : "retrying",
+    };
+  return { revision: Math.max(0, ...kept, ...state.history.map((h) => h.revision)) + 1, verb: "starting" };
+}
+
 class Progress {
   private last = new Map<string, string>();
   private readonly o: IoContext;
@@ -148,15 +194,26 @@ async function deploy(c: Ctx, revision: number): Promise<Failure | undefined> {
     .then((r) => (upResult = r));
   try {
     for (;;) {
-      const list = await containers(c.compose.docker, c.topology.name);
+      let list: ContainerState[];
+      try {
+        list = await containersOf(c);
+      } catch (err) {
+        if (!(err instanceof EngineUnavailableError)) throw err;
+        const lost = await engineLost(c, err);
+        if (lost) return lost;
+        await new Promise((r) => setTimeout(r, 400)); // it answers again: a hiccup, look again
+        continue;
+      }
       // Until `up` returns, the previous revision's containers may still be there: judge only new ones.
       const a = assess(c.topology, list, upResult ? 0 : started - 1000, started - 1000);
-      if (a.failure) return a.failure;
+      // A container stopped or compose cut off by an engine going away is not the release's fault.
+      if (a.failure) return (await engineLost(c)) ?? a.failure;
       progress.show((Date.now() - started) / 1000, deadlineS, a.ready, a.waiting);
       if (upResult && upResult.code !== 0) {
-        const lines = upResult.stderr.trim().split("\n");
         const svc = a.waiting[0]?.service ?? "compose";
-        return { service: svc, reason: `compose up failed: ${lines.at(-1)}` };
+        return (
+          (await engineLost(c)) ?? { service: svc, reason: `compose up failed: ${lastLine(upResult.stderr)}` }
+        );
       }
       if (upResult && a.waiting.length === 0) return undefined;
       if (Date.now() - started > deadlineS * 1000) {
@@ -181,32 +238,23 @@ async function preflight(c: Ctx, previous: LocalState | undefined): Promise<void
   const images = new Map<string, string>();
   for (const n of c.topology.nodes) if (!images.has(n.image)) images.set(n.image, n.name);
   for (const [image, node] of images) {
-    if ((await run(c.compose.docker, ["image", "inspect", image])).code === 0) continue;
-    const pulled = await run(c.compose.docker, ["pull", "-q", image]);
+    if (await c.docker.hasImage(image)) continue;
+    const pulled = await c.docker.pull(image);
     if (pulled.code !== 0)
       throw new UserError(
-        `node ${node}: image ${image} is not on this machine and cannot be pulled (${pulled.stderr.trim().split("\n").at(-1)}); nothing was started`,
+        `node ${node}: image ${image} is not on this machine and cannot be pulled (${lastLine(pulled.stderr)}); nothing was started`,
       );
   }
   // Ports our own running project already publishes are not "in use" for us.
-  const ownPorts = previous ? await publishedPorts(c) : new Set<number>();
+  const ownPorts = previous
+    ? await c.docker.publishedPorts(projectFilter(c.topology.name))
+    : new Set<number>();
   for (const n of c.topology.nodes)
     for (const p of n.ports) {
       if (p.hostPort === undefined || ownPorts.has(p.hostPort)) continue;
       if (!(await portFree(p.hostPort)))
         throw new UserError(`node ${n.name}: host port ${p.hostPort} is already in use; nothing was started`);
     }
-}
-
-async function publishedPorts(c: Ctx): Promise<Set<number>> {
-  const r = await run(c.compose.docker, [
-    "ps",
-    "--filter",
-    `label=com.docker.compose.project=${c.topology.name}`,
-    "--format",
-    "{{.Ports}}",
-  ]);
-  return new Set([...r.stdout.matchAll(/:(\d+)->/g)].map((m) => Number(m[1])));
 }
 
 function portFree(port: number): Promise<boolean> {
@@ -217,7 +265,9 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-async function lastLogs(c: Ctx, revision: number, service: string): Promise<string> {
+async function lastLogs(c: Ctx, revision: number, failure: Failure): Promise<string> {
+  const service = failure.service;
+  if (failure.engine || !c.topology.nodes.some((n) => n.name === service)) return "";
   const r = await c.compose.run(project(c, revision), ["logs", "--no-color", "--tail", "15", service]);
   return (r.stdout + r.stderr)
     .trim()
@@ -244,26 +294,29 @@ export async function up(ctx: IoContext, file: string, topology: Topology): Prom
     revision: 0,
     history: [],
   };
-  const current = state.history.findLast((h) => h.revision === state.revision);
-  const unchanged = current?.hash === hash && state.lastGoodRevision === state.revision;
-  const revision = unchanged
-    ? state.revision
-    : Math.max(0, ...c.store.revisions(), ...state.history.map((h) => h.revision)) + 1;
+  const { revision, verb } = chooseRevision(state, hash, c.store.revisions());
+  const same = verb !== "starting";
 
   c.store.writeSecrets(resolveSecrets(topology, file, ctx.env));
   await preflight(c, previous);
-  if (!unchanged) c.store.writeRevision(revision, yaml);
+  if (!same || !existsSync(c.store.composeFile(revision))) c.store.writeRevision(revision, yaml);
   const limit = topology.rollout.historyLimit;
   ctx.stderr.write(
-    `${unchanged ? "checking" : "starting"} ${topology.name} revision ${revision} with compose ${c.compose.version} (deadline ${topology.rollout.progressDeadlineSeconds}s)\n`,
+    `${verb} ${topology.name} revision ${revision} with compose ${c.compose.version} (deadline ${topology.rollout.progressDeadlineSeconds}s)\n`,
   );
   const startedAt = Date.now();
   const failure = await deploy(c, revision);
-  const now = new Date().toISOString();
+  const attempt = (outcome: HistoryEntry["outcome"], reason?: string): HistoryEntry => ({
+    revision,
+    hash,
+    outcome,
+    at: new Date().toISOString(),
+    ...(reason ? { reason } : {}),
+  });
+  state.revision = revision;
   if (!failure) {
-    state.revision = revision;
     state.lastGoodRevision = revision;
-    if (!unchanged) state.history.push({ revision, hash, outcome: "Succeeded", at: now });
+    recordAttempt(state, attempt("Succeeded"));
     c.store.write(state, limit);
     ctx.stdout.write(
       `${topology.name}: revision ${revision} is healthy (${topology.nodes.length} nodes, ${((Date.now() - startedAt) / 1000).toFixed(1)}s)\n`,
@@ -271,29 +324,42 @@ export async function up(ctx: IoContext, file: string, topology: Topology): Prom
     return 0;
   }
 
-  const logs = await lastLogs(c, revision, failure.service);
-  const what = `revision ${revision} failed: service ${failure.service}: ${failure.reason}`;
+  const what = `revision ${revision} failed: ${describeFailure(failure)}`;
+  if (failure.engine) {
+    // Rolling back needs the engine too, and would blame a release for an outage: record it and stop.
+    recordAttempt(state, attempt("Failed", what));
+    c.store.write(state, limit);
+    throw new UserError(
+      `${what}; nothing was rolled back. The containers are as the engine keeps them (\`topo status ${file}\` shows them once it answers); \`topo up ${file}\` runs revision ${revision} again`,
+    );
+  }
+  const logs = await lastLogs(c, revision, failure);
   ctx.stderr.write(`${what}\n${logs ? `  last log lines of ${failure.service}:\n${logs}\n` : ""}`);
   const good = state.lastGoodRevision;
   if (!topology.rollout.autoRollback || good === undefined || good === revision) {
-    state.revision = revision;
-    if (!unchanged) state.history.push({ revision, hash, outcome: "Failed", at: now, reason: what });
+    recordAttempt(state, attempt("Failed", what));
     c.store.write(state, limit);
+    const why = !topology.rollout.autoRollback
+      ? "autoRollback is off"
+      : good === undefined
+        ? "there is no earlier good revision"
+        : "it is the last good revision";
     throw new UserError(
-      `${what}; ${!topology.rollout.autoRollback ? "autoRollback is off" : "there is no earlier good revision"}: the project is left as it is (\`topo status ${file}\` shows it, \`topo down ${file}\` removes it)`,
+      `${what}; ${why}: the project is left as it is (\`topo status ${file}\` shows it, \`topo down ${file}\` removes it)`,
     );
   }
   ctx.stderr.write(`rolling back ${topology.name} to revision ${good}\n`);
-  state.history.push({ revision, hash, outcome: "RolledBack", at: now, reason: what });
   const again = await deploy(c, good);
+  const rollback = again
+    ? `rolling back to revision ${good} failed too: ${describeFailure(again)}`
+    : `rolled back to revision ${good}, which is healthy again`;
   state.revision = good;
+  recordAttempt(state, attempt("RolledBack", again ? `${what}; ${rollback}` : what));
   c.store.write(state, limit);
-  if (again)
-    throw new UserError(
-      `${what}; rolling back to revision ${good} failed too: service ${again.service}: ${again.reason}`,
-    );
-  throw new UserError(`${what}; rolled back to revision ${good}, which is healthy again`);
+  throw new UserError(`${what}; ${rollback}`);
 }
+
+const describeFailure = (f: Failure) => (f.engine ? f.reason : `service ${f.service}: ${f.reason}`);
 
 function requireState(c: Ctx): LocalState {
   const s = c.store.read();
@@ -333,7 +399,7 @@ export async function status(
 ): Promise<number> {
   const c = await context(ctx, file, topology);
   const s = c.store.read();
-  const list = await containers(c.compose.docker, topology.name);
+  const list = await containersOf(c);
   const rows = topology.nodes.map((n) => {
     const mine = list.filter((x) => x.service === n.name);
     const running = mine.filter((x) => x.status === "running").length;
@@ -385,21 +451,14 @@ export async function logs(
     throw new UserError(
       `${topology.name} has no node "${node}" (nodes: ${topology.nodes.map((n) => n.name).join(", ")})`,
     );
-  const p = project(c, s.revision);
-  const args = [
-    ...c.compose.argv.slice(1),
-    "-p",
-    p.name,
-    ...p.files.flatMap((f) => ["-f", f]),
-    "--env-file",
-    p.envFile!,
+  const [cmd, ...args] = c.compose.command(project(c, s.revision), [
     "logs",
     "--no-color",
     ...(follow ? ["--follow"] : []),
     ...(node ? [node] : []),
-  ];
+  ]);
   return new Promise((resolveCode) => {
-    const child = spawn(c.compose.argv[0]!, args, { stdio: ["ignore", "pipe", "pipe"], env: ctx.env });
+    const child = spawn(cmd!, args, { stdio: ["ignore", "pipe", "pipe"], env: ctx.env });
     child.stdout.on("data", (d: Buffer) => ctx.stdout.write(d.toString()));
     child.stderr.on("data", (d: Buffer) => ctx.stderr.write(d.toString()));
     child.on("close", (code) => resolveCode(code ?? 1));

@@ -1,28 +1,71 @@
 // The state directory of a topology on one machine: `.topo/<topology>/` beside the topology file (or under
 // TOPO_STATE_DIR). It keeps the compose file of every revision it deployed, so a rollback needs nothing but
-// the disk and the images already on the machine, and the secrets env file with mode 0600.
+// the disk and the images already on the machine, and the secrets env file with mode 0600. `topo up` writes
+// it; the dashboard reads it through the same schema and paths.
 //   revisions/<n>/docker-compose.yml   what revision n ran (no secret values)
 //   secrets.env                        TOPO_SECRET_* values for --env-file (0600)
-//   state.json                         revision, lastGoodRevision, history
+//   state.json                         revision, lastGoodRevision, history (one entry per attempt)
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  watch,
+  writeFileSync,
+  type FSWatcher,
+} from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { z } from "zod";
 import { loadLocalConfig } from "../config.ts";
+import { UserError } from "../errors.ts";
 
-export interface HistoryEntry {
-  revision: number;
-  hash: string;
-  outcome: "Succeeded" | "Failed" | "RolledBack" | "Progressing";
-  at: string;
-  reason?: string;
-}
+export const Outcome = z.enum(["Succeeded", "Failed", "RolledBack"]);
+export type Outcome = z.infer<typeof Outcome>;
 
-export interface LocalState {
-  topology: string;
-  file: string;
-  revision: number;
-  lastGoodRevision?: number;
-  history: HistoryEntry[];
+/** One attempt to run a revision: `topo up` records every one, a retry of the same revision too. */
+export const HistoryEntry = z.object({
+  revision: z.number().int().min(1),
+  /** The compose file's hash: the same hash is the same revision. */
+  hash: z.string(),
+  outcome: Outcome,
+  at: z.string(),
+  reason: z.string().optional(),
+});
+export type HistoryEntry = z.infer<typeof HistoryEntry>;
+
+export const LocalState = z.object({
+  topology: z.string(),
+  /** The topology file it was started from. */
+  file: z.string(),
+  /** The revision the project runs (or last tried to run); 0 before the first. */
+  revision: z.number().int().min(0),
+  lastGoodRevision: z.number().int().min(1).optional(),
+  history: z.array(HistoryEntry),
+});
+export type LocalState = z.infer<typeof LocalState>;
+
+/** Every path inside a state directory, in one place. */
+export const statePaths = {
+  state: (dir: string) => join(dir, "state.json"),
+  secrets: (dir: string) => join(dir, "secrets.env"),
+  revisions: (dir: string) => join(dir, "revisions"),
+  revision: (dir: string, revision: number) => join(dir, "revisions", String(revision)),
+  composeFile: (dir: string, revision: number) =>
+    join(dir, "revisions", String(revision), "docker-compose.yml"),
+};
+
+/** The state directory a project's compose file lives in (…/revisions/<n>/), or undefined: not topo up's. */
+export function stateDirOfComposeFile(composeFile: string): string | undefined {
+  const revisionDir = dirname(composeFile);
+  const ok =
+    basename(composeFile) === "docker-compose.yml" &&
+    /^\d+$/.test(basename(revisionDir)) &&
+    basename(dirname(revisionDir)) === "revisions";
+  return ok ? dirname(dirname(revisionDir)) : undefined;
 }
 
 export function stateDir(
@@ -37,6 +80,80 @@ export function stateDir(
 
 export const hashOf = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 16);
 
+/** A state.json that is there but not what `topo up` writes. */
+export class StateFileError extends UserError {
+  override name = "StateFileError";
+}
+
+/** Reads <dir>/state.json: undefined when there is none; a StateFileError when it is not valid. */
+export function readState(dir: string): LocalState | undefined {
+  const file = statePaths.state(dir);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new StateFileError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new StateFileError(`${file} is not JSON: ${(err as Error).message}`, { cause: err });
+  }
+  const parsed = LocalState.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new StateFileError(`${file}: ${issue.path.join(".") || "(top)"}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** Calls `onChange` whenever <dir>/state.json is written; undefined when the directory is not there. */
+export function watchState(dir: string, onChange: () => void): FSWatcher | undefined {
+  const name = basename(statePaths.state(dir));
+  try {
+    const w = watch(dir, (_event, file) => {
+      if (file === name) onChange();
+    });
+    w.unref();
+    return w;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A revision tried again and again keeps its latest attempts only. */
+const ATTEMPTS_KEPT_PER_REVISION = 10;
+
+/**
+ * The history kept under `rollout.historyLimit`, which counts revisions: the attempts of the last
+ * `limit` revisions that appear in it (at most ATTEMPTS_KEPT_PER_REVISION of each).
+ */
+export function trimHistory(history: HistoryEntry[], limit: number): HistoryEntry[] {
+  const kept = new Map<number, number>();
+  const out: HistoryEntry[] = [];
+  for (const h of [...history].reverse()) {
+    const n = kept.get(h.revision);
+    if (n === undefined && kept.size >= limit) continue;
+    if ((n ?? 0) >= ATTEMPTS_KEPT_PER_REVISION) continue;
+    kept.set(h.revision, (n ?? 0) + 1);
+    out.push(h);
+  }
+  return out.reverse();
+}
+
+/**
+ * Adds one attempt's outcome. A check that finds the revision healthy again right after it was healthy
+ * (`topo up` of an unchanged, running project) adds nothing: it is the same fact twice.
+ */
+export function recordAttempt(state: LocalState, entry: HistoryEntry): void {
+  const last = state.history.at(-1);
+  if (entry.outcome === "Succeeded" && last?.revision === entry.revision && last.outcome === "Succeeded")
+    return;
+  state.history.push(entry);
+}
+
 export class StateStore {
   readonly dir: string;
   constructor(dir: string) {
@@ -44,14 +161,16 @@ export class StateStore {
   }
 
   read(): LocalState | undefined {
-    const p = join(this.dir, "state.json");
-    return existsSync(p) ? (JSON.parse(readFileSync(p, "utf8")) as LocalState) : undefined;
+    return readState(this.dir);
   }
 
+  /** Writes state.json at once (a reader never sees half of it) and prunes revisions out of the history. */
   write(state: LocalState, historyLimit: number): void {
     mkdirSync(this.dir, { recursive: true });
-    const history = state.history.slice(-historyLimit);
-    writeFileSync(join(this.dir, "state.json"), `${JSON.stringify({ ...state, history }, null, 2)}\n`);
+    const history = trimHistory(state.history, historyLimit);
+    const file = statePaths.state(this.dir);
+    writeFileSync(`${file}.tmp`, `${JSON.stringify({ ...state, history }, null, 2)}\n`);
+    renameSync(`${file}.tmp`, file);
     // Revisions that fell out of the history are removed, except the last good one.
     const keep = new Set([...history.map((h) => h.revision), state.lastGoodRevision, state.revision]);
     for (const r of this.revisions())
@@ -59,7 +178,7 @@ export class StateStore {
   }
 
   revisions(): number[] {
-    const d = join(this.dir, "revisions");
+    const d = statePaths.revisions(this.dir);
     return existsSync(d)
       ? readdirSync(d)
           .map(Number)
@@ -69,11 +188,15 @@ export class StateStore {
   }
 
   revisionDir(revision: number): string {
-    return join(this.dir, "revisions", String(revision));
+    return statePaths.revision(this.dir, revision);
   }
 
   composeFile(revision: number): string {
-    return join(this.revisionDir(revision), "docker-compose.yml");
+    return statePaths.composeFile(this.dir, revision);
+  }
+
+  secretsFile(): string {
+    return statePaths.secrets(this.dir);
   }
 
   writeRevision(revision: number, compose: string): string {
@@ -86,7 +209,7 @@ export class StateStore {
   /** The env file Compose interpolates secrets from: created with mode 0600, never world-readable. */
   writeSecrets(values: Record<string, string>): string {
     mkdirSync(this.dir, { recursive: true });
-    const file = join(this.dir, "secrets.env");
+    const file = this.secretsFile();
     const body = Object.entries(values)
       .map(([k, v]) => `${k}=${v}`)
       .join("\n");
