@@ -1,15 +1,25 @@
 // Parses argv, dispatches to a command, and maps failures to exit codes: 0 ok, 1 failed, 2 usage.
 import { parseArgs } from "node:util";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { commands } from "./commands.ts";
 import { ConfigError } from "../config.ts";
 import { UsageError, UserError, type Command, type CommandContext } from "./command.ts";
 
+/**
+ * The package's version, from the package.json above this file: three levels up in the source tree, four
+ * in dist/ (the built file is dist/operator/src/cli/main.js), the same in an installed package.
+ */
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  };
-  return pkg.version;
+  for (let dir = new URL(".", import.meta.url); ;) {
+    const file = new URL("package.json", dir);
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "topo" && pkg.version) return pkg.version;
+    }
+    const parent = new URL("..", dir);
+    if (parent.href === dir.href) throw new Error("topo: no package.json above the program");
+    dir = parent;
+  }
 }
 
 function overview(): string {

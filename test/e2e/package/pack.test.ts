@@ -1,0 +1,151 @@
+// The package as a user gets it: `npm pack` (which builds first), the tarball installed into an empty
+// prefix, and its `topo` run from there: --version, validate, compose, and dashboard serving the built page.
+// On a Node.js older than 24 every command prints one line and exits 1.
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { delimiter, dirname, join } from "node:path";
+import { promisify } from "node:util";
+import { parse } from "yaml";
+import { ROOT, waitFor } from "../operator/harness.ts";
+
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), "topo-pack-"));
+const prefix = join(dir, "prefix");
+const installed = join(prefix, "node_modules", "topo");
+const bin = join(prefix, "node_modules", ".bin", "topo");
+const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+  version: string;
+  engines: { node: string };
+};
+// `topo`'s shebang is `/usr/bin/env node`: the Node 24 running this test comes first on PATH.
+const env = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH}` };
+delete env.KUBECONFIG;
+
+function topo(args: string[]) {
+  return run(bin, args, { cwd: ROOT, env }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({
+      code: e.code,
+      stdout: e.stdout,
+      stderr: e.stderr,
+    }),
+  );
+}
+
+const major = (node: string) =>
+  Number(execFileSync(node, ["-p", "process.versions.node"], { encoding: "utf8" }).split(".")[0]);
+
+/**
+ * A Node.js older than 24: the system's (hack/node.sh needs one to bootstrap Node 24), else node@20 from
+ * the npm registry, installed into the cache as hack/node.sh installs Node 24.
+ */
+function oldNode(): string {
+  const onPath = (process.env.PATH ?? "").split(delimiter).map((d) => join(d, "node"));
+  for (const node of [...onPath, "/usr/bin/node"]) if (existsSync(node) && major(node) < 24) return node;
+  const cache = join(process.env.TOPO_CACHE ?? join(homedir(), ".cache", "topo"), "node-20");
+  const node = join(cache, "node_modules", "node", "bin", "node");
+  if (!existsSync(node))
+    execFileSync("npm", ["install", "--no-save", "--no-package-lock", "--prefix", cache, "node@20"], {
+      stdio: "inherit",
+    });
+  return node;
+}
+
+let packed: { filename: string; files: { path: string }[] };
+
+beforeAll(async () => {
+  const out = await run("npm", ["pack", "--json", "--pack-destination", dir], {
+    cwd: ROOT,
+    maxBuffer: 64 << 20,
+  });
+  packed = (JSON.parse(out.stdout) as (typeof packed)[])[0]!;
+  await run(
+    "npm",
+    [
+      "install",
+      "--prefix",
+      prefix,
+      "--prefer-offline",
+      "--no-audit",
+      "--no-fund",
+      join(dir, packed.filename),
+    ],
+    { cwd: dir },
+  );
+}, 600_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("the packed topo package", () => {
+  it("holds the program, the built dashboard, the CRD and package.json, and no tests", () => {
+    const files = packed.files.map((f) => f.path);
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "package.json",
+        "dist/operator/src/cli/bin.js",
+        "dist/operator/src/dashboard/web/dist/index.html",
+        "crds/topo.dev_topologies.yaml",
+      ]),
+    );
+    expect(files.filter((f) => /\.test\.|\.ts$/.test(f) && !f.endsWith(".d.ts"))).toEqual([]);
+  });
+
+  it("prints its version", async () => {
+    expect(await topo(["--version"])).toEqual({ code: 0, stdout: `topo ${pkg.version}\n`, stderr: "" });
+  });
+
+  it("validates a file and prints its compose file", async () => {
+    const valid = await topo(["validate", "-q", "examples/web-stack.yaml"]);
+    expect(valid).toMatchObject({ code: 0, stderr: "" });
+    expect(valid.stdout).toContain('topology "web-stack" is valid (4 nodes)');
+    const compose = await topo(["compose", "examples/web-stack.yaml"]);
+    expect(compose.code).toBe(0);
+    expect(compose.stdout).toBe(readFileSync(join(ROOT, "test/golden/web-stack.compose.yaml"), "utf8"));
+    expect(parse(compose.stdout).services.db.image).toBe("postgres:16");
+  });
+
+  it("serves the dashboard's built page, not the 'not built' one", async () => {
+    const child = spawn(bin, ["dashboard", "--source", "compose", "--port", "0"], {
+      cwd: dir,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const exited = new Promise((r) => child.once("exit", r));
+    try {
+      const url = await waitFor(
+        "topo dashboard to print its address",
+        async () => /on (http:\/\/\S+\/)/.exec(err)?.[1],
+      );
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toBe(
+        readFileSync(join(installed, "dist/operator/src/dashboard/web/dist/index.html"), "utf8"),
+      );
+      expect(err).not.toContain("not built");
+    } finally {
+      child.kill("SIGTERM");
+      await exited;
+    }
+  });
+
+  it("says in one line that it needs Node.js 24 on an older Node, for every command, and exits 1", async () => {
+    const node = oldNode();
+    const version = execFileSync(node, ["-p", "process.versions.node"], { encoding: "utf8" }).trim();
+    expect(pkg.engines.node).toBe(">=24");
+    for (const args of [["--version"], ["validate", "examples/web-stack.yaml"], ["dashboard"], []]) {
+      const r = await run(node, [join(installed, "dist/operator/src/cli/bin.js"), ...args], {
+        cwd: ROOT,
+      }).then(
+        () => ({ code: 0, stderr: "" }),
+        (e: { code: number; stderr: string }) => e,
+      );
+      expect({ args, code: r.code, stderr: r.stderr }).toEqual({
+        args,
+        code: 1,
+        stderr: `topo needs Node.js 24 or newer; this is ${version}\n`,
+      });
+    }
+  });
+});
