@@ -4,7 +4,13 @@ import { timingSafeEqual } from "node:crypto";
 import { existsSync } from "node:fs";
 import type { Server } from "node:http";
 import { join } from "node:path";
-import express, { type Express, type NextFunction, type Request, type Response } from "express";
+import express, {
+  type Express,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from "express";
 import { debounceKeys, type DashboardSource } from "./source.ts";
 import type { ChangeMessage } from "./types.ts";
 
@@ -167,26 +173,40 @@ export function createDashboard(o: DashboardOptions): Dashboard {
   });
   app.use("/api", api);
 
-  const dir = o.staticDir ?? webRoot();
-  if (dir) {
-    app.use(
-      "/assets",
-      express.static(join(dir, "assets"), {
+  // The front end is looked for on every request until it is found, so one built while the server runs
+  // (npm start builds it; a developer may rebuild) is served without a restart.
+  let web: { assets: RequestHandler; files: RequestHandler } | undefined;
+  const builtWeb = () => {
+    if (web) return web;
+    const dir = o.staticDir ?? webRoot();
+    if (!dir || !existsSync(join(dir, "index.html"))) return undefined;
+    web = {
+      assets: express.static(join(dir, "assets"), {
         immutable: true,
         maxAge: "1y",
         index: false,
         fallthrough: false,
       }),
-    );
-    app.use(express.static(dir, { index: "index.html", maxAge: 0 }));
-  } else {
-    app.get("/", (_req, res) => {
+      files: express.static(dir, { index: "index.html", maxAge: 0 }),
+    };
+    return web;
+  };
+  app.use("/assets", (req, res, next) => {
+    const w = builtWeb();
+    if (w) w.assets(req, res, next);
+    else next();
+  });
+  app.use((req, res, next) => {
+    const w = builtWeb();
+    if (w) w.files(req, res, next);
+    else if (req.path === "/" && (req.method === "GET" || req.method === "HEAD"))
       res
         .status(503)
+        .set("Cache-Control", "no-store")
         .type("text/plain")
-        .send("The dashboard front end is not built: run `npm run build:web`.\n");
-    });
-  }
+        .send("The dashboard front end is not built: run `npm run build:web`, then reload this page.\n");
+    else next();
+  });
 
   return {
     app,
