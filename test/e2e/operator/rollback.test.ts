@@ -90,6 +90,42 @@ describe("rollout", () => {
     ]);
   });
 
+  it("with historyLimit 1, rolls a bad revision back to the good one and then holds still", async () => {
+    const limited = (apiImage: string, resources?: object) => ({
+      ...web(apiImage, resources),
+      rollout: { progressDeadlineSeconds: DEADLINE, historyLimit: 1 },
+    });
+    await applyTopology(topology(ns.name, "limited", limited("api:1")));
+    await waitForPhase(ns.name, "limited", "Ready");
+    await applyTopology(topology(ns.name, "limited", limited("api:2", UNSCHEDULABLE)));
+    const t = await waitForPhase(ns.name, "limited", "RolledBack", (DEADLINE + 30) * 1000);
+    const outcomes = (o: typeof t) => o.status!.history!.map((h) => [h.revision, h.outcome]);
+    // The revision in flight is kept beside the last good one, which the rollback needs.
+    expect(outcomes(t)).toEqual([
+      [1, "Succeeded"],
+      [2, "RolledBack"],
+    ]);
+    expect(t.status).toMatchObject({ revision: 2, lastGoodRevision: 1 });
+    const deployments = (await listOwned(ns.name, "Deployment", "apps/v1", "limited")) as Deployment[];
+    expect(
+      deployments.find((d) => d.metadata!.name === "limited-api")!.spec.template.spec.containers[0]!.image,
+    ).toBe("api:1");
+    expect(
+      (await listOwned(ns.name, "ControllerRevision", "apps/v1", "limited")).map((r) => r.metadata!.name),
+    ).toEqual(["limited-r1"]);
+    // Stable: past another deadline, the same outcome, and revision 2 was started once (with the history
+    // trimmed to the revision in flight it restarted on every reconcile and never rolled back).
+    await new Promise((r) => setTimeout(r, (DEADLINE + 5) * 1000));
+    const later = await readTopology(ns.name, "limited");
+    expect(later.status!.phase).toBe("RolledBack");
+    expect(outcomes(later)).toEqual(outcomes(t));
+    const started = (await events(ns.name, "limited")).filter((e) => e.reason === "RolloutStarted");
+    expect(started.map((e) => e.message).sort()).toEqual([
+      "revision 1 is rolling out",
+      "revision 2 is rolling out",
+    ]);
+  });
+
   it("starts a node only after the nodes it depends on are Ready, and says what it waits for", async () => {
     const spec = (dbResources?: object) => ({
       nodes: [
