@@ -4,6 +4,7 @@
 #   hack/cluster.sh up [--nodes N]   start the cluster, or restart only its stopped components on the same etcd
 #                                    data and PKI (a frozen one is thawed); prints the admin kubeconfig path
 #   hack/cluster.sh up --fresh       down, then up: a new, empty cluster
+#   hack/cluster.sh up --real-node   also a real kubelet node (hack/real-node.sh); remembered by the state dir
 #   hack/cluster.sh status           report each component (running, frozen or stopped) and the API server
 #   hack/cluster.sh diagnose         each component's state and log tail, then nodes and pods
 #   hack/cluster.sh down             stop exactly what `up` started and remove its state
@@ -60,6 +61,10 @@ alive() {
 frozen() { alive "$1" && [ "$(ps -o stat= -p "$(pid_of "$1")" | cut -c1)" = T ]; }
 state_of() { if frozen "$1"; then echo frozen; elif alive "$1"; then echo running; else echo stopped; fi; }
 admin() { "$KUBECTL" --kubeconfig "$STATE/admin.kubeconfig" "$@"; }
+# The real node (hack/real-node.sh) of this cluster, once `up --real-node` marked the state dir for it.
+real_node() { TOPO_CLUSTER_DIR="$STATE" TOPO_APISERVER_PORT="$API_PORT" "$here/real-node.sh" "$@"; }
+has_real_node() { [ -f "$STATE/real-node" ]; }
+want_real_node() { [ "$REAL_NODE" = 1 ] || has_real_node; }
 readyz() { curl -fsS --max-time 2 --cacert "$STATE/pki/ca.crt" --cert "$STATE/pki/admin.crt" --key "$STATE/pki/admin.key" "https://127.0.0.1:$API_PORT/readyz" >/dev/null 2>&1; }
 healthz() { curl -fsSk --max-time 2 "https://127.0.0.1:$1/healthz" >/dev/null 2>&1; }
 port_taken() { (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -71,6 +76,7 @@ diagnose() {
     tail -n 25 "$STATE/$c.log" >&2 2>/dev/null || true
   done
   admin get nodes,pods -A -o wide >&2 2>/dev/null || true
+  if has_real_node; then real_node diagnose || true; fi
 }
 
 cert() { # cert NAME CN [O] [SAN]
@@ -167,13 +173,15 @@ start_etcd() {
 
 start_kube_apiserver() {
   need_ports kube-apiserver "$API_PORT"
+  local real_node_flags=()
+  if has_real_node; then mapfile -t real_node_flags < <(real_node apiserver-flags); fi
   launch kube-apiserver "$KUBE_BIN/kube-apiserver" \
     --etcd-servers "http://127.0.0.1:$ETCD_PORT" --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --endpoint-reconciler-type=none \
     --secure-port "$API_PORT" --tls-cert-file "$STATE/pki/apiserver.crt" --tls-private-key-file "$STATE/pki/apiserver.key" \
     --client-ca-file "$STATE/pki/ca.crt" --authorization-mode Node,RBAC \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$STATE/pki/sa.pub" --service-account-signing-key-file "$STATE/pki/sa.key" \
-    --service-cluster-ip-range "$SERVICE_CIDR" --allow-privileged=true --profiling=false --v=1
+    --service-cluster-ip-range "$SERVICE_CIDR" --allow-privileged=true --profiling=false --v=1 "${real_node_flags[@]}"
   wait_until 90 "kube-apiserver /readyz" readyz
 }
 
@@ -282,7 +290,7 @@ running() {
 
 up() {
   [ "$FRESH" = 1 ] && down
-  if running; then echo "$STATE/admin.kubeconfig"; return 0; fi
+  if running && { ! want_real_node || real_node status >/dev/null 2>&1; }; then echo "$STATE/admin.kubeconfig"; return 0; fi
   if ! command -v openssl >/dev/null || ! command -v curl >/dev/null; then
     apt-get update -qq && apt-get install -y -qq openssl curl >&2
   fi
@@ -290,6 +298,12 @@ up() {
   local t0=$SECONDS started=() what
   mkdir -p "$STATE"
   if [ -f "$STATE/pki/ca.crt" ]; then what="restarted"; else what="new cluster"; make_pki; fi
+  if [ "$REAL_NODE" = 1 ] && ! has_real_node; then
+    # The API server needs the real node's flags and certificate: a running one is restarted with them.
+    touch "$STATE/real-node"
+    real_node prepare
+    if alive kube-apiserver; then stop_component kube-apiserver; fi
+  elif has_real_node; then real_node prepare; fi
   for c in "${COMPONENTS[@]}"; do
     if frozen "$c"; then log "$c ($(pid_of "$c")) was frozen: thawing it"; kill -CONT "$(pid_of "$c")"; fi
     if ! alive "$c"; then start_component "$c"; started+=("$c"); fi
@@ -297,11 +311,14 @@ up() {
   wait_until 90 "kube-apiserver /readyz" readyz
   bootstrap
   wait_until 60 "$NODES fake nodes Ready" all_nodes_ready
+  if has_real_node; then real_node up; fi
   log "control plane $KUBE_VERSION ready in $((SECONDS - t0))s ($what: ${started[*]:-nothing})"
   echo "$STATE/admin.kubeconfig"
 }
 
 down() {
+  if has_real_node || [ -d "$STATE/node" ]; then real_node down; fi
+  rm -f "$STATE/real-node"
   for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do stop_component "${COMPONENTS[$i]}"; done
   # Only what `up` wrote, so a TOPO_CLUSTER_DIR pointed at the wrong directory loses nothing else.
   rm -rf "$STATE/pki" "$STATE/etcd"
@@ -321,6 +338,7 @@ status() {
   done
   if readyz; then echo "apiserver                https://127.0.0.1:$API_PORT ready"; else echo "apiserver                not ready"; rc=1; fi
   [ -f "$STATE/admin.kubeconfig" ] && echo "kubeconfig               $STATE/admin.kubeconfig"
+  if has_real_node; then real_node status || rc=1; fi
   return $rc
 }
 
@@ -342,7 +360,7 @@ one() { # one ACTION COMPONENT
 
 usage() {
   local IFS='|'
-  echo "usage: hack/cluster.sh up [--nodes N] [--fresh] | status | diagnose | down" >&2
+  echo "usage: hack/cluster.sh up [--nodes N] [--fresh] [--real-node] | status | diagnose | down" >&2
   echo "       hack/cluster.sh restart|stop|start|freeze|thaw ${COMPONENTS[*]}" >&2
   exit 2
 }
@@ -355,10 +373,12 @@ case "$cmd" in
     [[ " ${COMPONENTS[*]} " == *" $COMPONENT "* ]] || { echo "unknown component: '$COMPONENT'" >&2; usage; } ;;
 esac
 FRESH=0
+REAL_NODE=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --nodes) NODES="$2"; shift 2 ;;
     --fresh) FRESH=1; shift ;;
+    --real-node) REAL_NODE=1; shift ;;
     *) echo "unknown option: $1" >&2; usage ;;
   esac
 done

@@ -108,7 +108,16 @@ preflight() {
   fi
   "$here/build-binaries.sh" node >&2
   if [ -f "$OWNER" ] && [ "$(cat "$OWNER")" != "$STATE" ] && [ -e "/run/netns/$NETNS" ]; then
-    die "the node namespace $NETNS belongs to the cluster in $(cat "$OWNER"); take that one down first"
+    local other p
+    other="$(cat "$OWNER")"
+    p="$(cat "$other/node/kubelet.pid" 2>/dev/null || true)"
+    if [ -n "$p" ] && { tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | grep -qF -- "$other/node/"; then
+      die "the node namespace $NETNS belongs to the cluster in $other; take that one down first"
+    fi
+    # Left by a cluster whose node no longer runs (a reboot, a killed session): the namespace is taken over.
+    log "taking over $NETNS from $other, whose node is not running"
+    ip netns del "$NETNS" 2>/dev/null || true
+    ip link del "$HOST_IF" 2>/dev/null || true
   fi
 }
 

@@ -215,7 +215,7 @@ describe("the CI workflow", () => {
       "npm run lint",
       "npm run typecheck",
       "npm run test:unit",
-      "npm run test:e2e",
+      "npm run test:e2e -- --testPathIgnorePatterns test/e2e/real-node",
       "hack/node.sh npm audit --audit-level=high",
       "hack/ci-export.sh KUBECONFIG hack/cluster.sh up",
       "hack/ci-export.sh KUBECONFIG hack/kind-up.sh",

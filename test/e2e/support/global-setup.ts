@@ -20,8 +20,10 @@ export default async function globalSetup(): Promise<void> {
   const started: string[] = [];
   if (!process.env.KUBECONFIG) {
     const wasRunning = spawnOk(join(ROOT, "hack/cluster.sh"), ["status"]);
-    process.env.KUBECONFIG = orDiagnose("hack/cluster.sh up", () =>
-      run(join(ROOT, "hack/cluster.sh"), ["up"]).split("\n").at(-1)!,
+    // With the real node (hack/real-node.sh) unless TOPO_REAL_NODE=0: test/e2e/real-node needs it.
+    const up = process.env.TOPO_REAL_NODE === "0" ? ["up"] : ["up", "--real-node"];
+    process.env.KUBECONFIG = orDiagnose(`hack/cluster.sh ${up.join(" ")}`, () =>
+      run(join(ROOT, "hack/cluster.sh"), up).split("\n").at(-1)!,
     );
     if (!wasRunning) started.push("cluster");
   }
@@ -35,6 +37,9 @@ export default async function globalSetup(): Promise<void> {
     orDiagnose("hack/docker.sh up", () => run(join(ROOT, "hack/docker.sh"), ["up"]));
     if (!wasRunning) started.push("docker");
     if (existsSync(join(ROOT, "hack/images.sh"))) run(join(ROOT, "hack/images.sh"), []);
+    // The real node cannot pull: the images just built go into its containerd (only those that changed).
+    if (spawnOk(join(ROOT, "hack/real-node.sh"), ["status"]))
+      orDiagnose("hack/real-node.sh images", () => run(join(ROOT, "hack/real-node.sh"), ["images"]));
   }
   writeFileSync(STARTED_FILE, JSON.stringify({ started }));
 }
