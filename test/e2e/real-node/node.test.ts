@@ -4,12 +4,15 @@
 // ClusterIP (kube-proxy), and a NetworkPolicy (kube-router) refuses a connection it does not allow.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
 import { promisify } from "node:util";
 import type { V1Pod } from "@kubernetes/client-node";
 import { request } from "../../../operator/src/kube/rest.ts";
 import { kube, waitFor } from "../operator/harness.ts";
 import {
   createRealNodeNamespace,
+  REAL_NODE_IP,
   REAL_NODE_KEY,
   REAL_NODE_NAME,
   REAL_NODE_POD_CIDR,
@@ -77,6 +80,21 @@ async function connects(from: string, ip: string): Promise<boolean> {
   return r.code === 0;
 }
 
+/** An anonymous HTTPS GET to the kubelet, checking its certificate against the cluster's CA: the status code. */
+function anonymousKubeletGet(path: string): Promise<number> {
+  const cluster = kube().kc.getCurrentCluster()!;
+  const ca = cluster.caFile ? readFileSync(cluster.caFile) : Buffer.from(cluster.caData!, "base64");
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: REAL_NODE_IP, port: 10250, path, ca, timeout: 5000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+    });
+    req.on("timeout", () => req.destroy(new Error("timed out")));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
 describe("the real node", () => {
   let server: V1Pod;
 
@@ -110,6 +128,11 @@ describe("the real node", () => {
     expect(hostname).toEqual({ code: 0, out: "server\n" });
     // A failing command's exit status comes back too.
     expect((await exec("server", "sh", "-c", "exit 3")).code).not.toBe(0);
+  });
+
+  it("has a kubelet that serves a CA-signed certificate for its IP and refuses anonymous requests", async () => {
+    // The TLS handshake verifies the certificate (IP SAN 172.30.0.2); the kubelet then answers 401.
+    expect(await anonymousKubeletGet("/pods")).toBe(401);
   });
 
   it("resolves kubernetes.default.svc.cluster.local through cluster DNS inside a pod", async () => {
