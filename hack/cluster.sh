@@ -34,6 +34,15 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/lib/versions.sh"
 
 STATE="$(realpath -m "${TOPO_CLUSTER_DIR:-$HOME/.local/state/topo/cluster}")"
+# One command that starts or stops components at a time per cluster (two test runs may `up` at once after a
+# reboot): the script runs again under flock, which holds the lock itself, so no component inherits it.
+case "${1:-}" in
+  up | down | restart | stop | start)
+    if [ -z "${CLUSTER_SH_LOCKED:-}" ]; then
+      mkdir -p "$(dirname "$STATE")"
+      CLUSTER_SH_LOCKED=1 exec flock -o "$STATE.lock" "$0" "$@"
+    fi ;;
+esac
 ETCD_PORT="${TOPO_ETCD_PORT:-12379}"
 ETCD_PEER_PORT="${TOPO_ETCD_PEER_PORT:-$((ETCD_PORT + 1))}"
 API_PORT="${TOPO_APISERVER_PORT:-16443}"

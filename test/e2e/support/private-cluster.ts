@@ -5,7 +5,7 @@
 //   await cluster.freeze("kube-apiserver"); ... await cluster.thaw("kube-apiserver");
 //   await cluster.stop(); // in afterAll
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -224,6 +224,7 @@ export async function startPrivateCluster(opts: PrivateClusterOptions): Promise<
     pidOf,
     async stop() {
       await must(["down"]);
+      rmSync(`${dir}.lock`, { force: true });
     },
   };
   await cluster.up({ fresh: true });
