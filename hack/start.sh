@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# `npm start`: the main job on one machine. Brings up the local control plane (or uses KUBECONFIG when it
-# is set), installs the CRD, runs the operator in the foreground (logs on stdout; Ctrl-C stops it), applies
-# the connector-network example and prints what to look at.
+# `npm start`: the main job on one machine, from a fresh clone as from a warm one. Installs the npm
+# dependencies and builds the dashboard's front end when they are missing or stale (hack/deps.sh,
+# hack/web.sh), brings up the local control plane (or uses KUBECONFIG when it is set), installs the CRD,
+# runs the operator in the foreground (logs on stdout; Ctrl-C stops it), applies the connector-network
+# example and prints what to look at.
 #   TOPO_START_NAMESPACE   where the example goes (default topo-demo)
 #   TOPO_START_EXAMPLE     which example to apply (default examples/connector-lab.yaml)
 set -euo pipefail
@@ -14,7 +16,8 @@ http_port="${TOPO_HTTP_PORT:-8081}"
 dash_port="${TOPO_DASHBOARD_PORT:-8080}"
 say() { printf '\033[1m[start]\033[0m %s\n' "$*" >&2; }
 
-[ -d node_modules ] || hack/node.sh npm ci --no-audit --no-fund >&2
+hack/deps.sh
+hack/web.sh
 if [ -z "${KUBECONFIG:-}" ]; then
   say "starting the local control plane (the first run builds it from Go modules; later runs take seconds)"
   KUBECONFIG="$(hack/cluster.sh up)"
