@@ -205,6 +205,27 @@ describe("KindWatch", () => {
     expect(api.watches.at(-1)!.query.resourceVersion).toBe(api.watches[0]!.query.resourceVersion);
   });
 
+  it("asks for bookmarks and a server-side timeout, and resumes from the bookmark when the server ends the watch", async () => {
+    const api = new FakeApi();
+    api.put("a", "one");
+    const s = await run(api);
+    expect(api.watches[0]!.query).toMatchObject({ allowWatchBookmarks: true, timeoutSeconds: 25 });
+    expect(api.watches[0]!.query.resourceVersion).toBe("2");
+    // The rest of the cluster moved on; the API server's bookmark says how far, then it ends the watch.
+    for (const n of ["x", "y", "z"]) api.put("other", n);
+    api.watches[0]!.callback("BOOKMARK", {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { resourceVersion: "5" },
+    });
+    api.watches[0]!.end(null);
+    await until("the reconnect", () => api.open.length === 1 && api.watches.length === 2);
+    expect(api.watches[1]!.query.resourceVersion).toBe("5");
+    expect(api.listPaths).toHaveLength(1);
+    expect(s.restarts).toEqual([]);
+    expect(s.events).toEqual([["add", "one"]]);
+  });
+
   it("backs off longer while relists fail, and forgives the failures once a generation has been healthy", async () => {
     const api = new FakeApi();
     const s = await run(api, { healthyAfterMs: 150 });
