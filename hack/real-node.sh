@@ -381,6 +381,7 @@ YAML
 node_ready() {
   [ "$(admin get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
 }
+services_synced() { in_node iptables -t nat -S KUBE-SERVICES 2>/dev/null | grep -q 'default/kubernetes:https'; }
 dns_ready() { in_node curl -fsS --max-time 1 http://127.0.0.1:18181/ready; }
 
 # images [IMAGE...] — docker save | ctr import, skipping images whose Docker ID was imported already.
@@ -426,6 +427,9 @@ up() {
   local ready=$((SECONDS - t1))
   # kube-proxy and kube-router identify themselves by the Node object: started once it exists.
   start kube-proxy "$NODE_BIN/kube-proxy" --config "$NODE/kube-proxy.yaml" --v=1
+  # kube-router rewrites the filter table (iptables-save, then -restore): started beside kube-proxy's first
+  # sync, it dropped the chain kube-proxy had just made, and kube-proxy never retried. One after the other.
+  wait_until 30 "kube-proxy's first sync" services_synced
   start kube-router "$KUBE_ROUTER_BIN" --kubeconfig "$NODE/kube-router.kubeconfig" \
     --run-firewall=true --run-router=false --run-service-proxy=false --enable-cni=false \
     --enable-ipv4=true --enable-ipv6=false --hostname-override "$NODE_NAME" \
@@ -442,7 +446,7 @@ up() {
 our_shims() {
   local p
   for p in /proc/[0-9]*; do
-    tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "-address $SOCK " && echo "${p#/proc/}"
+    { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -q -- "-address $SOCK " && echo "${p#/proc/}"
   done
   return 0
 }
@@ -513,6 +517,8 @@ status() {
   done
   if node_ready; then echo "real-node node           $NODE_NAME Ready ($NODE_IP, pods $POD_CIDR)"
   else echo "real-node node           $NODE_NAME not ready"; rc=1; fi
+  if services_synced; then echo "real-node services       kube-proxy's rules in place (10.96.0.1 -> the API server)"
+  else echo "real-node services       kube-proxy's rules missing"; rc=1; fi
   return $rc
 }
 

@@ -4,11 +4,11 @@
 export KUBE_VERSION="${KUBE_VERSION:-v1.34.4}"      # k8s.io/kubernetes; staging modules are v0.34.4
 export ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"       # go.etcd.io/etcd/server/v3 (3.6 matches Kubernetes 1.34)
 export COREDNS_VERSION="${COREDNS_VERSION:-v1.15.0}"   # github.com/coredns/coredns (the real node's cluster DNS)
-# kube-router (NetworkPolicy on the real node): the only release the module proxy serves. Its dependencies with
-# published CVEs are raised past the fixed versions (x/net CVE-2023-45288, protobuf CVE-2024-24786,
-# grpc CVE-2024-7246, docker CVE-2024-41110); see docs/real-node.md.
+# kube-router (NetworkPolicy on the real node): the only release the module proxy serves; flaws are reported for
+# it. Its IPv6 policies never applied (the node is IPv4-only), and its dependencies with published CVEs are
+# raised to the newest versions served (KUBE_ROUTER_DEPS); see docs/real-node.md.
 export KUBE_ROUTER_VERSION="${KUBE_ROUTER_VERSION:-v2.1.0}"
-export KUBE_ROUTER_DEPS="${KUBE_ROUTER_DEPS:-golang.org/x/net@v0.38.0 google.golang.org/protobuf@v1.36.5 google.golang.org/grpc@v1.64.1 github.com/docker/docker@v25.0.6+incompatible}"
+export KUBE_ROUTER_DEPS="${KUBE_ROUTER_DEPS:-golang.org/x/net@v0.62.0 google.golang.org/protobuf@v1.36.12 google.golang.org/grpc@v1.85.0 github.com/docker/docker@v28.5.2+incompatible}"
 export KWOK_VERSION="${KWOK_VERSION:-v0.7.0}"        # sigs.k8s.io/kwok
 export HELM_VERSION="${HELM_VERSION:-v3.19.5}"       # helm.sh/helm/v3
 export COMPOSE_VERSION="${COMPOSE_VERSION:-v2.32.4}" # github.com/docker/compose/v2 (go install works up to v2.32)

@@ -1,7 +1,8 @@
 // The real node (hack/real-node.sh) works as a Kubernetes node does: a testsvc pod runs there as a real
 // container, is Ready because the kubelet's readiness probe passed, its logs and exec go through the API server
 // to the kubelet, cluster DNS answers inside pods, pods reach the API server through the `kubernetes` Service's
-// ClusterIP (kube-proxy), and a NetworkPolicy (kube-router) refuses a connection it does not allow.
+// ClusterIP (kube-proxy), a NetworkPolicy (kube-router) refuses a connection it does not allow, and a Service
+// answers by its DNS name.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -189,5 +190,20 @@ describe("the real node", () => {
     expect(await connects(friend.metadata!.name!, ip)).toBe(true);
     // The kubelet's probes come from the node and are still let through: the server stays Ready.
     expect(isReady(await readPod("server"))).toBe(true);
+  });
+
+  it("serves a Service by its DNS name and ClusterIP (kube-proxy), under the same policy", async () => {
+    await api("POST", `/api/v1/namespaces/${NS}/services`, {
+      metadata: { name: "server" },
+      spec: { selector: { app: "server" }, ports: [{ port: 80, targetPort: 8080 }] },
+    });
+    const get = (from: string) =>
+      exec(from, "timeout", "3", "wget", "-q", "-O-", `http://server.${NS}.svc.cluster.local/healthz`);
+    const answer = await waitFor("the Service answering the friend", async () => {
+      const r = await get("friend");
+      return r.code === 0 && r;
+    });
+    expect(answer.out).toBe("ok\n");
+    expect((await get("stranger")).code).not.toBe(0);
   });
 });
