@@ -66,6 +66,7 @@ export function kubeDeps(opts: {
   now?: () => Date;
 }): ReconcileDeps {
   const memo = new StatusMemo();
+  const now = opts.now ?? (() => new Date());
   const count = (verb: string, kind: string) => opts.writes.inc({ verb, kind });
   const events = new EventRecorder<{
     metadata: { namespace: string; generateName: string };
@@ -81,7 +82,7 @@ export function kubeDeps(opts: {
   const revisions = revisionStore(opts.kc, count);
 
   return {
-    now: opts.now ?? (() => new Date()),
+    now,
     getTopology(namespace, name) {
       const t = opts.cache.get(KIND, namespace, name) as TopologyResource | undefined;
       return t && memo.apply(t);
@@ -129,7 +130,7 @@ export function kubeDeps(opts: {
     loadRevision: (t, revision) => revisions.load(t, revision),
     pruneRevisions: (t, keep) => revisions.prune(t, keep),
     async event(t, type, reason, message) {
-      const now = new Date().toISOString();
+      const at = now().toISOString();
       events.record({
         apiVersion: "v1",
         kind: "Event",
@@ -146,8 +147,8 @@ export function kubeDeps(opts: {
         message: message.slice(0, 1024),
         source: { component: FIELD_MANAGER },
         reportingComponent: FIELD_MANAGER,
-        firstTimestamp: now,
-        lastTimestamp: now,
+        firstTimestamp: at,
+        lastTimestamp: at,
         count: 1,
       });
     },

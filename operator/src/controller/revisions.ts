@@ -28,7 +28,11 @@ export interface RevisionStore {
   prune(topology: TopologyResource, keep: number[]): Promise<void>;
 }
 
+/** Kept revisions read back, by Topology uid and revision: a rollout in flight reads its last good one on every reconcile. */
+const MAX_LOADED = 256;
+
 export function revisionStore(kc: KubeConfig, count: Count): RevisionStore {
+  const loaded = new Map<string, KubeObject[]>();
   const ref = (t: TopologyResource, revision: number) => ({
     apiVersion: "apps/v1",
     kind: "ControllerRevision",
@@ -69,7 +73,16 @@ export function revisionStore(kc: KubeConfig, count: Count): RevisionStore {
       return true;
     },
     async load(t, revision) {
-      return (await getObject<ControllerRevision>(kc, ref(t, revision)))?.data?.objects;
+      // A ControllerRevision is written once and never changed: read it once per Topology uid.
+      const key = `${t.metadata.uid}/${revision}`;
+      const cached = loaded.get(key);
+      if (cached) return cached;
+      const objects = (await getObject<ControllerRevision>(kc, ref(t, revision)))?.data?.objects;
+      if (objects) {
+        if (loaded.size >= MAX_LOADED) loaded.delete(loaded.keys().next().value!);
+        loaded.set(key, objects);
+      }
+      return objects;
     },
     async prune(t, keep) {
       const list = await request<{ items: KubernetesObject[] }>(
@@ -79,7 +92,9 @@ export function revisionStore(kc: KubeConfig, count: Count): RevisionStore {
         { query: { labelSelector: `${LABEL_TOPOLOGY}=${t.metadata.name}` } },
       );
       for (const cr of list.items.filter(ownedBy(t.metadata.uid))) {
-        if (keep.includes(Number(cr.metadata?.labels?.[LABEL_REVISION]))) continue;
+        const revision = Number(cr.metadata?.labels?.[LABEL_REVISION]);
+        if (keep.includes(revision)) continue;
+        loaded.delete(`${t.metadata.uid}/${revision}`);
         count("delete", "ControllerRevision");
         await deleteObject(kc, {
           apiVersion: "apps/v1",
