@@ -312,7 +312,14 @@ up() {
     touch "$STATE/real-node"
     real_node prepare
     if alive kube-apiserver; then stop_component kube-apiserver; fi
-  elif has_real_node; then real_node prepare; fi
+  elif has_real_node; then
+    real_node prepare
+    # An interrupted `up --real-node` leaves the mark with the API server still running without the
+    # node's flags: restart it with them.
+    if alive kube-apiserver && ! tr '\0' ' ' <"/proc/$(pid_of kube-apiserver)/cmdline" | grep -q -- --kubelet-client-certificate; then
+      stop_component kube-apiserver
+    fi
+  fi
   for c in "${COMPONENTS[@]}"; do
     if frozen "$c"; then log "$c ($(pid_of "$c")) was frozen: thawing it"; kill -CONT "$(pid_of "$c")"; fi
     if ! alive "$c"; then start_component "$c"; started+=("$c"); fi
