@@ -19,8 +19,8 @@ const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
   engines: { node: string };
 };
 // `topo`'s shebang is `/usr/bin/env node`: the Node 24 running this test comes first on PATH.
-const env = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH}` };
-delete env.KUBECONFIG;
+const { KUBECONFIG: _kubeconfig, ...inherited } = process.env;
+const env = { ...inherited, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH}` };
 
 function topo(args: string[]) {
   return run(bin, args, { cwd: ROOT, env }).then(
