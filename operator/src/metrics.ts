@@ -74,8 +74,9 @@ export function createMetrics() {
     rollbacks: new Counter({ name: "topo_rollbacks_total", help: "Automatic rollbacks.", registers: r }),
     recovery: new Histogram({
       name: "topo_recovery_seconds",
-      help: "From a revision's deadline (or failure) to the rollback applied.",
-      buckets: [0.5, 1, 2, 5, 10, 15, 30, 60],
+      help: "From a rollback's request (a revision judged failed: automatic; topo.dev/rollback-to: manual) to every node Ready on the revision it returned to.",
+      labelNames: ["trigger"],
+      buckets: [0.5, 1, 2, 5, 10, 15, 30, 60, 120],
       registers: r,
     }),
     leader: new Gauge({

@@ -17,6 +17,11 @@ export const LABEL_NODE = "topo.dev/node";
 export const ANNOTATION_CONFIG_HASH = "topo.dev/config-hash";
 /** On a ControllerRevision: the Topology revision it keeps. */
 export const LABEL_REVISION = "topo.dev/revision";
+/**
+ * On a Topology: roll back by hand to this kept revision and hold it there (pinned) until the annotation
+ * is removed. What `topo rollback NAME --to N` sets and `topo rollback --release NAME` removes.
+ */
+export const ANNOTATION_ROLLBACK_TO = "topo.dev/rollback-to";
 
 export const ENV_TOPOLOGY = "TOPO_TOPOLOGY";
 export const ENV_NODE = "TOPO_NODE";
@@ -46,6 +51,7 @@ export const ConditionType = {
   Degraded: "Degraded",
   RolledBack: "RolledBack",
   InvalidSpec: "InvalidSpec",
+  Pinned: "Pinned",
 } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 
@@ -62,5 +68,14 @@ export const Reason = {
   SpecInvalid: "SpecInvalid",
   SpecValid: "SpecValid",
   ApplyFailed: "ApplyFailed",
+  ManualRollback: "ManualRollback",
+  RollbackRefused: "RollbackRefused",
+  NotPinned: "NotPinned",
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
+
+/** What started a history entry: a spec (`topo up`, `kubectl apply`) or a rollback by hand. */
+export const Trigger = { Spec: "spec", Manual: "manual" } as const;
+export type Trigger = (typeof Trigger)[keyof typeof Trigger];
+/** The `trigger` label of topo_recovery_seconds: who asked for the rollback. */
+export type RecoveryTrigger = "manual" | "automatic";

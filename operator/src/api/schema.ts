@@ -250,6 +250,21 @@ export const HistoryEntry = z.object({
   reason: z.string().optional(),
   hash: z.string().optional().describe("Hash of the revision's rendered pod templates."),
   generation: z.int().min(0).optional().describe("The Topology generation that asked for this revision."),
+  trigger: z
+    .enum(["spec", "manual"])
+    .optional()
+    .describe(
+      "What started this entry: the spec (the default), or a rollback by hand (topo.dev/rollback-to).",
+    ),
+  from: z.int().min(1).optional().describe("A rollback by hand: the revision the Topology ran before it."),
+  rollbackAt: Time.optional().describe(
+    "When a rollback was asked for: this revision judged failed (automatic), or the annotation seen (manual).",
+  ),
+  recoverySeconds: z
+    .number()
+    .min(0)
+    .optional()
+    .describe("Seconds from rollbackAt to every node Ready on the revision rolled back to."),
 });
 export type HistoryEntry = z.infer<typeof HistoryEntry>;
 

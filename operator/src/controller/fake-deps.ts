@@ -21,6 +21,8 @@ export interface FakeCluster {
   topology(): TopologyResource;
   /** Replaces the spec, bumping the generation as the API server does. */
   setSpec(spec: unknown): void;
+  /** Sets (or, with undefined, removes) an annotation of the Topology; the generation stays. */
+  annotate(key: string, value: string | undefined): void;
   /** The child `Kind/name`, as the cache holds it. */
   child(key: string): Child | undefined;
   /** Adds a child the Topology owns (one an earlier spec asked for). */
@@ -31,6 +33,8 @@ export interface FakeCluster {
   removed: string[];
   statusWrites: TopologyStatus[];
   events: { type: string; reason: string; message: string }[];
+  /** What deps.recovered was told: topo_recovery_seconds observations. */
+  recoveries: { seconds: number; trigger: string }[];
   /** Kept revisions, by number. */
   revisions: Map<number, KubeObject[]>;
   /** Nodes whose pods do not become Ready (an outage, or a release that cannot start). */
@@ -71,6 +75,7 @@ export function fakeCluster(
     removed: [],
     statusWrites: [],
     events: [],
+    recoveries: [],
     revisions: new Map(),
     down: new Set(),
     topology: () => topo,
@@ -80,6 +85,11 @@ export function fakeCluster(
         metadata: { ...topo.metadata, generation: (topo.metadata.generation ?? 0) + 1 },
         spec: next,
       };
+    },
+    annotate(key, value) {
+      const { [key]: _old, ...rest } = topo.metadata.annotations ?? {};
+      const annotations = value === undefined ? rest : { ...rest, [key]: value };
+      topo = { ...topo, metadata: { ...topo.metadata, annotations } };
     },
     child: (key) => children.get(key),
     addChild: (obj) => void children.set(keyOf(obj), clone(obj)),
@@ -176,6 +186,7 @@ export function fakeCluster(
       async event(_t, type, reason, message) {
         fake.events.push({ type, reason, message });
       },
+      recovered: (seconds, trigger) => void fake.recoveries.push({ seconds, trigger }),
       log: { debug() {}, info() {}, warn() {} },
     },
   };

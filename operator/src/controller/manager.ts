@@ -115,7 +115,7 @@ export class Manager {
       patchStatus: leading(base.patchStatus),
       keepRevision: leading(base.keepRevision),
       pruneRevisions: leading(base.pruneRevisions),
-      recovered: (seconds) => metrics.recovery.observe(seconds),
+      recovered: (seconds, trigger) => metrics.recovery.observe({ trigger }, seconds),
       event: leading(async (t, type, reason, message) => {
         if (reason === "RolledBack") metrics.rollbacks.inc();
         await base.event(t, type, reason, message);

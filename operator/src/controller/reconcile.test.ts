@@ -264,7 +264,267 @@ const cases: Case[] = [
   },
 ];
 
+// Revisions 1 (api:1), 2 (api:2) and 3 (api:3), each Ready in turn: 3 runs, 1 and 2 are kept.
+async function threeReleases(c: FakeCluster, rollout: Record<string, unknown> = {}): Promise<void> {
+  for (const image of ["api:1", "api:2", "api:3"]) {
+    if (image !== "api:1") c.setSpec(shop(image, rollout));
+    await converge(c);
+  }
+}
+
+/** Reconciles and lets the Deployments catch up, `times` times, a second apart. */
+async function settleRuns(c: FakeCluster, times = 3): Promise<void> {
+  for (let i = 0; i < times; i++) {
+    await run(c);
+    c.settle();
+    c.advance(1);
+  }
+  await run(c);
+}
+
+const ROLLBACK_TO = "topo.dev/rollback-to";
+const last = (c: FakeCluster) => status(c).history!.at(-1)!;
+
+const manualCases: Case[] = [
+  {
+    name: "rolls back by hand to a kept revision: its images on every node it changed, RolledBack with ManualRollback",
+    given: (c) => threeReleases(c),
+    when: async (c) => {
+      c.annotate(ROLLBACK_TO, "1");
+      await run(c);
+      expect(status(c)).toMatchObject({ phase: "RolledBack", revision: 1, lastGoodRevision: 3 });
+      expect(last(c)).toMatchObject({ revision: 1, trigger: "manual", from: 3, outcome: "Progressing" });
+      c.advance(2);
+      c.settle();
+      await run(c);
+    },
+    then: (c) => {
+      expect(imageOf(c, "shop-api")).toBe("api:1");
+      expect(imageOf(c, "shop-postgres")).toBe("postgres:16");
+      expect(status(c)).toMatchObject({ phase: "RolledBack", revision: 1, lastGoodRevision: 1 });
+      expect(condition(c, "RolledBack")).toMatchObject({ status: "True", reason: "ManualRollback" });
+      expect(condition(c, "Pinned")).toMatchObject({ status: "True", reason: "ManualRollback" });
+      expect(last(c)).toMatchObject({ outcome: "Succeeded", recoverySeconds: 2 });
+      expect(c.recoveries).toEqual([{ seconds: 2, trigger: "manual" }]);
+      expect(c.events.find((e) => e.reason === "ManualRollback")?.message).toBe(
+        "rolling back by hand from revision 3 to revision 1 (topo.dev/rollback-to); pinned until the annotation is removed",
+      );
+      expect(reasons(c)).toContain("Recovered");
+      // The user's spec is never modified.
+      expect((c.topology().spec as { nodes: { image: string }[] }).nodes[1]!.image).toBe("api:3");
+    },
+  },
+  {
+    name: "holds the pinned revision when the spec changes, naming the generation it holds back",
+    given: async (c) => {
+      await threeReleases(c);
+      c.annotate(ROLLBACK_TO, "1");
+      await settleRuns(c);
+      c.setSpec(shop("api:4"));
+    },
+    when: (c) => settleRuns(c),
+    then: (c) => {
+      expect(imageOf(c, "shop-api")).toBe("api:1");
+      expect(status(c)).toMatchObject({ phase: "RolledBack", revision: 1, observedGeneration: 4 });
+      expect(condition(c, "Pinned")?.message).toBe(
+        "pinned to revision 1 by topo.dev/rollback-to: generation 4 of the spec is held, not rolled out, until the annotation is removed",
+      );
+      expect(c.events.filter((e) => e.reason === "SpecHeld")).toHaveLength(1);
+      expect(reasons(c).filter((r) => r === "RolloutStarted")).toHaveLength(3);
+    },
+  },
+  {
+    name: "rolls forward to the spec as a new revision once the annotation is removed",
+    given: async (c) => {
+      await threeReleases(c);
+      c.annotate(ROLLBACK_TO, "1");
+      await settleRuns(c);
+      c.setSpec(shop("api:4"));
+      await settleRuns(c);
+    },
+    when: async (c) => {
+      c.annotate(ROLLBACK_TO, undefined);
+      await converge(c);
+    },
+    then: (c) => {
+      expect(imageOf(c, "shop-api")).toBe("api:4");
+      expect(status(c)).toMatchObject({ phase: "Ready", revision: 4, lastGoodRevision: 4 });
+      expect(condition(c, "Pinned")).toMatchObject({ status: "False", reason: "NotPinned" });
+      expect(c.events.find((e) => e.reason === "Released")?.message).toBe(
+        "topo.dev/rollback-to removed: rolling forward to the spec (revision 4)",
+      );
+      expect(history(c).slice(-2)).toEqual([
+        [1, "Succeeded"],
+        [4, "Succeeded"],
+      ]);
+    },
+  },
+  {
+    name: "refuses a revision no longer kept with a status message and one Event, and changes nothing",
+    spec: shop("api:1", { historyLimit: 2 }),
+    given: (c) => threeReleases(c, { historyLimit: 2 }),
+    when: async (c) => {
+      const before = { applied: c.applied.length, revisions: [...c.revisions.keys()] };
+      c.annotate(ROLLBACK_TO, "1");
+      await run(c);
+      await run(c);
+      return before;
+    },
+    then: (c, before) => {
+      expect({ applied: c.applied.length, revisions: [...c.revisions.keys()] }).toEqual(before);
+      expect(imageOf(c, "shop-api")).toBe("api:3");
+      expect(status(c)).toMatchObject({
+        phase: "Ready",
+        revision: 3,
+        message:
+          "topo.dev/rollback-to refused: revision 1 is not kept (status.history holds revisions 2, 3); nothing was changed",
+      });
+      expect(condition(c, "Pinned")).toMatchObject({ status: "False", reason: "RollbackRefused" });
+      expect(c.events.filter((e) => e.reason === "RollbackRefused")).toEqual([
+        {
+          type: "Warning",
+          reason: "RollbackRefused",
+          message:
+            "topo.dev/rollback-to refused: revision 1 is not kept (status.history holds revisions 2, 3); nothing was changed",
+        },
+      ]);
+    },
+  },
+  {
+    name: "refuses a revision that never ran Ready, and a value that is no revision number",
+    given: async (c) => {
+      await converge(c);
+      c.setSpec(shop("api:2"));
+      c.down.add("api");
+      await run(c);
+      c.crashLoop("api");
+      await run(c);
+      c.down.delete("api");
+      c.settle();
+      await run(c);
+    },
+    when: async (c) => {
+      c.annotate(ROLLBACK_TO, "2");
+      await run(c);
+      expect(status(c).message).toBe(
+        "topo.dev/rollback-to refused: revision 2 never ran Ready (RolledBack), so it is not kept; nothing was changed",
+      );
+      c.annotate(ROLLBACK_TO, "latest");
+      await run(c);
+    },
+    then: (c) => {
+      expect(status(c).message).toBe('topo.dev/rollback-to refused: "latest" is not a revision number');
+      expect(c.events.filter((e) => e.reason === "RollbackRefused")).toHaveLength(2);
+      expect(imageOf(c, "shop-api")).toBe("api:1");
+    },
+  },
+  {
+    name: "keeps the revision that ran when pinning, so a later request returns to it",
+    given: async (c) => {
+      await threeReleases(c);
+      c.annotate(ROLLBACK_TO, "1");
+      await settleRuns(c);
+    },
+    when: async (c) => {
+      c.annotate(ROLLBACK_TO, "3");
+      await settleRuns(c);
+    },
+    then: (c) => {
+      expect(c.revisions.has(3)).toBe(true);
+      expect(imageOf(c, "shop-api")).toBe("api:3");
+      expect(last(c)).toMatchObject({ revision: 3, trigger: "manual", from: 1, outcome: "Succeeded" });
+      expect(condition(c, "Pinned")?.message).toMatch(/^pinned to revision 3 /);
+    },
+  },
+  {
+    name: "pins the revision that runs, keeping it first, and applies nothing",
+    given: (c) => threeReleases(c),
+    when: async (c) => {
+      const applied = c.applied.length;
+      c.annotate(ROLLBACK_TO, "3");
+      await run(c);
+      return applied;
+    },
+    then: (c, applied) => {
+      expect(c.revisions.has(3)).toBe(true);
+      expect(c.applied.length).toBe(applied);
+      expect(status(c)).toMatchObject({ phase: "RolledBack", revision: 3 });
+      expect(last(c)).toMatchObject({
+        revision: 3,
+        trigger: "manual",
+        outcome: "Succeeded",
+        recoverySeconds: 0,
+      });
+    },
+  },
+  {
+    name: "holds the pinned revision when a later request is refused",
+    given: async (c) => {
+      await threeReleases(c, { historyLimit: 3 });
+      c.annotate(ROLLBACK_TO, "2");
+      await settleRuns(c);
+    },
+    when: async (c) => {
+      c.annotate(ROLLBACK_TO, "9");
+      await settleRuns(c);
+    },
+    then: (c) => {
+      expect(imageOf(c, "shop-api")).toBe("api:2");
+      expect(condition(c, "Pinned")).toMatchObject({
+        status: "True",
+        message: expect.stringContaining("topo.dev/rollback-to refused: revision 9 is not kept"),
+      });
+    },
+  },
+  {
+    name: "runs only the pinned revision's nodes: a node the spec added since is removed while pinned",
+    given: async (c) => {
+      await converge(c);
+      c.setSpec({ ...shop("api:2"), nodes: [...shop("api:2").nodes, { name: "cache", image: "redis:7" }] });
+      await converge(c);
+    },
+    when: async (c) => {
+      c.annotate(ROLLBACK_TO, "1");
+      await settleRuns(c);
+    },
+    then: (c) => {
+      expect(c.child("Deployment/shop-cache")).toBeUndefined();
+      expect(status(c).nodes!.map((n) => n.name)).toEqual(["postgres", "api"]);
+      expect(status(c)).toMatchObject({ phase: "RolledBack", readyNodes: "2/2" });
+    },
+  },
+  {
+    name: "measures an automatic rollback from the failure to every node Ready on the last good revision",
+    given: async (c) => {
+      await converge(c);
+      c.setSpec(shop("api:2"));
+      c.down.add("api");
+    },
+    when: async (c) => {
+      await run(c);
+      c.crashLoop("api");
+      await run(c);
+      expect(c.recoveries).toEqual([]);
+      c.down.delete("api");
+      c.advance(3);
+      c.settle();
+      await run(c);
+      await run(c);
+    },
+    then: (c) => {
+      expect(c.recoveries).toEqual([{ seconds: 3, trigger: "automatic" }]);
+      expect(last(c)).toMatchObject({ revision: 2, outcome: "RolledBack", recoverySeconds: 3 });
+    },
+  },
+];
+
 describe("reconcile", () => {
+  it.each(manualCases)("$name", async ({ spec, given, when, then }) => {
+    const c = fakeCluster(spec ?? shop());
+    await given?.(c);
+    const thrown = await when(c);
+    await then(c, thrown);
+  });
   it.each(cases)("$name", async ({ spec, given, when, then }) => {
     const c = fakeCluster(spec ?? shop());
     await given?.(c);

@@ -1,12 +1,25 @@
 // reconcile(key): level-based orchestration — read the Topology and its children, decide, apply, report.
-import { LABEL_NODE, Phase } from "../api/constants.ts";
+import {
+  ANNOTATION_CONFIG_HASH,
+  ANNOTATION_ROLLBACK_TO,
+  ConditionType,
+  LABEL_NODE,
+  Phase,
+  type RecoveryTrigger,
+} from "../api/constants.ts";
 import { parseSpec } from "../api/parse.ts";
-import type { TopologyStatus } from "../api/schema.ts";
+import type { HistoryEntry, TopologyStatus } from "../api/schema.ts";
 import { formatPath } from "../api/topology.ts";
 import { OWNED_KINDS, renderKubernetes, type KubeObject } from "../render/k8s/index.ts";
 import { applyReason } from "./compare.ts";
 import { findPodFailures, type PodLike } from "./pods.ts";
-import { decideRollout, snapshotOf, startsRevision, type RolloutDecision } from "./rollout.ts";
+import {
+  decideRollout,
+  snapshotOf,
+  startsRevision,
+  type RevisionSnapshot,
+  type RolloutDecision,
+} from "./rollout.ts";
 import {
   computeStatus,
   invalidStatus,
@@ -18,7 +31,14 @@ import {
 export interface TopologyResource {
   apiVersion?: string;
   kind?: string;
-  metadata: { name: string; namespace: string; uid: string; generation?: number; resourceVersion?: string };
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    generation?: number;
+    resourceVersion?: string;
+    annotations?: Record<string, string>;
+  };
   spec?: unknown;
   status?: TopologyStatus;
 }
@@ -66,8 +86,11 @@ export interface ReconcileDeps {
     reason: string,
     message: string,
   ): Promise<void>;
-  /** Seconds from a revision judged failed to its rollback applied (the topo_recovery_seconds histogram). */
-  recovered?(seconds: number): void;
+  /**
+   * Seconds from a rollback's request (a revision judged failed, or topo.dev/rollback-to seen) to every
+   * node Ready on the revision it returned to: the topo_recovery_seconds histogram.
+   */
+  recovered?(seconds: number, trigger: RecoveryTrigger): void;
   log: {
     debug(obj: object, msg: string): void;
     info(obj: object, msg: string): void;
@@ -126,9 +149,12 @@ export async function reconcile(
   const { failures, retryInMs } = findPodFailures(pods, snapshot.templates, now, POD_FAILURE_GRACE_MS);
   const history = topo.status?.history ?? [];
   const lastGood = history.find((h) => h.revision === topo.status?.lastGoodRevision);
+  const request = topo.metadata.annotations?.[ANNOTATION_ROLLBACK_TO];
+  const { pin, refused } =
+    request === undefined ? {} : await resolvePin(deps, topo, request, history, lastGood);
   // Before the first object of a new revision is applied, the children still run the last good one:
   // keep it now, since a rollback may need it.
-  if (lastGood?.hash && startsRevision(history, snapshot.hash, generation)) {
+  if (!pin && lastGood?.hash && startsRevision(history, snapshot.hash, generation)) {
     if (!(await deps.keepRevision(topo, lastGood.revision, lastGood.hash)))
       deps.log.warn(
         { revision: lastGood.revision },
@@ -138,9 +164,16 @@ export async function reconcile(
   // A revision is judged on the nodes it changed from the last good one: its kept objects say what those
   // ran (the same objects a rollback applies). Read only while the desired revision is another one.
   const kept =
-    lastGood?.hash && lastGood.hash !== snapshot.hash
+    !pin && lastGood?.hash && lastGood.hash !== snapshot.hash
       ? await deps.loadRevision(topo, lastGood.revision)
       : undefined;
+  const readyTemplates: Record<string, string> = {};
+  for (const d of byKind.Deployment ?? []) {
+    const hash = (d.spec as { template?: { metadata?: { annotations?: Record<string, string> } } })?.template
+      ?.metadata?.annotations?.[ANNOTATION_CONFIG_HASH];
+    if (hash && observeDeployment(nodeOf(d), d as Parameters<typeof observeDeployment>[1], hash).ready)
+      readyTemplates[nodeOf(d)] = hash;
+  }
   const decision = decideRollout({
     generation,
     desired: snapshot,
@@ -148,26 +181,30 @@ export async function reconcile(
     ...(lastGood ? { lastGoodRevision: lastGood.revision } : {}),
     ...(kept ? { previousTemplates: snapshotOf(kept).templates } : {}),
     readyNodes: desiredNodes.filter((n) => n.ready).map((n) => n.name),
+    readyTemplates,
+    ...(pin ? { pin: { revision: pin.revision, snapshot: pin.snapshot } } : {}),
     failures,
     now,
     progressDeadlineSeconds: topology.rollout.progressDeadlineSeconds,
     autoRollback: topology.rollout.autoRollback,
     historyLimit: topology.rollout.historyLimit,
   });
-  const target = targetObjects(deps, decision, desired, kept);
+  const target = decision.target === "pinned" ? pin!.objects : targetObjects(deps, decision, desired, kept);
   const targetSnapshot = snapshotOf(target);
+  // The nodes of the revision applied: a revision rolled back to may lack a node the spec added, or have
+  // one it removed. Their start order is the spec's (a node it does not have waits on nothing).
+  const dependsOn = new Map(topology.nodes.map((n) => [n.name, n.dependsOn]));
+  const nodeNames =
+    target === desired ? topology.nodes.map((n) => n.name) : Object.keys(targetSnapshot.templates);
 
   // Dependency order: a node's workload is created only when every node it dependsOn is Ready.
   const readyNow = new Map(
-    topology.nodes.map((n) => [
-      n.name,
-      observeDeployment(n.name, deploymentOf(n.name), targetSnapshot.templates[n.name]).ready,
-    ]),
+    nodeNames.map((n) => [n, observeDeployment(n, deploymentOf(n), targetSnapshot.templates[n]).ready]),
   );
   const waiting = new Map<string, string[]>();
-  for (const n of topology.nodes) {
-    const blockers = n.dependsOn.filter((d) => !readyNow.get(d));
-    if (blockers.length && !deploymentOf(n.name)) waiting.set(n.name, blockers);
+  for (const n of nodeNames) {
+    const blockers = (dependsOn.get(n) ?? []).filter((d) => !readyNow.get(d));
+    if (blockers.length && !deploymentOf(n)) waiting.set(n, blockers);
   }
 
   let applyError: string | undefined;
@@ -190,16 +227,15 @@ export async function reconcile(
   }
   if (!applyError) {
     for (const [key, obj] of observed) if (!wanted.has(key)) await deps.remove(obj);
-    if (decision.rolledBack) deps.recovered?.((deps.now().getTime() - decision.rolledBack.failedAt) / 1000);
   }
 
   const failed = new Map(failures.map((f) => [f.node, f]));
-  const nodes: ObservedNode[] = topology.nodes.map((n) => {
-    const o = observeDeployment(n.name, deploymentOf(n.name), targetSnapshot.templates[n.name]);
+  const nodes: ObservedNode[] = nodeNames.map((n) => {
+    const o = observeDeployment(n, deploymentOf(n), targetSnapshot.templates[n]);
     return {
       ...o,
-      ...(waiting.has(n.name) ? { waitingOn: waiting.get(n.name)! } : {}),
-      ...(failed.has(n.name) ? { failure: failed.get(n.name)! } : {}),
+      ...(waiting.has(n) ? { waitingOn: waiting.get(n)! } : {}),
+      ...(failed.has(n) ? { failure: failed.get(n)! } : {}),
     };
   });
   const status = computeStatus({
@@ -208,11 +244,14 @@ export async function reconcile(
     nodes,
     decision,
     ...(applyError ? { applyError } : {}),
+    ...(refused ? { refused } : {}),
     now,
   });
   if (statusChanged(topo.status, status)) {
     await deps.patchStatus(topo, status);
-    await emitEvents(deps, topo, decision, topo.status, status);
+    // Measured once: the status that says so is written (a failed write measures it again on the retry).
+    if (decision.recovered) deps.recovered?.(decision.recovered.seconds, decision.recovered.trigger);
+    await emitEvents(deps, topo, decision, topo.status, status, refused);
     // A kept revision goes once the history no longer holds it (historyLimit).
     const kept = decision.history.map((h) => h.revision);
     if ((topo.status?.history ?? []).some((h) => !kept.includes(h.revision)))
@@ -226,6 +265,64 @@ export async function reconcile(
     phase: status.phase!,
     ...(requeue.length ? { requeueAfterMs: Math.max(100, Math.min(...requeue) + 50) } : {}),
   };
+}
+
+interface Pin {
+  revision: number;
+  objects: KubeObject[];
+  snapshot: RevisionSnapshot;
+}
+
+/**
+ * What topo.dev/rollback-to asks for: the kept revision to pin, or why it is refused. A refused request
+ * changes nothing: a Topology already pinned stays on its revision, any other goes on with its spec.
+ * The revision the children run Ready is kept first when the request starts a rollback, so that a later
+ * request (`--to` it) finds it: a revision is otherwise kept only once a newer one supersedes it.
+ */
+async function resolvePin(
+  deps: ReconcileDeps,
+  topo: TopologyResource,
+  request: string,
+  history: readonly HistoryEntry[],
+  lastGood: HistoryEntry | undefined,
+): Promise<{ pin?: Pin; refused?: string }> {
+  const latest = history.at(-1);
+  const held = latest?.trigger === "manual" ? latest.revision : undefined;
+  const load = async (revision: number): Promise<Pin | undefined> => {
+    const objects = await deps.loadRevision(topo, revision);
+    return objects && { revision, objects, snapshot: snapshotOf(objects) };
+  };
+  const keepRunning = async () => {
+    const running = latest?.outcome === "Succeeded" ? latest : lastGood;
+    if (running?.hash) await deps.keepRevision(topo, running.revision, running.hash);
+  };
+  const holdOr = async (refused: string) => {
+    const pin = held !== undefined ? await load(held) : undefined;
+    return pin ? { pin, refused } : { refused };
+  };
+  const value = request.trim();
+  if (!/^[1-9][0-9]{0,8}$/.test(value)) return holdOr(`"${request}" is not a revision number`);
+  const revision = Number(value);
+  if (revision === held) {
+    const pin = await load(revision);
+    if (pin) return { pin };
+  }
+  const entries = history.filter((h) => h.revision === revision);
+  if (!entries.length) {
+    const known = [...new Set(history.map((h) => h.revision))].join(", ") || "none";
+    return holdOr(
+      `revision ${revision} is not kept (status.history holds revisions ${known}); nothing was changed`,
+    );
+  }
+  if (!entries.some((h) => h.outcome === "Succeeded")) {
+    return holdOr(
+      `revision ${revision} never ran Ready (${entries.at(-1)!.outcome}), so it is not kept; nothing was changed`,
+    );
+  }
+  await keepRunning();
+  const pin = await load(revision);
+  if (!pin) return holdOr(`revision ${revision} is no longer kept; nothing was changed`);
+  return { pin };
 }
 
 /** The objects to apply: the desired ones, or the last good revision's (kept) after a rollback. */
@@ -250,8 +347,39 @@ async function emitEvents(
   d: RolloutDecision,
   prev: TopologyStatus | undefined,
   next: TopologyStatus,
+  refused: string | undefined,
 ): Promise<void> {
   if (d.started) await deps.event(topo, "Normal", "RolloutStarted", `revision ${d.revision} is rolling out`);
+  const pinnedOf = (s: TopologyStatus | undefined) =>
+    s?.conditions?.find((c) => c.type === ConditionType.Pinned);
+  const [was, is] = [pinnedOf(prev), pinnedOf(next)];
+  if (d.manual)
+    await deps.event(
+      topo,
+      "Normal",
+      "ManualRollback",
+      `rolling back by hand${d.manual.from !== undefined ? ` from revision ${d.manual.from}` : ""} to revision ${d.manual.revision} (${ANNOTATION_ROLLBACK_TO}); pinned until the annotation is removed`,
+    );
+  if (refused && is?.message !== was?.message)
+    await deps.event(topo, "Warning", "RollbackRefused", `${ANNOTATION_ROLLBACK_TO} refused: ${refused}`);
+  if (d.target === "pinned" && !d.manual && was?.status === "True" && is?.message !== was.message && !refused)
+    await deps.event(topo, "Normal", "SpecHeld", is!.message);
+  if (was?.status === "True" && is?.status === "False" && d.target !== "pinned")
+    await deps.event(
+      topo,
+      "Normal",
+      "Released",
+      `${ANNOTATION_ROLLBACK_TO} removed: rolling forward to the spec (revision ${d.revision})`,
+    );
+  if (d.recovered)
+    await deps.event(
+      topo,
+      "Normal",
+      "Recovered",
+      d.recovered.trigger === "manual"
+        ? `every node is Ready on revision ${d.recovered.revision}, ${d.recovered.seconds}s after ${ANNOTATION_ROLLBACK_TO} asked for it`
+        : `every node is Ready on revision ${d.recovered.revision} again, ${d.recovered.seconds}s after revision ${d.revision} failed`,
+    );
   if (d.rolledBack) {
     const { revision, to, node, reason } = d.rolledBack;
     await deps.event(

@@ -340,6 +340,212 @@ describe("decideRollout with historyLimit", () => {
   });
 });
 
+describe("decideRollout with a rollback by hand (a pin)", () => {
+  // Revisions 1, 2 and 3 ran Ready; 3 is the spec's and runs; the user pins 1, whose template of a is h1.
+  const three = [
+    entry(1, "h1", "Succeeded", 1),
+    entry(2, "h2", "Succeeded", 2),
+    entry(3, "h3", "Succeeded", 3),
+  ];
+  const pin = { revision: 1, snapshot: snap("h1") };
+  const pinned = (over: Partial<RolloutInput>) =>
+    input({
+      generation: 3,
+      desired: snap("h3"),
+      history: three,
+      lastGoodRevision: 3,
+      readyNodes: ["a"],
+      readyTemplates: { a: "h3" },
+      pin,
+      ...over,
+    });
+  const started = decideRollout(pinned({}));
+  const manual = started.history.at(-1)!;
+
+  it.each([
+    {
+      name: "applies the pinned revision and records a manual entry from the revision that ran",
+      decision: started,
+      expected: {
+        target: "pinned",
+        revision: 1,
+        lastGoodRevision: 3,
+        manual: { revision: 1, from: 3 },
+        requeueAfterMs: 90_000,
+      },
+      latest: { revision: 1, hash: "h1", trigger: "manual", from: 3, outcome: "Progressing", generation: 3 },
+    },
+    {
+      name: "succeeds once every node runs the pinned revision Ready, measuring the time since the request",
+      decision: decideRollout(
+        pinned({ history: started.history, readyTemplates: { a: "h1" }, now: after(4.25) }),
+      ),
+      expected: {
+        target: "pinned",
+        lastGoodRevision: 1,
+        recovered: { revision: 1, seconds: 4.25, trigger: "manual" },
+      },
+      latest: { outcome: "Succeeded", recoverySeconds: 4.25, rollbackAt: T0.toISOString() },
+    },
+    {
+      name: "holds the pinned revision when the spec changes, starting no revision of it",
+      decision: decideRollout(
+        pinned({
+          generation: 4,
+          desired: snap("h4"),
+          history: [...three, { ...manual, outcome: "Succeeded", recoverySeconds: 3 }],
+          lastGoodRevision: 1,
+          readyTemplates: { a: "h1" },
+          now: after(60),
+        }),
+      ),
+      expected: { target: "pinned", revision: 1, lastGoodRevision: 1 },
+      latest: { revision: 1, trigger: "manual", outcome: "Succeeded", recoverySeconds: 3 },
+    },
+    {
+      name: "fails a rollback by hand not Ready by the deadline, still pinned, and rolls nothing back",
+      decision: decideRollout(pinned({ history: started.history, now: after(90) })),
+      expected: { target: "pinned", failed: { revision: 1, node: "a" }, lastGoodRevision: 3 },
+      latest: { outcome: "Failed", reason: "not Ready within 90s (node a)" },
+    },
+    {
+      name: "succeeds a failed rollback by hand once every node gets there after all",
+      decision: decideRollout(
+        pinned({
+          history: [...three, { ...manual, outcome: "Failed", reason: "late" }],
+          readyTemplates: { a: "h1" },
+          now: after(200),
+        }),
+      ),
+      expected: { lastGoodRevision: 1, recovered: { seconds: 200, trigger: "manual" } },
+      latest: { outcome: "Succeeded", recoverySeconds: 200 },
+    },
+    {
+      name: "starts a new manual entry when another revision is pinned, from the one pinned before",
+      decision: decideRollout(
+        pinned({
+          history: [...three, { ...manual, outcome: "Succeeded" }],
+          lastGoodRevision: 1,
+          readyTemplates: { a: "h1" },
+          pin: { revision: 2, snapshot: snap("h2") },
+        }),
+      ),
+      expected: { target: "pinned", revision: 2, manual: { revision: 2, from: 1 } },
+      latest: { revision: 2, trigger: "manual", from: 1, outcome: "Progressing" },
+    },
+    {
+      name: "names a revision in flight as the one rolled back from",
+      decision: decideRollout(
+        pinned({
+          generation: 4,
+          desired: snap("h4"),
+          history: [...three, entry(4, "h4", "Progressing", 4)],
+          readyTemplates: {},
+        }),
+      ),
+      expected: { manual: { revision: 1, from: 4 } },
+      latest: { revision: 1, outcome: "Progressing" },
+    },
+  ])("$name", ({ decision, expected, latest }) => {
+    expect(decision).toMatchObject(expected);
+    expect(decision.history.at(-1)).toMatchObject(latest);
+    expect(decision.history.slice(0, 3).map((h) => h.outcome)).toEqual([
+      "Succeeded",
+      "Succeeded",
+      "Succeeded",
+    ]);
+  });
+
+  it("marks the revision in flight Superseded when a pin replaces it", () => {
+    const d = decideRollout(
+      pinned({ generation: 4, desired: snap("h4"), history: [...three, entry(4, "h4", "Progressing", 4)] }),
+    );
+    expect(d.history.map((h) => [h.revision, h.outcome])).toEqual([
+      [1, "Succeeded"],
+      [2, "Succeeded"],
+      [3, "Succeeded"],
+      [4, "Superseded"],
+      [1, "Progressing"],
+    ]);
+  });
+
+  it("rolls forward once released: the spec's templates start a new revision, judged against the pinned one", () => {
+    const d = decideRollout(
+      input({
+        generation: 4,
+        desired: snap("h3"),
+        history: [...three, { ...manual, outcome: "Succeeded", recoverySeconds: 3 }],
+        lastGoodRevision: 1,
+        previousTemplates: { a: "h1" },
+        now: after(60),
+      }),
+    );
+    expect(d).toMatchObject({ revision: 4, target: "desired", started: true, changed: ["a"] });
+    expect(d.history.at(-1)).toMatchObject({ revision: 4, hash: "h3", outcome: "Progressing" });
+    expect(d.history.at(-1)!.trigger).toBeUndefined();
+  });
+
+  it("never drops the pinned revision nor the last good one from a short history", () => {
+    const d = decideRollout(pinned({ historyLimit: 1 }));
+    expect(d.history.map((h) => [h.revision, h.outcome])).toEqual([
+      [1, "Succeeded"],
+      [3, "Succeeded"],
+      [1, "Progressing"],
+    ]);
+  });
+});
+
+describe("decideRollout measures an automatic rollback's recovery", () => {
+  const rolledBack = {
+    ...entry(2, "h2", "RolledBack", 2),
+    rollbackAt: after(90).toISOString(),
+    reason: "not Ready within 90s (node a)",
+  };
+  const given = (over: Partial<RolloutInput>) =>
+    input({
+      generation: 2,
+      desired: snap("h2"),
+      history: [entry(1, "h1", "Succeeded", 1), rolledBack],
+      lastGoodRevision: 1,
+      previousTemplates: { a: "h1" },
+      ...over,
+    });
+
+  it("stamps the moment a revision is judged failed as the rollback's request", () => {
+    const d = decideRollout(
+      given({ history: [entry(1, "h1", "Succeeded", 1), entry(2, "h2", "Progressing", 2)], now: after(95) }),
+    );
+    expect(d.history.at(-1)).toMatchObject({ outcome: "RolledBack", rollbackAt: after(90).toISOString() });
+    expect(d.recovered).toBeUndefined();
+  });
+
+  it.each([
+    {
+      name: "does not count a node still on the failed revision as recovered",
+      readyTemplates: { a: "h2" },
+      recovered: undefined,
+    },
+    {
+      name: "counts the seconds from the failure to every node Ready on the last good revision",
+      readyTemplates: { a: "h1" },
+      recovered: { revision: 1, seconds: 12, trigger: "automatic" },
+    },
+  ])("$name", ({ readyTemplates, recovered }) => {
+    const d = decideRollout(given({ readyTemplates, now: after(102) }));
+    expect(d.recovered).toEqual(recovered);
+    expect(d.history.at(-1)!.recoverySeconds).toBe(recovered?.seconds);
+  });
+
+  it("measures a recovery once", () => {
+    const once = decideRollout(given({ readyTemplates: { a: "h1" }, now: after(102) }));
+    const again = decideRollout(
+      given({ history: once.history, readyTemplates: { a: "h1" }, now: after(200) }),
+    );
+    expect(again.recovered).toBeUndefined();
+    expect(again.history.at(-1)!.recoverySeconds).toBe(12);
+  });
+});
+
 describe("snapshotOf", () => {
   const deployment = (node: string, hash: string) =>
     ({

@@ -1,6 +1,7 @@
-// Revisions and automatic rollback, decided by a pure function from the desired revision, the history and health.
+// Revisions, automatic rollback and rollback by hand (a pin), decided by a pure function from the desired
+// revision, the history and health.
 import type { HistoryEntry } from "../api/schema.ts";
-import { ANNOTATION_CONFIG_HASH, LABEL_NODE } from "../api/constants.ts";
+import { ANNOTATION_CONFIG_HASH, LABEL_NODE, type RecoveryTrigger } from "../api/constants.ts";
 import { hashOf, type KubeObject } from "../render/k8s/index.ts";
 
 /**
@@ -49,6 +50,16 @@ export interface RolloutInput {
   previousTemplates?: Record<string, string>;
   /** Nodes whose workload runs the desired template with all replicas Ready. */
   readyNodes: readonly string[];
+  /**
+   * Per node, the template (config hash) its workload runs with every replica Ready; a node that is not
+   * Ready on any is absent. Says when a rollback has every node back on its revision (the recovery).
+   */
+  readyTemplates?: Record<string, string>;
+  /**
+   * A rollback by hand in force (topo.dev/rollback-to): the kept revision to run and hold whatever the
+   * spec says. Judged on every node: it is done when every node runs it Ready.
+   */
+  pin?: { revision: number; snapshot: RevisionSnapshot };
   /** Pods of the desired revision failing for longer than the grace period, at most one per node. */
   failures: readonly Failure[];
   now: Date;
@@ -67,8 +78,12 @@ export interface RolloutDecision {
    * failure of this revision.
    */
   changed: string[];
-  /** Which revision's workloads to apply. */
-  target: "desired" | "lastGood";
+  /** Which revision's workloads to apply: the spec's, the last good one's (kept), or the pinned one's (kept). */
+  target: "desired" | "lastGood" | "pinned";
+  /** Set when this decision started a rollback by hand: from the revision the children ran. */
+  manual?: { revision: number; from?: number };
+  /** Set when this decision saw every node Ready on the revision a rollback returned to. */
+  recovered?: { revision: number; seconds: number; trigger: RecoveryTrigger };
   /** Set when this decision rolled back (the moment it happened). */
   rolledBack?: {
     revision: number;
@@ -108,8 +123,98 @@ export function changedNodes(desired: Record<string, string>, previous?: Record<
   return previous ? nodes.filter((n) => previous[n] !== desired[n]) : nodes;
 }
 
+/** Whether every node of `templates` runs its template with all replicas Ready. */
+const allReadyOn = (templates: Record<string, string>, ready: Record<string, string> | undefined) =>
+  ready !== undefined && Object.entries(templates).every(([node, hash]) => ready[node] === hash);
+
+/**
+ * Marks the latest entry recovered once every node runs the revision it rolled back to, Ready: the time
+ * from the rollback's request (`rollbackAt`) to then, once.
+ */
+function measureRecovery(
+  decision: RolloutDecision,
+  latest: HistoryEntry,
+  back: { revision: number; templates: Record<string, string> } | undefined,
+  input: RolloutInput,
+): void {
+  if (!back || !latest.rollbackAt || latest.recoverySeconds !== undefined) return;
+  if (!allReadyOn(back.templates, input.readyTemplates)) return;
+  const seconds = Math.max(0, (input.now.getTime() - Date.parse(latest.rollbackAt)) / 1000);
+  latest.recoverySeconds = Math.round(seconds * 1000) / 1000;
+  decision.recovered = {
+    revision: back.revision,
+    seconds: latest.recoverySeconds,
+    trigger: latest.trigger === "manual" ? "manual" : "automatic",
+  };
+}
+
+/** The revision the children run when the latest entry is what it is: a revision rolled back runs the last good one. */
+function runningRevision(latest: HistoryEntry | undefined, lastGood: number | undefined) {
+  if (!latest) return undefined;
+  return latest.outcome === "RolledBack" ? lastGood : latest.revision;
+}
+
+/**
+ * A rollback by hand: the pinned revision becomes the latest entry (trigger manual, the revision the
+ * children ran as `from`) and is applied to every node whatever the spec says. It is Succeeded once every
+ * node runs it Ready, and then the last good revision; not so by the deadline, Failed (Degraded, still
+ * pinned: nothing rolls a rollback by hand back), and Succeeded still if every node gets there later.
+ */
+function decidePinned(
+  input: RolloutInput,
+  pin: NonNullable<RolloutInput["pin"]>,
+  history: HistoryEntry[],
+): RolloutDecision {
+  let lastGood = input.lastGoodRevision;
+  let latest = history.at(-1);
+  const decision: RolloutDecision = {
+    history,
+    revision: pin.revision,
+    changed: Object.keys(pin.snapshot.templates),
+    target: "pinned",
+  };
+  if (!(latest?.trigger === "manual" && latest.revision === pin.revision)) {
+    const from = runningRevision(latest, lastGood);
+    if (latest?.outcome === "Progressing") latest.outcome = "Superseded";
+    const at = input.now.toISOString();
+    latest = {
+      revision: pin.revision,
+      hash: pin.snapshot.hash,
+      images: pin.snapshot.images,
+      outcome: "Progressing",
+      at,
+      generation: input.generation,
+      trigger: "manual",
+      ...(from !== undefined ? { from } : {}),
+      rollbackAt: at,
+    };
+    history.push(latest);
+    decision.manual = { revision: pin.revision, ...(from !== undefined ? { from } : {}) };
+  }
+  const templates = pin.snapshot.templates;
+  const notReady = Object.keys(templates).filter((n) => input.readyTemplates?.[n] !== templates[n]);
+  if (latest.outcome === "Progressing" || latest.outcome === "Failed") {
+    const deadline = Date.parse(latest.at) + input.progressDeadlineSeconds * 1000;
+    if (!notReady.length) {
+      latest.outcome = "Succeeded";
+      delete latest.reason;
+      lastGood = latest.revision;
+    } else if (latest.outcome === "Progressing" && input.now.getTime() >= deadline) {
+      latest.outcome = "Failed";
+      latest.reason = `not Ready within ${input.progressDeadlineSeconds}s (node ${notReady[0]})`;
+      decision.failed = { revision: latest.revision, node: notReady[0]!, reason: "ProgressDeadlineExceeded" };
+    } else if (latest.outcome === "Progressing") {
+      decision.requeueAfterMs = deadline - input.now.getTime();
+    }
+  }
+  measureRecovery(decision, latest, { revision: pin.revision, templates }, input);
+  trimHistory(history, input.historyLimit, [latest.revision, lastGood]);
+  return { ...decision, ...(lastGood !== undefined ? { lastGoodRevision: lastGood } : {}) };
+}
+
 export function decideRollout(input: RolloutInput): RolloutDecision {
   const history = input.history.map((h) => ({ ...h }));
+  if (input.pin) return decidePinned(input, input.pin, history);
   let lastGood = input.lastGoodRevision;
   let latest = history.at(-1);
   let started = false;
@@ -152,6 +257,7 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
       if (input.autoRollback && lastGood !== undefined && lastGood !== latest.revision) {
         latest.outcome = "RolledBack";
         const failedAt = failure ? input.now.getTime() : Math.min(deadline, input.now.getTime());
+        latest.rollbackAt = new Date(failedAt).toISOString();
         decision.rolledBack = { revision: latest.revision, to: lastGood, node, reason, failedAt };
       } else {
         latest.outcome = "Failed";
@@ -161,7 +267,11 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
       decision.requeueAfterMs = deadline - input.now.getTime();
     }
   }
-  if (latest.outcome === "RolledBack") decision.target = "lastGood";
+  if (latest.outcome === "RolledBack") {
+    decision.target = "lastGood";
+    if (lastGood !== undefined && input.previousTemplates)
+      measureRecovery(decision, latest, { revision: lastGood, templates: input.previousTemplates }, input);
+  }
   trimHistory(history, input.historyLimit, [latest.revision, lastGood]);
   return { ...decision, ...(lastGood !== undefined ? { lastGoodRevision: lastGood } : {}) };
 }

@@ -251,6 +251,153 @@ describe("computeStatus when a node the revision did not change is down", () => 
   });
 });
 
+describe("computeStatus of a rollback by hand", () => {
+  // Revision 3 ran; the user pinned revision 1 at generation 3 (topo.dev/rollback-to: "1").
+  const manual = (outcome: "Progressing" | "Succeeded" | "Failed", extra: Partial<RolloutDecision> = {}) =>
+    decision("Progressing", {
+      revision: 1,
+      target: "pinned",
+      changed: ["a"],
+      lastGoodRevision: outcome === "Succeeded" ? 1 : 3,
+      history: [
+        { revision: 3, hash: "h3", images: {}, outcome: "Succeeded", at: NOW.toISOString(), generation: 3 },
+        {
+          revision: 1,
+          hash: "h",
+          images: {},
+          outcome,
+          at: NOW.toISOString(),
+          generation: 3,
+          trigger: "manual",
+          from: 3,
+          rollbackAt: NOW.toISOString(),
+          ...(outcome === "Failed" ? { reason: "not Ready within 90s (node a)" } : {}),
+        },
+      ],
+      ...extra,
+    });
+  const ready = [observeDeployment("a", deployment({}), "h")];
+  const notReady = [observeDeployment("a", deployment({ hash: "h3" }), "h")];
+  const conditionOf = (s: TopologyStatus, type: string) => s.conditions!.find((c) => c.type === type);
+  const status = (d: RolloutDecision, nodes = ready, generation = 3, refused?: string) =>
+    computeStatus({
+      generation,
+      previous: undefined,
+      nodes,
+      decision: d,
+      now: NOW,
+      ...(refused ? { refused } : {}),
+    });
+
+  it.each([
+    {
+      name: "is RolledBack with reason ManualRollback and Pinned while the pinned revision rolls out",
+      status: status(manual("Progressing"), notReady),
+      phase: "RolledBack",
+      conditions: {
+        RolledBack: {
+          status: "True",
+          reason: "ManualRollback",
+          message: "rolled back by hand to revision 1 from revision 3 (topo.dev/rollback-to)",
+        },
+        Pinned: { status: "True", reason: "ManualRollback" },
+        Progressing: { status: "True", message: "revision 1 (a rollback by hand) is rolling out" },
+        Ready: { status: "False", reason: "NodesNotReady" },
+      },
+    },
+    {
+      name: "says every node is Ready on the pinned revision, which is not the spec's",
+      status: status(manual("Succeeded")),
+      phase: "RolledBack",
+      conditions: {
+        Ready: {
+          status: "False",
+          reason: "ManualRollback",
+          message: "all 1 nodes are Ready on revision 1, not on the spec's",
+        },
+        Degraded: { status: "False" },
+        Progressing: { status: "False" },
+      },
+    },
+    {
+      name: "names the generation of the spec it holds back",
+      status: status(manual("Succeeded"), ready, 5),
+      phase: "RolledBack",
+      conditions: {
+        Pinned: {
+          status: "True",
+          message:
+            "pinned to revision 1 by topo.dev/rollback-to: generation 5 of the spec is held, not rolled out, until the annotation is removed",
+        },
+      },
+    },
+    {
+      name: "is Degraded, still pinned, when the pinned revision is not Ready by the deadline",
+      status: status(manual("Failed"), notReady),
+      phase: "Degraded",
+      conditions: {
+        Degraded: { status: "True", message: "not Ready within 90s (node a)" },
+        Pinned: { status: "True" },
+      },
+    },
+    {
+      name: "keeps the pin and says why a request for another revision was refused",
+      status: status(manual("Succeeded"), ready, 3, "revision 7 is not kept"),
+      phase: "RolledBack",
+      conditions: {
+        Pinned: {
+          status: "True",
+          message: expect.stringMatching(
+            /^pinned to revision 1 .*; topo.dev\/rollback-to refused: revision 7 is not kept$/,
+          ),
+        },
+      },
+    },
+    {
+      name: "is not pinned, naming the refusal, when a request on a Topology that is not pinned is refused",
+      status: status(decision("Succeeded"), ready, 2, "revision 7 is not kept"),
+      phase: "Ready",
+      conditions: {
+        Pinned: {
+          status: "False",
+          reason: "RollbackRefused",
+          message: "topo.dev/rollback-to refused: revision 7 is not kept",
+        },
+        RolledBack: { status: "False" },
+      },
+    },
+  ])("$name", (c) => {
+    expect(c.status.phase).toBe(c.phase);
+    for (const [type, expected] of Object.entries(c.conditions))
+      expect(conditionOf(c.status, type)).toMatchObject(expected);
+  });
+
+  it("puts a refusal in status.message", () => {
+    expect(status(decision("Succeeded"), ready, 2, "revision 7 is not kept").message).toBe(
+      "topo.dev/rollback-to refused: revision 7 is not kept",
+    );
+  });
+
+  it("has no Pinned condition on a Topology never pinned, and Pinned=False NotPinned once released", () => {
+    const never = status(decision("Succeeded"), ready, 2);
+    expect(conditionOf(never, "Pinned")).toBeUndefined();
+    const held = status(manual("Succeeded"));
+    const released = computeStatus({
+      generation: 4,
+      previous: held,
+      nodes: ready,
+      decision: decision("Progressing"),
+      now: LATER,
+    });
+    expect(conditionOf(released, "Pinned")).toMatchObject({
+      status: "False",
+      reason: "NotPinned",
+      lastTransitionTime: LATER.toISOString(),
+    });
+    expect(released.phase).toBe("Progressing");
+  });
+});
+
 describe("conditions", () => {
   it("keep lastTransitionTime while their status holds and move it when it flips", () => {
     const a = setCondition([], { type: "Ready", status: "True", reason: "R", message: "m" }, NOW);

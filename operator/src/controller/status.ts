@@ -1,6 +1,12 @@
 // computeStatus: the Topology's status from what was observed, a pure function compared before writing.
 import { isDeepStrictEqual } from "node:util";
-import { ANNOTATION_CONFIG_HASH, ConditionType, Phase, Reason } from "../api/constants.ts";
+import {
+  ANNOTATION_CONFIG_HASH,
+  ANNOTATION_ROLLBACK_TO,
+  ConditionType,
+  Phase,
+  Reason,
+} from "../api/constants.ts";
 import type { Condition, NodeStatus, TopologyStatus } from "../api/schema.ts";
 import type { Failure, RolloutDecision } from "./rollout.ts";
 
@@ -75,6 +81,8 @@ export interface StatusInput {
   decision: RolloutDecision;
   /** An error applying the children, reported honestly instead of claiming progress. */
   applyError?: string;
+  /** Why the topo.dev/rollback-to annotation was refused (nothing was changed for it). */
+  refused?: string;
   now: Date;
 }
 
@@ -103,13 +111,16 @@ export function computeStatus(input: StatusInput): TopologyStatus {
   const { decision, nodes, now, generation } = input;
   const latest = decision.history.at(-1)!;
   const inFlight = latest.outcome === "Progressing";
-  const rolledBack = latest.outcome === "RolledBack";
+  const pinned = decision.target === "pinned";
+  // Rolled back by itself, or held by hand at an earlier revision: either way not the spec's revision.
+  const rolledBack = latest.outcome === "RolledBack" || (pinned && latest.outcome !== "Failed");
   // The nodes a rollout (or its rollback) is moving: their not being Ready is progress, not an outage.
   const changed = new Set(inFlight || rolledBack ? decision.changed : []);
   const notReady = nodes.filter((n) => !n.ready).map((n) => n.name);
   // Not Ready for a reason other than the change in flight: named in Degraded, never judged against it.
   const outage = nodes.filter((n) => !n.ready && !changed.has(n.name));
   const isDegraded = Boolean(input.applyError) || latest.outcome === "Failed" || outage.length > 0;
+  const byHand = pinned ? `rolled back by hand to revision ${latest.revision}` : "";
   const phase: Phase =
     input.applyError || (isDegraded && !rolledBack)
       ? Phase.Degraded
@@ -140,11 +151,23 @@ export function computeStatus(input: StatusInput): TopologyStatus {
       now,
     );
   };
+  // Every node Ready on a revision that is not the spec's is not Ready: the spec is not what runs.
+  const elsewhere = phase === Phase.RolledBack && notReady.length === 0;
   set(
     ConditionType.Ready,
     phase === Phase.Ready,
-    phase === Phase.Ready ? Reason.AllNodesReady : Reason.NodesNotReady,
-    phase === Phase.Ready ? `all ${nodes.length} nodes are Ready` : `not Ready: ${list(notReady)}`,
+    phase === Phase.Ready
+      ? Reason.AllNodesReady
+      : elsewhere
+        ? pinned
+          ? Reason.ManualRollback
+          : Reason.RolledBackToLastGood
+        : Reason.NodesNotReady,
+    phase === Phase.Ready
+      ? `all ${nodes.length} nodes are Ready`
+      : elsewhere
+        ? `all ${nodes.length} nodes are Ready on revision ${pinned ? latest.revision : decision.lastGoodRevision}, not on the spec's`
+        : `not Ready: ${list(notReady)}`,
   );
   set(
     ConditionType.Progressing,
@@ -155,26 +178,66 @@ export function computeStatus(input: StatusInput): TopologyStatus {
         : Reason.RolloutInProgress
       : Reason.RolloutComplete,
     inFlight
-      ? `revision ${latest.revision} is rolling out${waiting.length ? `; ${waiting.map((n) => `${n.name} waits for ${n.waitingOn!.join(", ")}`).join("; ")}` : ""}`
+      ? `revision ${latest.revision}${pinned ? " (a rollback by hand)" : ""} is rolling out${waiting.length ? `; ${waiting.map((n) => `${n.name} waits for ${n.waitingOn!.join(", ")}`).join("; ")}` : ""}`
       : `revision ${latest.revision} ${latest.outcome.toLowerCase()}`,
   );
   set(ConditionType.Degraded, isDegraded, degraded.reason, degraded.message);
-  const rb = rolledBack
+  const rb = pinned
     ? {
         status: true,
-        reason: Reason.RolledBackToLastGood,
-        message: `revision ${latest.revision} failed: ${latest.reason ?? "unknown"}; rolled back to revision ${decision.lastGoodRevision}`,
+        reason: Reason.ManualRollback,
+        message: `${byHand}${latest.from !== undefined ? ` from revision ${latest.from}` : ""} (${ANNOTATION_ROLLBACK_TO})`,
       }
-    : { status: false, reason: Reason.NoRollback, message: "the latest revision was not rolled back" };
+    : rolledBack
+      ? {
+          status: true,
+          reason: Reason.RolledBackToLastGood,
+          message: `revision ${latest.revision} failed: ${latest.reason ?? "unknown"}; rolled back to revision ${decision.lastGoodRevision}`,
+        }
+      : { status: false, reason: Reason.NoRollback, message: "the latest revision was not rolled back" };
   set(ConditionType.RolledBack, rb.status, rb.reason, rb.message);
   set(ConditionType.InvalidSpec, false, Reason.SpecValid, "the spec is valid");
+  // Pinned appears once a rollback by hand was asked for, and stays (False) after it is released.
+  const wasPinned = input.previous?.conditions?.some((c) => c.type === ConditionType.Pinned);
+  if (pinned || input.refused || wasPinned) {
+    const refusal = input.refused ? `; ${ANNOTATION_ROLLBACK_TO} refused: ${input.refused}` : "";
+    const held =
+      latest.generation !== undefined && generation > latest.generation
+        ? `generation ${generation} of the spec is held, not rolled out, until the annotation is removed`
+        : "a spec change is not rolled out until the annotation is removed";
+    if (pinned)
+      set(
+        ConditionType.Pinned,
+        true,
+        Reason.ManualRollback,
+        `pinned to revision ${latest.revision} by ${ANNOTATION_ROLLBACK_TO}: ${held}${refusal}`,
+      );
+    else if (input.refused)
+      set(
+        ConditionType.Pinned,
+        false,
+        Reason.RollbackRefused,
+        `${ANNOTATION_ROLLBACK_TO} refused: ${input.refused}`,
+      );
+    else
+      set(
+        ConditionType.Pinned,
+        false,
+        Reason.NotPinned,
+        `no ${ANNOTATION_ROLLBACK_TO}: the spec is rolled out`,
+      );
+  }
+  const message = [
+    ...(isDegraded ? [degraded.message] : []),
+    ...(input.refused ? [`${ANNOTATION_ROLLBACK_TO} refused: ${input.refused}`] : []),
+  ].join("; ");
   return {
     observedGeneration: generation,
     phase,
     revision: decision.revision,
     ...(decision.lastGoodRevision !== undefined ? { lastGoodRevision: decision.lastGoodRevision } : {}),
     readyNodes: `${nodes.length - notReady.length}/${nodes.length}`,
-    ...(isDegraded ? { message: degraded.message } : {}),
+    ...(message ? { message } : {}),
     conditions,
     nodes: nodes.map((n) => {
       const message = nodeMessage(n, changed.has(n.name));
