@@ -32,6 +32,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=hack/lib/versions.sh
 source "$here/lib/versions.sh"
+# shellcheck source=hack/lib/pki.sh
+source "$here/lib/pki.sh"
 
 STATE="$(realpath -m "${TOPO_CLUSTER_DIR:-$HOME/.local/state/topo/cluster}")"
 # One command that starts or stops components at a time per cluster (two test runs may `up` at once after a
@@ -88,38 +90,9 @@ diagnose() {
   if has_real_node; then real_node diagnose || true; fi
 }
 
-cert() { # cert NAME CN [O] [SAN]
-  local name="$1" cn="$2" org="${3:-}" san="${4:-}" subj="/CN=$2"
-  [ -n "$org" ] && subj="/O=$org/CN=$cn"
-  openssl genrsa -out "$STATE/pki/$name.key" 2048 2>/dev/null
-  openssl req -new -key "$STATE/pki/$name.key" -subj "$subj" -out "$STATE/pki/$name.csr" 2>/dev/null
-  local ext="$STATE/pki/$name.ext"
-  printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n' >"$ext"
-  [ -n "$san" ] && printf 'subjectAltName=%s\n' "$san" >>"$ext"
-  openssl x509 -req -in "$STATE/pki/$name.csr" -CA "$STATE/pki/ca.crt" -CAkey "$STATE/pki/ca.key" -CAcreateserial \
-    -days 3650 -sha256 -extfile "$ext" -out "$STATE/pki/$name.crt" 2>/dev/null
-}
-
-kubeconfig() { # kubeconfig NAME CERT
-  cat >"$STATE/$1.kubeconfig" <<YAML
-apiVersion: v1
-kind: Config
-clusters:
-  - name: topo-local
-    cluster:
-      server: https://127.0.0.1:$API_PORT
-      certificate-authority: $STATE/pki/ca.crt
-users:
-  - name: $1
-    user:
-      client-certificate: $STATE/pki/$2.crt
-      client-key: $STATE/pki/$2.key
-contexts:
-  - name: topo-local
-    context: { cluster: topo-local, user: $1 }
-current-context: topo-local
-YAML
-}
+cert() { pki_cert "$STATE/pki" "$@"; } # cert NAME CN [O] [SAN]
+# kubeconfig NAME CERT
+kubeconfig() { pki_kubeconfig "$STATE/$1.kubeconfig" "https://127.0.0.1:$API_PORT" "$STATE/pki" "$1" "$2"; }
 
 make_pki() {
   mkdir -p "$STATE/pki"

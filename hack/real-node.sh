@@ -19,6 +19,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=hack/lib/versions.sh
 source "$here/lib/versions.sh"
+# shellcheck source=hack/lib/pki.sh
+source "$here/lib/pki.sh"
 
 # The cluster it joins: the same variables as hack/cluster.sh (which passes them explicitly).
 STATE="$(realpath -m "${TOPO_CLUSTER_DIR:-$HOME/.local/state/topo/cluster}")"
@@ -143,38 +145,9 @@ network() {
     net.bridge.bridge-nf-call-ip6tables=1 >/dev/null
 }
 
-cert() { # cert NAME CN [O] [SAN]
-  local name="$1" cn="$2" org="${3:-}" san="${4:-}" subj="/CN=$2" pki="$STATE/pki"
-  [ -f "$pki/$name.crt" ] && return 0
-  [ -n "$org" ] && subj="/O=$org/CN=$cn"
-  openssl genrsa -out "$pki/$name.key" 2048 2>/dev/null
-  openssl req -new -key "$pki/$name.key" -subj "$subj" -out "$pki/$name.csr" 2>/dev/null
-  printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n' >"$pki/$name.ext"
-  [ -n "$san" ] && printf 'subjectAltName=%s\n' "$san" >>"$pki/$name.ext"
-  openssl x509 -req -in "$pki/$name.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
-    -days 3650 -sha256 -extfile "$pki/$name.ext" -out "$pki/$name.crt" 2>/dev/null
-}
-
-kubeconfig() { # kubeconfig NAME CERT — a kubeconfig for a node component, pointing at the node-facing address
-  cat >"$NODE/$1.kubeconfig" <<YAML
-apiVersion: v1
-kind: Config
-clusters:
-  - name: topo-local
-    cluster:
-      server: https://$HOST_IP:$API_PORT
-      certificate-authority: $STATE/pki/ca.crt
-users:
-  - name: $1
-    user:
-      client-certificate: $STATE/pki/$2.crt
-      client-key: $STATE/pki/$2.key
-contexts:
-  - name: topo-local
-    context: { cluster: topo-local, user: $1 }
-current-context: topo-local
-YAML
-}
+cert() { pki_cert "$STATE/pki" "$@"; } # cert NAME CN [O] [SAN]
+# kubeconfig NAME CERT
+kubeconfig() { pki_kubeconfig "$NODE/$1.kubeconfig" "https://$HOST_IP:$API_PORT" "$STATE/pki" "$1" "$2"; }
 
 pki() {
   [ -f "$STATE/pki/ca.key" ] || die "no cluster PKI in $STATE/pki: start the control plane with hack/cluster.sh up --real-node"
