@@ -7,6 +7,7 @@ import prettier from "eslint-config-prettier";
 const ALL = ["errors", "io", "api", "graph", "render", "kube", "config", "log", "metrics"].concat([
   "controller",
   "local",
+  "plan",
   "dashboard",
   "server",
   "cli",
@@ -72,9 +73,10 @@ export default tseslint.config(
     config: { forbid: without("config", "errors") },
     log: { forbid: without("log") },
     metrics: { forbid: without("metrics") },
-    controller: { forbid: ["local", "dashboard", "server", "cli"] },
-    local: { forbid: ["kube", "controller", "dashboard", "server", "cli"] },
+    controller: { forbid: ["local", "plan", "dashboard", "server", "cli"] },
+    local: { forbid: ["kube", "controller", "plan", "dashboard", "server", "cli"] },
+    plan: { forbid: ["dashboard", "server", "cli"] },
     dashboard: { forbid: ["controller", "server", "cli"] },
-    server: { forbid: ["api", "graph", "render", "kube", "controller", "local", "dashboard", "cli"] },
+    server: { forbid: ["api", "graph", "render", "kube", "controller", "local", "plan", "dashboard", "cli"] },
   }),
 );

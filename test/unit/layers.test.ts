@@ -26,6 +26,8 @@ describe("the import-direction rule", () => {
     ["local/x.ts", "../cli/command.ts"],
     ["local/x.ts", "../controller/reconcile.ts"],
     ["controller/x.ts", "../dashboard/server.ts"],
+    ["controller/x.ts", "../plan/plan.ts"],
+    ["plan/x.ts", "../cli/main.ts"],
     ["dashboard/x.ts", "../controller/manager.ts"],
     ["server/x.ts", "../cli/main.ts"],
     ["errors.ts", "./api/constants.ts"],
@@ -43,6 +45,9 @@ describe("the import-direction rule", () => {
     ["controller/x.ts", "../render/k8s/index.ts"],
     ["local/x.ts", "../errors.ts"],
     ["dashboard/x.ts", "../local/state.ts"],
+    ["plan/x.ts", "../controller/compare.ts"],
+    ["plan/x.ts", "../local/runtime.ts"],
+    ["dashboard/x.ts", "../plan/plan.ts"],
     ["cli/x.ts", "../controller/manager.ts"],
     ["config.ts", "./errors.ts"],
   ])("lets %s import %s", async (at, specifier) => {

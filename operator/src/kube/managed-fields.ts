@@ -22,7 +22,8 @@ type JsonObject = { [k: string]: Json };
 
 const isObject = (v: unknown): v is JsonObject => typeof v === "object" && v !== null && !Array.isArray(v);
 
-function mergeSets(a: FieldSet, b: FieldSet): FieldSet {
+/** The union of two field sets: every field either names. */
+export function mergeSets(a: FieldSet, b: FieldSet): FieldSet {
   const out: FieldSet = { ...a };
   for (const [k, v] of Object.entries(b)) out[k] = out[k] ? mergeSets(out[k], v) : v;
   return out;
@@ -54,8 +55,14 @@ function matches(path: string, item: Json, index: number): boolean {
  * The members of `value` that `set` names. An empty set names the whole value (a leaf, or an atomic
  * list or map); a leaf that is named but absent was an empty string. A list element named by its key
  * keeps its key fields even when only `.` (its existence) is owned. List order is the live order.
+ * `absentAsEmpty: false` leaves a named but absent leaf out instead (to compare two objects, where the
+ * set names fields only one of them has).
  */
-export function extractFields(value: Json, set: FieldSet): Json | undefined {
+export function extractFields(
+  value: Json,
+  set: FieldSet,
+  opts: { absentAsEmpty?: boolean } = {},
+): Json | undefined {
   const paths = Object.keys(set).filter((p) => p !== ".");
   if (paths.length === 0) return Object.keys(set).length === 0 ? value : undefined;
   if (Array.isArray(value)) {
@@ -65,7 +72,7 @@ export function extractFields(value: Json, set: FieldSet): Json | undefined {
       if (path === undefined) return;
       const sub = set[path]!;
       const key = path.startsWith("k:") ? (JSON.parse(path.slice(2)) as JsonObject) : undefined;
-      const inner = Object.keys(sub).length === 0 ? item : extractFields(item, sub);
+      const inner = Object.keys(sub).length === 0 ? item : extractFields(item, sub, opts);
       out.push(key ? { ...(isObject(inner) ? inner : {}), ...key } : (inner ?? item));
     });
     return out;
@@ -78,10 +85,10 @@ export function extractFields(value: Json, set: FieldSet): Json | undefined {
     if (!(name in value)) {
       // Owned but absent: the API server omits empty strings (omitempty), such as an env var's value "".
       // Without it, applying the result again would give up the field and rewrite managedFields.
-      if (Object.keys(set[path]!).length === 0) out[name] = "";
+      if (opts.absentAsEmpty !== false && Object.keys(set[path]!).length === 0) out[name] = "";
       continue;
     }
-    const inner = extractFields(value[name]!, set[path]!);
+    const inner = extractFields(value[name]!, set[path]!, opts);
     if (inner !== undefined) out[name] = inner;
   }
   return out;
