@@ -112,7 +112,7 @@ export interface WatchOptions {
   /** Called before each WATCH request. */
   onWatch?: () => void;
   onCounted?: (event: string) => void;
-  log?: { warn(obj: object, msg: string): void };
+  log?: { warn(obj: object, msg: string): void; debug?(obj: object, msg: string): void };
   /** The first restart's delay, doubled per failure up to 30 s (default 100 ms). */
   backoffMs?: number;
   /** How long a generation must run after its list for its failures to be forgiven (default 30 s). */
@@ -134,6 +134,8 @@ interface Generation {
   /** When its last list succeeded. */
   listedAt?: number;
   listError?: unknown;
+  /** How its last watch ended, or the ERROR event it last delivered (why ListWatch relists). */
+  lastEnd?: string;
 }
 
 /** One watched namespace ("" for all): its cache, its current generation and its restart state. */
@@ -214,6 +216,11 @@ export class KindWatch {
     const live = () => !gen.stopped && !this.stopped;
     const list = async () => {
       if (!live()) throw new Error("stopped");
+      if (gen.listedAt !== undefined)
+        this.o.log?.debug?.(
+          { kind: this.o.spec.kind, namespace: slot.ns || "*", after: gen.lastEnd },
+          "relisting: the watch's resourceVersion is gone",
+        );
       try {
         const result = await this.client.list(this.path(slot.ns));
         if (!live()) throw new Error("stopped");
@@ -236,10 +243,17 @@ export class KindWatch {
           controller = await this.client.watch(
             path,
             { ...query, allowWatchBookmarks: true, timeoutSeconds: WATCH_TIMEOUT_SECONDS },
-            (phase, obj, raw) =>
-              live() &&
-              callback(phase, phase === "ERROR" || phase === "BOOKMARK" ? obj : transform(obj), raw),
-            (err) => live() && done(err),
+            (phase, obj, raw) => {
+              if (!live()) return;
+              if (phase === "ERROR") gen.lastEnd = `ERROR event ${JSON.stringify(obj)}`;
+              callback(phase, phase === "ERROR" || phase === "BOOKMARK" ? obj : transform(obj), raw);
+            },
+            (err) => {
+              if (!live()) return;
+              const status = (err as { statusCode?: number } | null)?.statusCode;
+              if (err) gen.lastEnd = status ? `HTTP ${status}` : messageOf(err);
+              done(err);
+            },
           );
         } catch (err) {
           // Watch.watch throws before its request when the kubeconfig has no cluster or the credentials
