@@ -3,6 +3,17 @@
 #   hack/docker.sh up       use the engine that answers, or install Debian's docker.io and start dockerd
 #   hack/docker.sh status   report the engine and both Compose versions
 #   hack/docker.sh down     stop dockerd only if `up` started it
+#   hack/docker.sh private up DIR [IMAGE...]   a second, private engine for tests that stop or restart one
+#                                              (the shared engine is never touched): its own data root, exec
+#                                              root, pid file and socket in DIR, and its own network namespace
+#                                              (its docker0, networks and iptables rules stay there: a dockerd
+#                                              restarted on the host deletes the host's docker0, the shared
+#                                              engine's); the local IMAGEs copied into it from the shared
+#                                              engine; prints its DOCKER_HOST
+#   hack/docker.sh private stop DIR            SIGTERM, as a service manager stops it; `private up` restarts it
+#                                              on the same data
+#   hack/docker.sh private rm DIR              stop it, delete its network namespace and DIR
+# A private engine's containers reach each other but not the host's network (no published ports there).
 # Compose v1 is Debian's docker-compose 1.29; Compose v2 is the CLI plugin built from Go modules and
 # installed into ~/.docker/cli-plugins, so `docker compose` and `docker-compose` are both available.
 set -euo pipefail
@@ -72,6 +83,89 @@ down() {
   rm -f "$STATE/started.pid"
 }
 
+# The private engine: nothing it does may reach the shared one's networks or firewall rules.
+private_host() { echo "unix://$1/docker.sock"; }
+# One network namespace per private engine directory.
+private_netns() { echo "topo-engine-$(printf '%s' "$1" | md5sum | cut -c1-8)"; }
+private_answers() { DOCKER_HOST="$(private_host "$1")" timeout 10 docker info >/dev/null 2>&1; }
+private_pid() { cat "$1/dockerd.pid" 2>/dev/null || true; }
+
+private_up() {
+  local dir="${1:?private up DIR}"
+  shift
+  mkdir -p "$dir"
+  dir="$(cd "$dir" && pwd)"
+  local host
+  host="$(private_host "$dir")"
+  if ! private_answers "$dir"; then
+    # An empty config file: the machine's /etc/docker/daemon.json (hosts, pools...) is the shared engine's.
+    [ -f "$dir/daemon.json" ] || echo '{}' >"$dir/daemon.json"
+    local netns
+    netns="$(private_netns "$dir")"
+    if ! ip netns list | grep -qw "$netns"; then
+      ip netns add "$netns"
+      ip netns exec "$netns" ip link set lo up
+    fi
+    log "starting a private dockerd in $dir (network namespace $netns, log $dir/dockerd.log)"
+    # Only the network namespace (`ip netns exec` would remount /sys, cgroups and all); the socket is a
+    # file, which the host's docker CLI reaches from any network namespace.
+    setsid nsenter --net="/var/run/netns/$netns" dockerd --config-file "$dir/daemon.json" \
+      --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/dockerd.pid" -H "$host" \
+      --cgroup-parent /topo-private --shutdown-timeout 5 >>"$dir/dockerd.log" 2>&1 </dev/null &
+    local ok=""
+    for _ in $(seq 1 120); do
+      private_answers "$dir" && { ok=1; break; }
+      sleep 0.5
+    done
+    if [ -z "$ok" ]; then
+      log "the private dockerd did not answer within 60 s; last lines of its log:"
+      tail -n 40 "$dir/dockerd.log" >&2 || true
+      exit 1
+    fi
+  fi
+  local image
+  for image in "$@"; do
+    DOCKER_HOST="$host" docker image inspect "$image" >/dev/null 2>&1 && continue
+    docker image inspect "$image" >/dev/null 2>&1 ||
+      { log "$image is not in the shared engine: run hack/images.sh"; exit 1; }
+    docker save "$image" | DOCKER_HOST="$host" docker load -q >&2
+  done
+  echo "$host"
+}
+
+private_stop() {
+  local dir="${1:?private stop DIR}" pid
+  pid="$(private_pid "$dir")"
+  if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then return 0; fi
+  kill -TERM "$pid"
+  for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.5; done
+  log "the private dockerd (pid $pid) did not stop within 60 s"
+  exit 1
+}
+
+private_rm() {
+  local dir="${1:?private rm DIR}"
+  [ -d "$dir" ] || return 0
+  dir="$(cd "$dir" && pwd)"
+  private_stop "$dir"
+  local netns m
+  netns="$(private_netns "$dir")"
+  if ip netns list | grep -qw "$netns"; then ip netns delete "$netns"; fi
+  # What the engine left mounted under DIR (layers, network namespaces) goes before the files do.
+  awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r |
+    while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  rm -rf "$dir"
+}
+
+private() {
+  local cmd="${1:-}"
+  shift || true
+  case "$cmd" in
+    up) private_up "$@" ;; stop) private_stop "$@" ;; rm) private_rm "$@" ;;
+    *) echo "usage: $0 private up DIR [IMAGE...] | stop DIR | rm DIR" >&2; exit 2 ;;
+  esac
+}
+
 status() {
   if answers; then echo "engine: running ($(docker version --format '{{.Server.Version}}'))"; else echo "engine: not answering"; fi
   echo "compose v2: $(docker compose version --short 2>/dev/null || echo missing)"
@@ -80,5 +174,6 @@ status() {
 
 case "${1:-}" in
   up) up ;; down) down ;; status) status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  private) shift; private "$@" ;;
+  *) echo "usage: $0 up|down|status|private" >&2; exit 2 ;;
 esac

@@ -18,14 +18,16 @@ export function run(
   opts: { env?: NodeJS.ProcessEnv; input?: string } = {},
 ): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+    const stdin = opts.input === undefined ? "ignore" : "pipe";
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: [stdin, "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", (err) => resolve({ code: 127, stdout, stderr: `${stderr}${err.message}` }));
     child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.end(opts.input ?? "");
+    // A child that exits before reading all of its input closes the pipe: EPIPE, which is not an error here.
+    child.stdin?.on("error", () => undefined).end(opts.input);
   });
 }
 
