@@ -74,18 +74,28 @@ describe("assess", () => {
   it("does not judge the previous revision's containers while compose is still replacing them", () => {
     // Even when a crash-looping container of the previous revision was restarted after the rollout began.
     const old = container("web", { status: "restarting", exitCode: 1, createdAt: at(0), startedAt: at(8) });
-    expect(assess(topology(), [container("db"), old], T0 + 5000).failure).toBeUndefined();
-    expect(assess(topology(), [container("db"), old], 0).failure?.service).toBe("web");
+    expect(assess(topology(), [container("db"), old], { judgeSince: T0 + 5000 }).failure).toBeUndefined();
+    expect(assess(topology(), [container("db"), old]).failure?.service).toBe("web");
+  });
+
+  it("waits on the exited containers of a revision being checked until compose has started them", () => {
+    const exited = container("web", { status: "exited", exitCode: 143 });
+    const a = assess(topology(), [container("db"), exited], { failures: false });
+    expect(a.failure).toBeUndefined();
+    expect(a.waiting).toEqual([{ service: "web", state: "exited" }]);
+    expect(assess(topology(), [container("db"), exited]).failure?.service).toBe("web");
   });
 
   it("counts restarts during this rollout as a crash loop, but not restarts from before it", () => {
     const looping = container("web", { restartCount: 2, startedAt: at(20) });
-    expect(assess(topology(), [container("db"), looping], 0, T0 + 5000).failure).toEqual({
+    expect(assess(topology(), [container("db"), looping], { rolloutSince: T0 + 5000 }).failure).toEqual({
       service: "web",
       reason: "its container keeps restarting (2 restarts)",
     });
     const longAgo = container("web", { restartCount: 2, startedAt: at(0) });
-    expect(assess(topology(), [container("db"), longAgo], 0, T0 + 5000).failure).toBeUndefined();
+    expect(
+      assess(topology(), [container("db"), longAgo], { rolloutSince: T0 + 5000 }).failure,
+    ).toBeUndefined();
   });
 });
 

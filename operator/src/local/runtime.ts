@@ -70,18 +70,30 @@ async function engineLost(c: Ctx, seen?: EngineUnavailableError): Promise<Failur
   };
 }
 
+export interface AssessOptions {
+  /** Containers created before this time (ms) are not looked at: the previous revision's, being replaced. */
+  judgeSince?: number;
+  /** When this rollout began (ms): a container restarted since then is crash-looping in it. */
+  rolloutSince?: number;
+  /**
+   * Whether a stopped or unhealthy container fails the rollout. Not while compose is still starting the
+   * containers of a revision that is already there: it starts the exited ones again.
+   */
+  failures?: boolean;
+}
+
 /** Health of every service against the topology: done, a failure, or still waiting (with a summary). */
 export function assess(
   topology: Topology,
   all: ContainerState[],
-  /** While compose is still replacing containers, those created before this time (ms) are not judged. */
-  judgeSince = 0,
-  /** When this rollout began (ms): a container restarted since then is crash-looping in it. */
-  rolloutSince = judgeSince,
+  options: AssessOptions = {},
 ): { ready: string[]; waiting: { service: string; state: string }[]; failure?: Failure } {
+  const { judgeSince = 0, rolloutSince = judgeSince, failures = true } = options;
   const list = all.filter((c) => Date.parse(c.createdAt) >= judgeSince);
   const ready: string[] = [];
   const waiting: { service: string; state: string }[] = [];
+  const stateOf = (c: ContainerState | undefined) =>
+    !c ? "not created" : c.health ? `${c.status}, ${c.health}` : c.status;
   for (const node of topology.nodes) {
     if (node.replicas === 0) continue;
     const mine = list.filter((c) => c.service === node.name);
@@ -89,37 +101,25 @@ export function assess(
     const bad = mine.find(
       (c) => ["exited", "dead"].includes(c.status) || c.status === "restarting" || looping(c),
     );
-    if (bad)
-      return {
-        ready,
-        waiting,
-        failure: {
+    const sick = mine.find((c) => c.health === "unhealthy");
+    const failure: Failure | undefined = bad
+      ? {
           service: node.name,
           reason:
             bad.status === "restarting" || (looping(bad) && bad.status === "running")
               ? `its container keeps restarting (${bad.restartCount} restarts${bad.exitCode ? `, last exit code ${bad.exitCode}` : ""})`
               : `its container exited with code ${bad.exitCode}`,
-        },
-      };
-    const sick = mine.find((c) => c.health === "unhealthy");
-    if (sick)
-      return {
-        ready,
-        waiting,
-        failure: {
-          service: node.name,
-          reason: `its health check fails${sick.healthLog ? `: ${sick.healthLog.split("\n")[0]}` : ""}`,
-        },
-      };
+        }
+      : sick
+        ? {
+            service: node.name,
+            reason: `its health check fails${sick.healthLog ? `: ${sick.healthLog.split("\n")[0]}` : ""}`,
+          }
+        : undefined;
+    if (failure && failures) return { ready, waiting, failure };
     const ok = mine.filter((c) => c.status === "running" && (!node.health || c.health === "healthy"));
     if (ok.length >= node.replicas) ready.push(node.name);
-    else {
-      const c = mine[0];
-      waiting.push({
-        service: node.name,
-        state: !c ? "not created" : c.health ? `${c.status}, ${c.health}` : c.status,
-      });
-    }
+    else waiting.push({ service: node.name, state: stateOf(bad ?? sick ?? mine[0]) });
   }
   return { ready, waiting };
 }
@@ -182,8 +182,11 @@ class Progress {
   }
 }
 
-/** Starts a revision and waits for it; resolves with the failure, or undefined when it is healthy. */
-async function deploy(c: Ctx, revision: number): Promise<Failure | undefined> {
+/**
+ * Starts a revision and waits for it; resolves with the failure, or undefined when it is healthy.
+ * `replacing`: another revision's containers are there (a new revision, a rollback), not this one's.
+ */
+async function deploy(c: Ctx, revision: number, replacing: boolean): Promise<Failure | undefined> {
   const deadlineS = c.topology.rollout.progressDeadlineSeconds;
   const started = Date.now();
   const progress = new Progress(c.ctx);
@@ -205,7 +208,15 @@ async function deploy(c: Ctx, revision: number): Promise<Failure | undefined> {
         continue;
       }
       // Until `up` returns, the previous revision's containers may still be there: judge only new ones.
-      const a = assess(c.topology, list, upResult ? 0 : started - 1000, started - 1000);
+      // Checking a revision that is there already, its own containers are judged once compose is done.
+      const since = started - 1000;
+      const a = assess(
+        c.topology,
+        list,
+        replacing
+          ? { judgeSince: upResult ? 0 : since, rolloutSince: since }
+          : { rolloutSince: since, failures: upResult !== undefined },
+      );
       // A container stopped or compose cut off by an engine going away is not the release's fault.
       if (a.failure) return (await engineLost(c)) ?? a.failure;
       progress.show((Date.now() - started) / 1000, deadlineS, a.ready, a.waiting);
@@ -305,7 +316,7 @@ export async function up(ctx: IoContext, file: string, topology: Topology): Prom
     `${verb} ${topology.name} revision ${revision} with compose ${c.compose.version} (deadline ${topology.rollout.progressDeadlineSeconds}s)\n`,
   );
   const startedAt = Date.now();
-  const failure = await deploy(c, revision);
+  const failure = await deploy(c, revision, !same);
   const attempt = (outcome: HistoryEntry["outcome"], reason?: string): HistoryEntry => ({
     revision,
     hash,
@@ -349,7 +360,7 @@ export async function up(ctx: IoContext, file: string, topology: Topology): Prom
     );
   }
   ctx.stderr.write(`rolling back ${topology.name} to revision ${good}\n`);
-  const again = await deploy(c, good);
+  const again = await deploy(c, good, true);
   const rollback = again
     ? `rolling back to revision ${good} failed too: ${describeFailure(again)}`
     : `rolled back to revision ${good}, which is healthy again`;
