@@ -50,6 +50,14 @@ log "installing $root/charts/topo-operator as $release in $namespace with $image
 log "operator ready $((SECONDS - start))s after helm upgrade --install"
 
 if [ "$run_test" = true ]; then
-  "$helm" test "$release" --namespace "$namespace" --logs --timeout 120s >&2
+  # Without --logs: helm deletes a hook pod that succeeded (hook-succeeded) before it reads its logs, and then
+  # fails with "unable to get pod logs ... not found" (helm/helm#9098; seen on the real node). A pod that
+  # failed is kept, so its logs are printed here.
+  if ! "$helm" test "$release" --namespace "$namespace" --timeout 120s >&2; then
+    "$(kubectl_bin)" --namespace "$namespace" logs --tail 50 \
+      -l "app.kubernetes.io/instance=$release,app.kubernetes.io/component=test" >&2 || true
+    log "helm test failed"
+    exit 1
+  fi
   log "helm test passed"
 fi
