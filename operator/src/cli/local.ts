@@ -4,7 +4,7 @@ import { down, logs, status, up } from "../local/runtime.ts";
 import { UsageError, UserError, type Command, type CommandContext } from "./command.ts";
 import { loadOrFail } from "./load.ts";
 
-async function one(file: string | undefined, ctx: CommandContext): Promise<Topology> {
+export async function loadOne(file: string | undefined, ctx: CommandContext): Promise<Topology> {
   if (!file) throw new UsageError("a topology FILE is required");
   if (file === "-")
     throw new UsageError("these commands keep state beside FILE, so FILE cannot be standard input");
@@ -41,7 +41,7 @@ export const upCommand: Command = {
   options: {},
   async run({ positionals }, ctx) {
     if (positionals.length !== 1) throw new UsageError("up takes exactly one FILE");
-    return up(ctx, positionals[0]!, await one(positionals[0], ctx));
+    return up(ctx, positionals[0]!, await loadOne(positionals[0], ctx));
   },
 };
 
@@ -53,7 +53,7 @@ export const downCommand: Command = {
   options: { volumes: { type: "boolean" } },
   async run({ positionals, values }, ctx) {
     if (positionals.length !== 1) throw new UsageError("down takes exactly one FILE");
-    return down(ctx, positionals[0]!, await one(positionals[0], ctx), values.volumes === true);
+    return down(ctx, positionals[0]!, await loadOne(positionals[0], ctx), values.volumes === true);
   },
 };
 
@@ -66,7 +66,7 @@ export const statusCommand: Command = {
   async run({ positionals, values }, ctx) {
     if (positionals.length !== 1) throw new UsageError("status takes exactly one FILE");
     if (values.output !== undefined && values.output !== "json") throw new UsageError("-o accepts only json");
-    return status(ctx, positionals[0]!, await one(positionals[0], ctx), values.output === "json");
+    return status(ctx, positionals[0]!, await loadOne(positionals[0], ctx), values.output === "json");
   },
 };
 
@@ -79,6 +79,12 @@ export const logsCommand: Command = {
   async run({ positionals, values }, ctx) {
     if (positionals.length < 1 || positionals.length > 2)
       throw new UsageError("logs takes FILE and an optional NODE");
-    return logs(ctx, positionals[0]!, await one(positionals[0], ctx), positionals[1], values.follow === true);
+    return logs(
+      ctx,
+      positionals[0]!,
+      await loadOne(positionals[0], ctx),
+      positionals[1],
+      values.follow === true,
+    );
   },
 };

@@ -31,7 +31,7 @@ export interface Failure {
   engine?: true;
 }
 
-interface Ctx {
+export interface Ctx {
   ctx: IoContext;
   compose: Compose;
   docker: Docker;
@@ -51,7 +51,7 @@ function project(c: Ctx, revision: number): ProjectFiles {
   };
 }
 
-async function context(ctx: IoContext, file: string, topology: Topology): Promise<Ctx> {
+export async function context(ctx: IoContext, file: string, topology: Topology): Promise<Ctx> {
   const compose = await detect(ctx.env);
   const store = new StateStore(stateDir(file, topology.name, ctx.env));
   return { ctx, compose, docker: compose.docker, topology, file, store };
@@ -186,7 +186,7 @@ class Progress {
  * Starts a revision and waits for it; resolves with the failure, or undefined when it is healthy.
  * `replacing`: another revision's containers are there (a new revision, a rollback), not this one's.
  */
-async function deploy(c: Ctx, revision: number, replacing: boolean): Promise<Failure | undefined> {
+export async function deploy(c: Ctx, revision: number, replacing: boolean): Promise<Failure | undefined> {
   const deadlineS = c.topology.rollout.progressDeadlineSeconds;
   const started = Date.now();
   const progress = new Progress(c.ctx);
@@ -276,7 +276,7 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-async function lastLogs(c: Ctx, revision: number, failure: Failure): Promise<string> {
+export async function lastLogs(c: Ctx, revision: number, failure: Failure): Promise<string> {
   const service = failure.service;
   if (failure.engine || !c.topology.nodes.some((n) => n.name === service)) return "";
   const r = await c.compose.run(project(c, revision), ["logs", "--no-color", "--tail", "15", service]);
@@ -317,11 +317,13 @@ export async function up(ctx: IoContext, file: string, topology: Topology): Prom
   );
   const startedAt = Date.now();
   const failure = await deploy(c, revision, !same);
+  const judgedAt = Date.now(); // a failure found now is the automatic rollback's request
   const attempt = (outcome: HistoryEntry["outcome"], reason?: string): HistoryEntry => ({
     revision,
     hash,
     outcome,
     at: new Date().toISOString(),
+    images: Object.fromEntries(topology.nodes.map((n) => [n.name, n.image])),
     ...(reason ? { reason } : {}),
   });
   state.revision = revision;
@@ -365,14 +367,18 @@ export async function up(ctx: IoContext, file: string, topology: Topology): Prom
     ? `rolling back to revision ${good} failed too: ${describeFailure(again)}`
     : `rolled back to revision ${good}, which is healthy again`;
   state.revision = good;
-  recordAttempt(state, attempt("RolledBack", again ? `${what}; ${rollback}` : what));
+  recordAttempt(state, {
+    ...attempt("RolledBack", again ? `${what}; ${rollback}` : what),
+    rollbackAt: new Date(judgedAt).toISOString(),
+    ...(again ? {} : { recoverySeconds: Math.round(Date.now() - judgedAt) / 1000 }),
+  });
   c.store.write(state, limit);
   throw new UserError(`${what}; ${rollback}`);
 }
 
-const describeFailure = (f: Failure) => (f.engine ? f.reason : `service ${f.service}: ${f.reason}`);
+export const describeFailure = (f: Failure) => (f.engine ? f.reason : `service ${f.service}: ${f.reason}`);
 
-function requireState(c: Ctx): LocalState {
+export function requireState(c: Ctx): LocalState {
   const s = c.store.read();
   if (!s)
     throw new UserError(

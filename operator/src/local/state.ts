@@ -34,6 +34,16 @@ export const HistoryEntry = z.object({
   outcome: Outcome,
   at: z.string(),
   reason: z.string().optional(),
+  /** node → image of the revision. */
+  images: z.record(z.string(), z.string()).optional(),
+  /** What started the attempt: `topo up` (spec, the default) or `topo rollback` (manual). */
+  trigger: z.enum(["spec", "manual"]).optional(),
+  /** A rollback by hand: the revision that ran before it. */
+  from: z.number().int().min(0).optional(),
+  /** When a rollback was asked for: `topo rollback` started, or the failed revision judged so by `topo up`. */
+  rollbackAt: z.string().optional(),
+  /** Seconds from rollbackAt to every node healthy on the revision rolled back to. */
+  recoverySeconds: z.number().min(0).optional(),
 });
 export type HistoryEntry = z.infer<typeof HistoryEntry>;
 

@@ -74,11 +74,19 @@ describe("rollout", () => {
     expect(
       deployments.find((d) => d.metadata!.name === "web-api")!.spec.template.spec.containers[0]!.image,
     ).toBe("api:1");
-    // Metrics: one rollback, and its time from the deadline to the rollback applied, under 15 s.
-    const metrics = await op.metrics();
+    // Metrics: one rollback, and its time from the deadline to every node Ready on revision 1 again (the
+    // pods of api:1 a moment after the RolledBack status), under 15 s.
+    const metrics = await waitFor("the automatic recovery measured", async () => {
+      const m = await op.metrics();
+      return counter(m, "topo_recovery_seconds_count", 'trigger="automatic"') > 0 && m;
+    });
     expect(counter(metrics, "topo_rollbacks_total")).toBe(1);
-    expect(counter(metrics, "topo_recovery_seconds_count")).toBe(1);
-    expect(counter(metrics, "topo_recovery_seconds_bucket", 'le="15"')).toBe(1);
+    expect(counter(metrics, "topo_recovery_seconds_count", 'trigger="automatic"')).toBe(1);
+    expect(counter(metrics, "topo_recovery_seconds_bucket", 'le="15",trigger="automatic"')).toBe(1);
+    const measured = (await readTopology(ns.name, "web")).status!.history!.at(-1) as {
+      recoverySeconds?: number;
+    };
+    expect(measured.recoverySeconds).toBeLessThan(15);
     // The user's spec is untouched, and the failed revision is not tried again.
     expect(((await readTopology(ns.name, "web")).spec.nodes as { image: string }[])[1]!.image).toBe("api:2");
     await waitForPhase(ns.name, "web", "RolledBack");
