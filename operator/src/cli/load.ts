@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { API_VERSION, KIND } from "../api/constants.ts";
 import { parseTopology } from "../api/parse.ts";
 import { readDocuments } from "../api/source.ts";
-import { formatPath, type Topology } from "../api/topology.ts";
+import { formatPath, type Path, type Topology } from "../api/topology.ts";
 import { UserError, type CommandContext } from "./command.ts";
 
 export interface Diagnostic {
@@ -22,6 +22,8 @@ export interface LoadedTopology {
   /** The document's index in its file. */
   document: number;
   topology: Topology;
+  /** Where a path of the document is written (the deepest part of it that exists). */
+  locate(path: Path): { line: number; col: number };
 }
 
 export function formatDiagnostic(d: Diagnostic): string {
@@ -104,7 +106,8 @@ export async function loadTopologies(
           severity: issue.severity,
         });
       }
-      if (result.ok) topologies.push({ file: name, document: doc.index, topology: result.topology });
+      if (result.ok)
+        topologies.push({ file: name, document: doc.index, topology: result.topology, locate: doc.locate });
     }
     if (found === 0 && syntaxErrors.length === 0) {
       diagnostics.push({

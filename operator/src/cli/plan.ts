@@ -9,16 +9,20 @@ import type { Plan } from "../plan/plan.ts";
 import { UsageError, UserError, type Command, type CommandContext } from "./command.ts";
 import { formatDiagnostic, loadTopologies, type LoadedTopology } from "./load.ts";
 import { outputFormat } from "./output.ts";
+import { inexactLines, locatedPortability } from "./portability.ts";
 
 /** Exit code of a plan with changes under --exit-code (a CI gate), as `terraform plan -detailed-exitcode`. */
 export const EXIT_CHANGES = 3;
 
-/** Loads the files; an invalid one fails as `topo validate` does: every diagnostic, the count, exit 1. */
+/**
+ * Loads the files; an invalid one fails as `topo validate` does: every diagnostic, the count, exit 1. A
+ * valid one prints no warnings (as render and compose do): what a target cannot carry is in the plan.
+ */
 async function loadAsValidate(files: string[], ctx: CommandContext): Promise<LoadedTopology[] | undefined> {
   const { topologies, diagnostics } = await loadTopologies(files, ctx);
-  for (const d of diagnostics) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
   const errors = diagnostics.filter((d) => d.severity === "error").length;
   if (errors === 0) return topologies;
+  for (const d of diagnostics) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
   ctx.stderr.write(`${errors} error${errors === 1 ? "" : "s"}\n`);
   return undefined;
 }
@@ -92,9 +96,31 @@ export const planCommand: Command = {
         );
       for (const { topology } of loaded) plans.push(await planLocally(ctx, positionals[0]!, topology));
     }
+    // What the target does not carry exactly, with the file and line of each field.
+    const portability = loaded.map((l) => locatedPortability(l).filter((i) => i[target].carry !== "exact"));
     const changed = plans.some((p) => p.changed);
-    if (format === "json") ctx.stdout.write(`${JSON.stringify({ changed, plans }, null, 2)}\n`);
-    else ctx.stdout.write(plans.map(formatPlan).join("\n"));
+    if (format === "json") {
+      const data = plans.map((p, i) => ({
+        ...p,
+        portability: portability[i]!.map((item) => ({
+          node: item.node,
+          field: item.field,
+          line: item.line,
+          col: item.col,
+          ...item[target],
+        })),
+      }));
+      ctx.stdout.write(`${JSON.stringify({ changed, plans: data }, null, 2)}\n`);
+    } else {
+      const texts = plans.map((p, i) => {
+        const lines = inexactLines(loaded[i]!.file, portability[i]!, [target]);
+        const section = lines.length
+          ? `\nPortability (${target === "kube" ? "Kubernetes" : "Compose"}): ${lines.length} not carried exactly (topo validate --portability compares both targets)\n${lines.map((l) => `  ${l}\n`).join("")}`
+          : "";
+        return formatPlan(p) + section;
+      });
+      ctx.stdout.write(texts.join("\n"));
+    }
     return changed && values["exit-code"] ? EXIT_CHANGES : 0;
   },
 };
