@@ -52,6 +52,7 @@ export function formatPlan(plan: Plan): string {
   lines.push(`Revision: ${describeRevision(plan)}`);
   if (plan.startOrder.length)
     lines.push(`Start order: ${plan.startOrder.map((l) => l.join(", ")).join(" → ")}`);
+  if (plan.tasks?.length) lines.push(`Tasks that run: ${plan.tasks.join(", ")}`);
   if (plan.recreate?.length) lines.push(`Recreated containers: ${plan.recreate.join(", ")}`);
   const counts = ORDER.map((v) => [v, plan.nodes.filter((n) => n.verdict === v).length] as const)
     .filter(([, c]) => c > 0)

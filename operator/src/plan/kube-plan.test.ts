@@ -204,3 +204,62 @@ describe("ownedChanges", () => {
     ]);
   });
 });
+
+describe("planKube with a task", () => {
+  const withTask = (migrate: string) => ({
+    nodes: [
+      { name: "db", image: "pg:16", ports: [{ name: "pg", port: 5432 }] },
+      { name: "migrate", image: migrate, task: {}, dependsOn: ["db"] },
+      { name: "api", image: "api:1", ports: [{ name: "http", port: 80 }], dependsOn: ["migrate"] },
+    ],
+  });
+  const planOf = (running: ReturnType<typeof withTask>, next: ReturnType<typeof withTask>) => {
+    const before = renderKubernetes(topo(running as ReturnType<typeof spec>));
+    const snapshot = snapshotOf(before);
+    const topology = topo(next as ReturnType<typeof spec>);
+    const desired = renderKubernetes(topology);
+    return planKube({
+      topology,
+      desired,
+      live: {
+        spec: running,
+        generation: 1,
+        status: {
+          revision: 1,
+          history: [
+            {
+              revision: 1,
+              hash: snapshot.hash,
+              images: {},
+              outcome: "Succeeded",
+              at: "2026-01-01T00:00:00Z",
+              generation: 1,
+              tasks: { migrate: snapshot.templates.migrate! },
+            },
+          ],
+        },
+      },
+      specChanged: JSON.stringify(running) !== JSON.stringify(next),
+      children: before.map((o) => stored(o)),
+      dryRun: new Map(desired.map((o) => [objectKey(o), stored(o)])),
+      fieldManager: FIELD_MANAGER,
+    });
+  };
+
+  it("runs nothing again for the running file", () => {
+    const p = planOf(withTask("m:1"), withTask("m:1"));
+    expect(p.tasks).toEqual([]);
+    expect(p.changed).toBe(false);
+  });
+
+  it("runs a task whose template changes in a Job of its own, keeping the Job of the revision before", () => {
+    const p = planOf(withTask("m:1"), withTask("m:2"));
+    const migrate = p.nodes.find((n) => n.name === "migrate")!;
+    expect(migrate.verdict).toBe("restart");
+    // The new template's Job is created; the one revision 1 ran stays with it in the history.
+    expect(migrate.objects.filter((o) => o.kind === "Job").map((o) => o.action)).toEqual(["create"]);
+    expect(p.tasks).toEqual(["migrate"]);
+    expect(p.startOrder).toEqual([["migrate"]]);
+    expect(p.nodes.find((n) => n.name === "api")!.verdict).toBe("unchanged");
+  });
+});

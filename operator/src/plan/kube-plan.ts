@@ -10,7 +10,7 @@ import type { Topology } from "../api/topology.ts";
 import { applyReason } from "../controller/compare.ts";
 import { snapshotOf, startsRevision } from "../controller/rollout.ts";
 import { extractFields, mergeSets, type FieldSet, type ManagedFieldsEntry } from "../kube/managed-fields.ts";
-import type { KubeObject } from "../render/k8s/index.ts";
+import { jobName, type KubeObject } from "../render/k8s/index.ts";
 import { diffValues, type FieldChange } from "./diff.ts";
 import {
   anyChange,
@@ -102,14 +102,16 @@ function planObject(desired: KubeObject, input: KubePlanInput, live: LiveObject 
       : {};
     return { ...base, action: "create", changes: [], ...taken };
   }
-  if (!applyReason(desired, live)) return { ...base, action: "unchanged", changes: [] };
+  // A task's Job is created once per template and never applied again (its template cannot change).
+  if (desired.kind === "Job" || !applyReason(desired, live))
+    return { ...base, action: "unchanged", changes: [] };
   const changes = after ? ownedChanges(live, after, input.fieldManager) : [];
   return { ...base, action: changes.length ? "change" : "unchanged", changes };
 }
 
-/** Whether a Deployment's change reaches its pod template: the pods are replaced. */
+/** Whether a Deployment's change reaches its pod template (the pods are replaced), or a task's Job is new (it runs). */
 const restartsPods = (o: ObjectPlan) =>
-  o.kind === "Deployment" &&
+  (o.kind === "Deployment" || o.kind === "Job") &&
   (o.action === "create" || o.changes.some((c) => c.path.startsWith("spec.template")));
 
 function planRevision(input: KubePlanInput): RevisionPlan {
@@ -125,7 +127,13 @@ function planRevision(input: KubePlanInput): RevisionPlan {
 export function planKube(input: KubePlanInput): Plan {
   const { topology } = input;
   const live = new Map(input.children.map((o) => [objectKey(o), o]));
-  const desiredKeys = new Set(input.desired.map(objectKey));
+  // A task's Jobs stay with the revisions of the history that ran them.
+  const desiredKeys = new Set([
+    ...input.desired.map(objectKey),
+    ...(input.live?.status?.history ?? []).flatMap((h) =>
+      Object.entries(h.tasks ?? {}).map(([node, hash]) => `Job/${jobName(topology.name, node, hash)}`),
+    ),
+  ]);
   const byNode = new Map<string, ObjectPlan[]>();
   const add = (node: string, o: ObjectPlan) => byNode.set(node, [...(byNode.get(node) ?? []), o]);
   for (const d of input.desired) add(nodeOf(d), planObject(d, input, live.get(objectKey(d))));
@@ -161,6 +169,9 @@ export function planKube(input: KubePlanInput): Plan {
     shared: [],
     revision,
     startOrder: startOrderOf(topology, ordered),
+    tasks: ordered
+      .filter((n) => n.objects.some((o) => o.kind === "Job" && o.action === "create"))
+      .map((n) => n.name),
     notes,
     changed: anyChange(ordered, []) || input.specChanged,
   };

@@ -48,6 +48,8 @@ export interface Plan {
   revision: RevisionPlan;
   /** The nodes that start new pods or containers, in dependency layers (layer 0 first). */
   startOrder: string[][];
+  /** Kubernetes: the tasks that would run (a Job of their template is created). */
+  tasks?: string[];
   /** Compose: the services whose containers would be recreated. */
   recreate?: string[];
   notes: string[];
