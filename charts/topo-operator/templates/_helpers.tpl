@@ -74,9 +74,17 @@ No Secrets: the kubelet, not the operator, resolves secretRef env. No wildcards.
 - apiGroups: ["networking.k8s.io"]
   resources: ["networkpolicies"]
   verbs: ["list", "watch", "create", "patch", "delete"]
+- apiGroups: ["batch"]
+  {{- /* A task node runs as a Job. */}}
+  resources: ["jobs"]
+  verbs: ["list", "watch", "create", "patch", "delete"]
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["list", "watch"]
+- apiGroups: [""]
+  {{- /* A failed task's last log lines go into the Topology's failure message. */}}
+  resources: ["pods/log"]
+  verbs: ["get"]
 - apiGroups: ["apps"]
   resources: ["controllerrevisions"]
   verbs: ["create", "get", "list", "delete"]

@@ -17,6 +17,10 @@ export const LABEL_NODE = "topo.dev/node";
 export const ANNOTATION_CONFIG_HASH = "topo.dev/config-hash";
 /** On a ControllerRevision: the Topology revision it keeps. */
 export const LABEL_REVISION = "topo.dev/revision";
+/** On a task's Job: the revision that created it (a Job that failed in an earlier revision runs again). */
+export const ANNOTATION_TASK_REVISION = "topo.dev/revision";
+/** On a task's pods, set by the Job controller: the Job that made them. */
+export const LABEL_JOB_NAME = "batch.kubernetes.io/job-name";
 /**
  * On a Topology: roll back by hand to this kept revision and hold it there (pinned) until the annotation
  * is removed. What `topo rollback NAME --to N` sets and `topo rollback --release NAME` removes.
@@ -32,6 +36,13 @@ export const MAX_NODES = 250;
 export const MAX_GENERATOR_COUNT = 100;
 export const MAX_NAME_LENGTH = 63;
 
+/**
+ * A task's defaults: no retry (a migration that failed once usually fails again, and may have done half its
+ * work), and five minutes for the whole task, as Helm waits for its hooks.
+ */
+export const TASK_DEFAULTS = { retries: 0, timeout: "5m" } as const;
+export const MAX_TASK_RETRIES = 100;
+
 export const Phase = {
   Pending: "Pending",
   Progressing: "Progressing",
@@ -42,7 +53,14 @@ export const Phase = {
 } as const;
 export type Phase = (typeof Phase)[keyof typeof Phase];
 
-export const NodePhase = { ...Phase, Waiting: "Waiting" } as const;
+/** A node's phase; a task (a node with `task`) is Waiting, Running, Succeeded or Failed. */
+export const NodePhase = {
+  ...Phase,
+  Waiting: "Waiting",
+  Running: "Running",
+  Succeeded: "Succeeded",
+  Failed: "Failed",
+} as const;
 export type NodePhase = (typeof NodePhase)[keyof typeof NodePhase];
 
 export const ConditionType = {

@@ -1,8 +1,12 @@
 // Expands generators into nodes and merges defaults and templates under each node (pure).
 import type { Defaults, Generator, Node, NodeFields, Shape, TopologySpec } from "./schema.ts";
+import { TASK_DEFAULTS } from "./constants.ts";
 import type { NodeOrigin, Path, ResolvedHealth, ResolvedNode } from "./topology.ts";
 
 const HEALTH_DEFAULTS = { interval: "10s", timeout: "2s", retries: 3, startPeriod: "0s" };
+
+/** What spec.defaults sets for services only: a task has no ports, no health and one replica. */
+const NOT_FOR_TASKS = ["ports", "health", "replicas"];
 
 /** The names a generator makes: prefix-0 .. prefix-(count-1). */
 export function generatedNames(gen: Pick<Generator, "prefix" | "count">): string[] {
@@ -74,17 +78,30 @@ function resolveNode(name: string, fields: NodeFields, origin: NodeOrigin): Reso
     ...(fields.resources ? { resources: fields.resources } : {}),
     dependsOn: [...new Set(fields.dependsOn ?? [])],
     connectsTo: [...new Set(fields.connectsTo ?? [])],
+    ...(fields.task
+      ? {
+          task: {
+            retries: fields.task.retries ?? TASK_DEFAULTS.retries,
+            timeout: fields.task.timeout ?? TASK_DEFAULTS.timeout,
+          },
+        }
+      : {}),
     origin,
   };
 }
 
 /** Every node of the topology, explicit ones first, then each generator's in order. */
 export function expandNodes(spec: TopologySpec): ResolvedNode[] {
-  const defaults: Layer[] = spec.defaults ? [{ fields: spec.defaults, path: ["spec", "defaults"] }] : [];
+  const all: Layer[] = spec.defaults ? [{ fields: spec.defaults, path: ["spec", "defaults"] }] : [];
+  const forTasks: Layer[] = all.map((l) => ({
+    ...l,
+    fields: Object.fromEntries(Object.entries(l.fields).filter(([k]) => !NOT_FOR_TASKS.includes(k))),
+  }));
+  const defaultsOf = (fields: NodeFields) => (fields.task ? forTasks : all);
   const nodes = (spec.nodes ?? []).map((node: Node, i) => {
     const { name, ...own } = node;
     const path = ["spec", "nodes", i];
-    const merged = mergeLayers([...defaults, { fields: own, path }]);
+    const merged = mergeLayers([...defaultsOf(own), { fields: own, path }]);
     return resolveNode(name, merged.fields, { path, fields: merged.origin });
   });
   (spec.generators ?? []).forEach((gen, g) => {
@@ -96,7 +113,10 @@ export function expandNodes(spec: TopologySpec): ResolvedNode[] {
     }
     names.forEach((name, i) => {
       const template = gen.template ?? {};
-      const merged = mergeLayers([...defaults, { fields: template, path: [...path, "template"] }]);
+      const merged = mergeLayers([
+        ...defaultsOf(template),
+        { fields: template, path: [...path, "template"] },
+      ]);
       const connectsTo = [...(merged.fields.connectsTo ?? []), ...(extra.get(i) ?? [])];
       const fields = { ...merged.fields, ...(connectsTo.length ? { connectsTo } : {}) };
       const origin: NodeOrigin = {

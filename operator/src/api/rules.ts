@@ -267,13 +267,57 @@ function checkHostPorts(nodes: readonly ResolvedNode[]): Issue[] {
   return issues;
 }
 
+/**
+ * A task runs to completion: no ports, no health check, one replica, and nothing connects to it (a node
+ * that needs it done first dependsOn it). Each task is warned that a rollback does not undo what it did.
+ */
+function checkTasks(nodes: readonly ResolvedNode[]): Issue[] {
+  const issues: Issue[] = [];
+  const tasks = new Set(nodes.filter((n) => n.task).map((n) => n.name));
+  for (const node of nodes) {
+    node.connectsTo.forEach((ref, j) => {
+      if (!tasks.has(ref)) return;
+      const path = at(node, "connectsTo", ...(node.origin.generator ? [] : [j]));
+      issues.push(
+        error(
+          path,
+          `node "${node.name}" cannot connect to "${ref}": it is a task, which runs to completion and has no ports; to start after it, use dependsOn`,
+        ),
+      );
+    });
+    if (!node.task) continue;
+    const task = `node "${node.name}" is a task`;
+    if (node.ports.length > 0)
+      issues.push(
+        error(
+          at(node, "ports"),
+          `${task}: it has no ports (it runs to completion and nothing connects to it)`,
+        ),
+      );
+    if (node.health)
+      issues.push(
+        error(at(node, "health"), `${task}: it has no health check (it succeeds when its command exits 0)`),
+      );
+    if (node.replicas !== 1)
+      issues.push(error(at(node, "replicas"), `${task}: it runs exactly 1 replica, not ${node.replicas}`));
+    issues.push(
+      warning(
+        at(node, "task"),
+        `task "${node.name}" runs once per revision that changes it, and a rollback does not undo it: what a bad release's task did (a migration) stays done when the previous release comes back, so it must be backward compatible with that release (expand/contract: add first, remove a release later)`,
+      ),
+    );
+  }
+  return issues;
+}
+
 /** Warnings: things that work but may not do what the author expects. */
 function checkWarnings(nodes: readonly ResolvedNode[]): Issue[] {
   const issues: Issue[] = [];
   const byName = new Map(nodes.map((n) => [n.name, n]));
   for (const node of nodes) {
     for (const peer of new Set([...node.connectsTo, ...node.dependsOn])) {
-      if (byName.get(peer)?.ports.length === 0) {
+      // A task has no ports by design: depending on it is ordering, not a link.
+      if (byName.get(peer)?.ports.length === 0 && !byName.get(peer)?.task) {
         issues.push(
           warning(
             at(node, node.connectsTo.includes(peer) ? "connectsTo" : "dependsOn"),
@@ -309,6 +353,7 @@ export function checkRules(topology: string, spec: TopologySpec, nodes: readonly
     ...checkEdges(nodes),
     ...nodes.flatMap((n) => checkNode(n)),
     ...checkHostPorts(nodes),
+    ...checkTasks(nodes),
     ...checkWarnings(nodes),
   ];
 }

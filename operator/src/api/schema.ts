@@ -1,6 +1,14 @@
 // The Topology API as one zod model: the single source for validation, the CRD and both renderers.
 import { z } from "zod";
-import { API_VERSION, KIND, MAX_GENERATOR_COUNT, MAX_NODES } from "./constants.ts";
+import {
+  API_VERSION,
+  KIND,
+  MAX_GENERATOR_COUNT,
+  MAX_NODES,
+  MAX_TASK_RETRIES,
+  NodePhase,
+  TASK_DEFAULTS,
+} from "./constants.ts";
 import { DNS_LABEL, ENV_NAME, PORT_NAME, QUANTITY, parseDuration } from "./units.ts";
 
 const listMap = (...keys: string[]) => ({
@@ -133,6 +141,23 @@ export type Volume = z.infer<typeof Volume>;
 export const Resources = z.strictObject({ cpu: Quantity.optional(), memory: Quantity.optional() });
 export type Resources = z.infer<typeof Resources>;
 
+export const Task = z
+  .strictObject({
+    retries: z
+      .int()
+      .min(0)
+      .max(MAX_TASK_RETRIES)
+      .optional()
+      .describe(`Runs again after a failure this many times; default ${TASK_DEFAULTS.retries}.`),
+    timeout: Duration.optional().describe(
+      `The whole task, its retries included, fails once it runs longer; default ${TASK_DEFAULTS.timeout}.`,
+    ),
+  })
+  .describe(
+    "Makes the node a task: it runs to completion once per revision that changes it, and its dependents wait for it to succeed.",
+  );
+export type Task = z.infer<typeof Task>;
+
 const nodeFieldShape = {
   image: z.string().min(1).max(1024).optional(),
   replicas: z.int().min(0).max(1000).optional().describe("Default 1; 0 is allowed."),
@@ -149,6 +174,7 @@ const nodeFieldShape = {
     .optional()
     .describe("Starts after these nodes are healthy; implies connectsTo."),
   connectsTo: z.array(NodeRef).max(MAX_NODES).optional().describe("Peers this node talks to."),
+  task: Task.optional(),
 };
 
 const nodeRules = rules(
@@ -156,6 +182,12 @@ const nodeRules = rules(
     "!has(self.volumes) || size(self.volumes) == 0 || !has(self.replicas) || self.replicas <= 1",
     "a node with volumes runs at most 1 replica",
   ),
+  cel(
+    "!has(self.task) || !has(self.ports) || size(self.ports) == 0",
+    "a task has no ports: it runs to completion and nothing connects to it",
+  ),
+  cel("!has(self.task) || !has(self.health)", "a task has no health check: it succeeds when it exits 0"),
+  cel("!has(self.task) || !has(self.replicas) || self.replicas == 1", "a task runs exactly 1 replica"),
 );
 
 /** Every node field but the name: what defaults and generator templates may set. */
@@ -173,8 +205,8 @@ export const Node = z
   );
 export type Node = z.infer<typeof Node>;
 
-const { dependsOn: _d, connectsTo: _c, ...defaultShape } = nodeFieldShape;
-/** Merged under every node; edges are not defaults (they would make self-edges). */
+const { dependsOn: _d, connectsTo: _c, task: _t, ...defaultShape } = nodeFieldShape;
+/** Merged under every node; edges are not defaults (they would make self-edges), nor is being a task. */
 export const Defaults = z.strictObject(defaultShape);
 export type Defaults = z.infer<typeof Defaults>;
 
@@ -237,7 +269,9 @@ export const NodeStatus = z.object({
   image: z.string().optional(),
   replicas: z.int().min(0),
   readyReplicas: z.int().min(0),
-  phase: z.enum(["Pending", "Progressing", "Ready", "Degraded", "RolledBack", "Invalid", "Waiting"]),
+  phase: z
+    .enum(Object.values(NodePhase) as [NodePhase, ...NodePhase[]])
+    .describe("A task's phase is Waiting, Running, Succeeded or Failed."),
   message: z.string().optional(),
 });
 export type NodeStatus = z.infer<typeof NodeStatus>;
@@ -249,6 +283,10 @@ export const HistoryEntry = z.object({
   at: Time,
   reason: z.string().optional(),
   hash: z.string().optional().describe("Hash of the revision's rendered pod templates."),
+  tasks: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe("Per task node, the hash of the template the revision ran (its Job's)."),
   generation: z.int().min(0).optional().describe("The Topology generation that asked for this revision."),
   trigger: z
     .enum(["spec", "manual"])

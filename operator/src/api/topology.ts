@@ -25,6 +25,12 @@ export interface NodeOrigin {
   generator?: { index: number; prefix: string; ordinal: number; shape: Shape };
 }
 
+/** A task's settings with their defaults. */
+export interface ResolvedTask {
+  retries: number;
+  timeout: string;
+}
+
 export interface ResolvedNode {
   name: string;
   image: string;
@@ -38,6 +44,8 @@ export interface ResolvedNode {
   resources?: Resources;
   dependsOn: string[];
   connectsTo: string[];
+  /** Set on a task: a node that runs to completion once per revision that changes it. */
+  task?: ResolvedTask;
   origin: NodeOrigin;
 }
 

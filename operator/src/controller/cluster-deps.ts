@@ -15,7 +15,7 @@ import { apiVersionOf, OWNED_KINDS, type KubeObject } from "../render/k8s/index.
 import { deleteObject, serverSideApply } from "../kube/apply.ts";
 import type { KubeConfig, KubernetesObject } from "../kube/client.ts";
 import { EventRecorder } from "../kube/events.ts";
-import { request, resourcePath } from "../kube/rest.ts";
+import { request, requestText, resourcePath } from "../kube/rest.ts";
 import { ownedBy } from "./owner.ts";
 import type { PodLike } from "./pods.ts";
 import type { ChildObject, ReconcileDeps, TopologyResource } from "./reconcile.ts";
@@ -126,9 +126,14 @@ export function kubeDeps(opts: {
       );
       memo.remember(t, updated.metadata?.resourceVersion ?? "0", status);
     },
-    keepRevision: (t, revision, hash) => revisions.keep(t, revision, hash),
+    keepRevision: (t, revision, hash, tasks) => revisions.keep(t, revision, hash, tasks),
     loadRevision: (t, revision) => revisions.load(t, revision),
     pruneRevisions: (t, keep) => revisions.prune(t, keep),
+    async readLog(namespace, pod, container, tailLines) {
+      return requestText(opts.kc, `${resourcePath("v1", "Pod", namespace, pod)}/log`, {
+        query: { container, tailLines: String(tailLines) },
+      });
+    },
     async event(t, type, reason, message) {
       const at = now().toISOString();
       events.record({

@@ -2,7 +2,7 @@
 // a cache that apply and remove change as the API server would; every write is recorded. A pure seam: what
 // the real API server does with these writes is held by the e2e suites.
 import { isDeepStrictEqual } from "node:util";
-import { ANNOTATION_CONFIG_HASH, LABEL_NODE } from "../api/constants.ts";
+import { ANNOTATION_CONFIG_HASH, LABEL_JOB_NAME, LABEL_NODE } from "../api/constants.ts";
 import type { TopologyStatus } from "../api/schema.ts";
 import type { KubeObject } from "../render/k8s/index.ts";
 import type { PodLike } from "./pods.ts";
@@ -37,11 +37,19 @@ export interface FakeCluster {
   recoveries: { seconds: number; trigger: string }[];
   /** Kept revisions, by number. */
   revisions: Map<number, KubeObject[]>;
-  /** Nodes whose pods do not become Ready (an outage, or a release that cannot start). */
+  /** Nodes whose pods do not become Ready (an outage, or a release that cannot start); a task's run on. */
   down: Set<string>;
+  /** Tasks whose Job fails (after its retries) when it settles. */
+  failing: Set<string>;
+  /** What a task's pod logs, by node: deps.readLog answers it, or throws when a node has none. */
+  logs: Map<string, string>;
   /** Makes the next apply of `Kind/name` fail with `err`. */
   failApply(key: string, err: Error): void;
-  /** The Deployment controller and the kubelets catch up: every Deployment of a node not down is Ready. */
+  /**
+   * The Deployment and Job controllers and the kubelets catch up: every Deployment of a node not down is
+   * Ready, and every Job has run a pod and completed, or failed if its node is failing (one still running
+   * if its node is down).
+   */
   settle(): void;
   /** A pod of the node's current template has been in CrashLoopBackOff for a minute. */
   crashLoop(node: string): void;
@@ -78,6 +86,8 @@ export function fakeCluster(
     recoveries: [],
     revisions: new Map(),
     down: new Set(),
+    failing: new Set(),
+    logs: new Map(),
     topology: () => topo,
     setSpec(next) {
       topo = {
@@ -96,8 +106,42 @@ export function fakeCluster(
     failApply: (key, err) => void failures.set(key, err),
     settle() {
       for (const c of children.values()) {
-        if (c.kind !== "Deployment") continue;
         const node = c.metadata.labels?.[LABEL_NODE] ?? "";
+        if (c.kind === "Job") {
+          if (c.status && (c.status as { active?: number }).active === 0) continue; // finished: stays so
+          if (!pods.some((p) => p.metadata?.labels?.[LABEL_JOB_NAME] === c.metadata.name))
+            pods.push({
+              metadata: {
+                name: `${c.metadata.name}-x7k2q`,
+                labels: { [LABEL_NODE]: node, [LABEL_JOB_NAME]: c.metadata.name },
+                creationTimestamp: clock.toISOString(),
+              },
+            });
+          const at = clock.toISOString();
+          c.status = fake.down.has(node)
+            ? { active: 1 }
+            : fake.failing.has(node)
+              ? {
+                  active: 0,
+                  failed: 1,
+                  conditions: [
+                    {
+                      type: "Failed",
+                      status: "True",
+                      reason: "BackoffLimitExceeded",
+                      message: "Job has reached the specified backoff limit",
+                    },
+                  ],
+                }
+              : {
+                  active: 0,
+                  succeeded: 1,
+                  completionTime: at,
+                  conditions: [{ type: "Complete", status: "True" }],
+                };
+          continue;
+        }
+        if (c.kind !== "Deployment") continue;
         const want = c.spec?.replicas ?? 1;
         const ready = fake.down.has(node) ? 0 : want;
         c.status = {
@@ -168,10 +212,15 @@ export function fakeCluster(
           status: clone(status),
         };
       },
-      async keepRevision(_t, revision, hash) {
+      async keepRevision(_t, revision, hash, tasks) {
         if (fake.revisions.has(revision)) return true;
-        // What the children hold of the objects applied: no status, no server-set generation.
-        const objects = [...children.values()].map(({ status: _status, ...o }) => {
+        // What the children hold of the objects applied: no status, no server-set generation; of a task's
+        // Jobs only the revision's.
+        const ofRevision = (c: Child) =>
+          c.kind !== "Job" ||
+          tasks?.[c.metadata.labels?.[LABEL_NODE] ?? ""] ===
+            c.spec?.template?.metadata?.annotations?.[ANNOTATION_CONFIG_HASH];
+        const objects = [...children.values()].filter(ofRevision).map(({ status: _status, ...o }) => {
           const { generation: _generation, ...metadata } = o.metadata;
           return clone({ ...o, metadata });
         }) as KubeObject[];
@@ -187,6 +236,11 @@ export function fakeCluster(
         fake.events.push({ type, reason, message });
       },
       recovered: (seconds, trigger) => void fake.recoveries.push({ seconds, trigger }),
+      async readLog(_ns, pod, container) {
+        const text = fake.logs.get(container);
+        if (text === undefined) throw new Error(`the node of pod ${pod} serves no logs`);
+        return text;
+      },
       log: { debug() {}, info() {}, warn() {} },
     },
   };

@@ -14,6 +14,7 @@ export const TERMINAL_WAITING = new Set([
 
 export interface PodLike {
   metadata?: {
+    name?: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
     creationTimestamp?: string | Date;

@@ -2,21 +2,25 @@
 import {
   ANNOTATION_CONFIG_HASH,
   ANNOTATION_ROLLBACK_TO,
+  ANNOTATION_TASK_REVISION,
   ConditionType,
   LABEL_NODE,
+  NodePhase,
   Phase,
   type RecoveryTrigger,
 } from "../api/constants.ts";
 import { parseSpec } from "../api/parse.ts";
 import type { HistoryEntry, TopologyStatus } from "../api/schema.ts";
 import { formatPath } from "../api/topology.ts";
-import { OWNED_KINDS, renderKubernetes, type KubeObject } from "../render/k8s/index.ts";
+import { jobName, OWNED_KINDS, renderKubernetes, type KubeObject } from "../render/k8s/index.ts";
 import { applyReason } from "./compare.ts";
 import { findPodFailures, type PodLike } from "./pods.ts";
 import {
+  changedNodes,
   decideRollout,
   snapshotOf,
   startsRevision,
+  type Failure,
   type RevisionSnapshot,
   type RolloutDecision,
 } from "./rollout.ts";
@@ -27,6 +31,7 @@ import {
   statusChanged,
   type ObservedNode,
 } from "./status.ts";
+import { failedEarlier, jobFailure, jobPhase, lastPodOf, observeTask, type JobLike } from "./tasks.ts";
 
 export interface TopologyResource {
   apiVersion?: string;
@@ -74,9 +79,15 @@ export interface ReconcileDeps {
    * Keeps `revision` (the last good one, which a newer revision supersedes) in a ControllerRevision owned
    * by the Topology, unless it is kept already: its objects as the children running it hold them. A
    * revision is stored only once a newer one might need to roll back to it, so creating a Topology costs
-   * no write for it. Returns false when the children no longer run it (their templates' hash differs).
+   * no write for it. Of a task's Jobs only the one of the revision's template (`tasks`: node -> hash) is
+   * kept. Returns false when the children no longer run it (their templates' hash differs).
    */
-  keepRevision(topology: TopologyResource, revision: number, hash: string): Promise<boolean>;
+  keepRevision(
+    topology: TopologyResource,
+    revision: number,
+    hash: string,
+    tasks?: Record<string, string>,
+  ): Promise<boolean>;
   loadRevision(topology: TopologyResource, revision: number): Promise<KubeObject[] | undefined>;
   pruneRevisions(topology: TopologyResource, keep: number[]): Promise<void>;
   /** Records an Event on the Topology; it may be sent after this returns (see events.ts). */
@@ -91,6 +102,8 @@ export interface ReconcileDeps {
    * node Ready on the revision it returned to: the topo_recovery_seconds histogram.
    */
   recovered?(seconds: number, trigger: RecoveryTrigger): void;
+  /** The last `tailLines` lines of a container's log (a failed task's pod); throws when it cannot be read. */
+  readLog?(namespace: string, pod: string, container: string, tailLines: number): Promise<string>;
   log: {
     debug(obj: object, msg: string): void;
     info(obj: object, msg: string): void;
@@ -142,20 +155,43 @@ export async function reconcile(
   );
   const deploymentOf = (node: string) =>
     (byKind.Deployment ?? []).find((d) => nodeOf(d) === node) as Parameters<typeof observeDeployment>[1];
+  // A task's Jobs: one per template, named by its hash.
+  const jobs = new Map((byKind.Job ?? []).map((j) => [j.metadata.name, j as unknown as JobLike]));
+  const jobOf = (node: string, hash: string | undefined) =>
+    hash === undefined ? undefined : jobs.get(jobName(name, node, hash));
 
-  const desiredNodes = topology.nodes.map((n) =>
-    observeDeployment(n.name, deploymentOf(n.name), snapshot.templates[n.name]),
-  );
-  const { failures, retryInMs } = findPodFailures(pods, snapshot.templates, now, POD_FAILURE_GRACE_MS);
   const history = topo.status?.history ?? [];
+  const starts = startsRevision(history, snapshot.hash, generation);
+  // The revision the spec's objects are (or become, when they start one): a task's Job that failed in an
+  // earlier one runs again.
+  const upcoming = starts ? Math.max(0, ...history.map((h) => h.revision)) + 1 : history.at(-1)!.revision;
+  const desiredNodes = topology.nodes.map((n) =>
+    n.task
+      ? observeTask(n.name, jobOf(n.name, snapshot.templates[n.name]), {
+          targetHash: snapshot.templates[n.name],
+          revision: upcoming,
+        })
+      : observeDeployment(n.name, deploymentOf(n.name), snapshot.templates[n.name]),
+  );
+  const { failures: podFailures, retryInMs } = findPodFailures(
+    pods,
+    snapshot.templates,
+    now,
+    POD_FAILURE_GRACE_MS,
+  );
   const lastGood = history.find((h) => h.revision === topo.status?.lastGoodRevision);
   const request = topo.metadata.annotations?.[ANNOTATION_ROLLBACK_TO];
   const { pin, refused } =
     request === undefined ? {} : await resolvePin(deps, topo, request, history, lastGood);
+  // A task that failed fails the revision; its log is read once, when the revision is judged.
+  const judging = !pin && (starts || history.at(-1)?.outcome === "Progressing");
+  const failures = judging
+    ? [...podFailures, ...(await taskFailures(deps, namespace, snapshot, jobOf, pods, upcoming))]
+    : podFailures;
   // Before the first object of a new revision is applied, the children still run the last good one:
   // keep it now, since a rollback may need it.
-  if (!pin && lastGood?.hash && startsRevision(history, snapshot.hash, generation)) {
-    if (!(await deps.keepRevision(topo, lastGood.revision, lastGood.hash)))
+  if (!pin && lastGood?.hash && starts) {
+    if (!(await deps.keepRevision(topo, lastGood.revision, lastGood.hash, lastGood.tasks)))
       deps.log.warn(
         { revision: lastGood.revision },
         "children no longer run the last good revision; not kept",
@@ -174,12 +210,16 @@ export async function reconcile(
     if (hash && observeDeployment(nodeOf(d), d as Parameters<typeof observeDeployment>[1], hash).ready)
       readyTemplates[nodeOf(d)] = hash;
   }
+  const keptSnapshot = kept && snapshotOf(kept);
   const decision = decideRollout({
     generation,
     desired: snapshot,
     history,
     ...(lastGood ? { lastGoodRevision: lastGood.revision } : {}),
-    ...(kept ? { previousTemplates: snapshotOf(kept).templates } : {}),
+    ...(keptSnapshot
+      ? { previousTemplates: keptSnapshot.templates, previousTasks: keptSnapshot.tasks ?? [] }
+      : {}),
+    tasks: taskClock(snapshot, keptSnapshot?.templates, jobOf, upcoming),
     readyNodes: desiredNodes.filter((n) => n.ready).map((n) => n.name),
     readyTemplates,
     ...(pin ? { pin: { revision: pin.revision, snapshot: pin.snapshot } } : {}),
@@ -196,46 +236,86 @@ export async function reconcile(
   const dependsOn = new Map(topology.nodes.map((n) => [n.name, n.dependsOn]));
   const nodeNames =
     target === desired ? topology.nodes.map((n) => n.name) : Object.keys(targetSnapshot.templates);
+  const isTask = (n: string) => targetSnapshot.tasks?.includes(n) ?? false;
+  // A rollback never runs a task again: its success in the revision it returns to stands.
+  const runTasks = decision.target === "desired";
+  const observeNode = (n: string): ObservedNode =>
+    isTask(n)
+      ? observeTask(n, jobOf(n, targetSnapshot.templates[n]), {
+          targetHash: targetSnapshot.templates[n],
+          revision: decision.revision,
+          done: !runTasks,
+          ...(targetSnapshot.images[n] ? { image: targetSnapshot.images[n] } : {}),
+        })
+      : observeDeployment(n, deploymentOf(n), targetSnapshot.templates[n]);
 
-  // Dependency order: a node's workload is created only when every node it dependsOn is Ready.
-  const readyNow = new Map(
-    nodeNames.map((n) => [n, observeDeployment(n, deploymentOf(n), targetSnapshot.templates[n]).ready]),
-  );
+  // Dependency order: a node's workload is created only when every node it dependsOn is Ready, and is
+  // changed only once every task it dependsOn has succeeded in this revision (a migration before the
+  // release that needs it).
+  const readyNow = new Map(nodeNames.map((n) => [n, observeNode(n).ready]));
+  const runsTarget = (n: string) =>
+    isTask(n)
+      ? jobOf(n, targetSnapshot.templates[n]) !== undefined
+      : deploymentOf(n)?.spec?.template?.metadata?.annotations?.[ANNOTATION_CONFIG_HASH] ===
+        targetSnapshot.templates[n];
   const waiting = new Map<string, string[]>();
   for (const n of nodeNames) {
     const blockers = (dependsOn.get(n) ?? []).filter((d) => !readyNow.get(d));
-    if (blockers.length && !deploymentOf(n)) waiting.set(n, blockers);
+    const onTasks = blockers.filter(isTask);
+    const exists = isTask(n) ? runsTarget(n) : deploymentOf(n) !== undefined;
+    if (blockers.length && !exists) waiting.set(n, blockers);
+    else if (onTasks.length && !runsTarget(n)) waiting.set(n, onTasks);
   }
 
   let applyError: string | undefined;
   let applyCause: unknown;
   const wanted = new Set<string>();
+  /** Jobs that failed in an earlier revision: deleted, so that this one runs the task again. */
+  const rerun = new Set<string>();
   for (const obj of target) {
-    if (obj.kind === "Deployment" && waiting.has(nodeOf(obj))) continue;
-    wanted.add(keyOf(obj));
-    const reason = applyReason(obj, observed.get(keyOf(obj)));
+    const key = keyOf(obj);
+    if ((obj.kind === "Deployment" || obj.kind === "Job") && waiting.has(nodeOf(obj))) {
+      // A workload that waits keeps what it runs until what it waits for is done.
+      if (observed.has(key)) wanted.add(key);
+      continue;
+    }
+    wanted.add(key);
+    let next = obj;
+    if (obj.kind === "Job") {
+      // Created once and never applied again: a Job's template cannot change.
+      const job = observed.get(key) as unknown as JobLike | undefined;
+      if (job && runTasks && failedEarlier(job, decision.revision)) rerun.add(key);
+      if (job || !runTasks) continue;
+      next = withAnnotation(obj, ANNOTATION_TASK_REVISION, String(decision.revision));
+    }
+    const reason = applyReason(next, observed.get(key));
     if (!reason) continue;
-    deps.log.debug({ object: keyOf(obj), reason }, "applying");
+    deps.log.debug({ object: key, reason }, "applying");
     try {
-      await deps.apply(obj);
+      await deps.apply(next);
     } catch (err) {
-      applyError = `applying ${keyOf(obj)}: ${(err as Error).message}`;
+      applyError = `applying ${key}: ${(err as Error).message}`;
       applyCause = err;
-      deps.log.warn({ err, object: keyOf(obj) }, "apply failed");
+      deps.log.warn({ err, object: key }, "apply failed");
       break;
     }
   }
+  // A task's Jobs go with the revisions that ran them (historyLimit), not before.
+  for (const h of decision.history)
+    for (const [node, hash] of Object.entries(h.tasks ?? {})) wanted.add(`Job/${jobName(name, node, hash)}`);
   if (!applyError) {
-    for (const [key, obj] of observed) if (!wanted.has(key)) await deps.remove(obj);
+    for (const [key, obj] of observed) if (!wanted.has(key) || rerun.has(key)) await deps.remove(obj);
   }
 
   const failed = new Map(failures.map((f) => [f.node, f]));
   const nodes: ObservedNode[] = nodeNames.map((n) => {
-    const o = observeDeployment(n, deploymentOf(n), targetSnapshot.templates[n]);
+    const o = observeNode(n);
+    const onTasks = waiting.get(n)?.filter(isTask) ?? [];
     return {
       ...o,
       ...(waiting.has(n) ? { waitingOn: waiting.get(n)! } : {}),
-      ...(failed.has(n) ? { failure: failed.get(n)! } : {}),
+      ...(onTasks.length ? { waitingOnTasks: onTasks } : {}),
+      ...(failed.has(n) && !isTask(n) ? { failure: failed.get(n)! } : {}),
     };
   });
   const status = computeStatus({
@@ -252,6 +332,15 @@ export async function reconcile(
     // Measured once: the status that says so is written (a failed write measures it again on the retry).
     if (decision.recovered) deps.recovered?.(decision.recovered.seconds, decision.recovered.trigger);
     await emitEvents(deps, topo, decision, topo.status, status, refused);
+    const judged = decision.rolledBack ?? decision.failed;
+    const taskFailure = judged && failures.find((f) => f.node === judged.node && f.detail);
+    if (taskFailure)
+      await deps.event(
+        topo,
+        "Warning",
+        "TaskFailed",
+        `task ${taskFailure.node} failed: ${taskFailure.detail}`,
+      );
     // A kept revision goes once the history no longer holds it (historyLimit).
     const kept = decision.history.map((h) => h.revision);
     if ((topo.status?.history ?? []).some((h) => !kept.includes(h.revision)))
@@ -265,6 +354,81 @@ export async function reconcile(
     phase: status.phase!,
     ...(requeue.length ? { requeueAfterMs: Math.max(100, Math.min(...requeue) + 50) } : {}),
   };
+}
+
+/** The object with one more annotation. */
+function withAnnotation(obj: KubeObject, key: string, value: string): KubeObject {
+  return {
+    ...obj,
+    metadata: { ...obj.metadata, annotations: { ...obj.metadata.annotations, [key]: value } },
+  };
+}
+
+/** Log lines of a failed task that its failure message carries. */
+const TASK_LOG_LINES = 10;
+
+/**
+ * The tasks of the desired revision whose Job failed in it, each with its Job's reason and, as detail,
+ * the last lines of its last pod's log (or why there are none: kwok's nodes keep no logs).
+ */
+async function taskFailures(
+  deps: ReconcileDeps,
+  namespace: string,
+  snapshot: RevisionSnapshot,
+  jobOf: (node: string, hash: string | undefined) => JobLike | undefined,
+  pods: readonly PodLike[],
+  revision: number,
+): Promise<Failure[]> {
+  const out: Failure[] = [];
+  for (const node of snapshot.tasks ?? []) {
+    const job = jobOf(node, snapshot.templates[node]);
+    if (!job || jobPhase(job) !== NodePhase.Failed || failedEarlier(job, revision)) continue;
+    const { reason, message } = jobFailure(job);
+    const pod = lastPodOf(job, pods)?.metadata?.name;
+    let logs: string;
+    if (!pod) logs = "its pods are gone, so there are no log lines";
+    else if (!deps.readLog) logs = "no log lines (logs are not read here)";
+    else
+      try {
+        const lines = (await deps.readLog(namespace, pod, node, TASK_LOG_LINES))
+          .trimEnd()
+          .split("\n")
+          .filter((l) => l !== "")
+          .slice(-TASK_LOG_LINES)
+          .map((l) => (l.length > 300 ? `${l.slice(0, 300)}...` : l));
+        logs = lines.length
+          ? `last log lines of pod ${pod}:\n${lines.join("\n")}`
+          : `pod ${pod} logged nothing`;
+      } catch (err) {
+        logs = `no log lines: ${(err as Error).message}`;
+      }
+    out.push({ node, reason, message, detail: `${message}; ${logs}` });
+  }
+  return out;
+}
+
+/**
+ * The clock of the revision's changed tasks: whether one runs (a Job of this template that has not
+ * finished), and when the last that succeeded finished.
+ */
+function taskClock(
+  snapshot: RevisionSnapshot,
+  previous: Record<string, string> | undefined,
+  jobOf: (node: string, hash: string | undefined) => JobLike | undefined,
+  revision: number,
+): { running: boolean; succeededAt?: number } {
+  const changed = changedNodes(snapshot.templates, previous).filter((n) => snapshot.tasks?.includes(n));
+  let running = false;
+  let succeededAt: number | undefined;
+  for (const node of changed) {
+    const job = jobOf(node, snapshot.templates[node]);
+    if (!job) continue;
+    const phase = jobPhase(job);
+    if (phase === NodePhase.Running || failedEarlier(job, revision)) running = true;
+    const at = Date.parse(job.status?.completionTime ?? "");
+    if (phase === NodePhase.Succeeded && Number.isFinite(at)) succeededAt = Math.max(succeededAt ?? 0, at);
+  }
+  return { running, ...(succeededAt !== undefined ? { succeededAt } : {}) };
 }
 
 interface Pin {
@@ -294,7 +458,7 @@ async function resolvePin(
   };
   const keepRunning = async () => {
     const running = latest?.outcome === "Succeeded" ? latest : lastGood;
-    if (running?.hash) await deps.keepRevision(topo, running.revision, running.hash);
+    if (running?.hash) await deps.keepRevision(topo, running.revision, running.hash, running.tasks);
   };
   const holdOr = async (refused: string) => {
     const pin = held !== undefined ? await load(held) : undefined;

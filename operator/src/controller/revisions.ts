@@ -2,7 +2,13 @@
 // StatefulSet keeps its own). A revision is written once, when a newer one supersedes it, from what the
 // children running it hold (read back from managedFields); it is read for a rollback and pruned with the
 // history.
-import { FIELD_MANAGER, LABEL_REVISION, LABEL_TOPOLOGY } from "../api/constants.ts";
+import {
+  ANNOTATION_CONFIG_HASH,
+  FIELD_MANAGER,
+  LABEL_NODE,
+  LABEL_REVISION,
+  LABEL_TOPOLOGY,
+} from "../api/constants.ts";
 import type { KubeObject } from "../render/k8s/index.ts";
 import { OWNED_KINDS } from "../render/k8s/index.ts";
 import { adopt, deleteObject, getObject } from "../kube/apply.ts";
@@ -23,7 +29,12 @@ interface ControllerRevision extends KubernetesObject {
 export const revisionName = (t: TopologyResource, revision: number) => `${t.metadata.name}-r${revision}`;
 
 export interface RevisionStore {
-  keep(topology: TopologyResource, revision: number, hash: string): Promise<boolean>;
+  keep(
+    topology: TopologyResource,
+    revision: number,
+    hash: string,
+    tasks?: Record<string, string>,
+  ): Promise<boolean>;
   load(topology: TopologyResource, revision: number): Promise<KubeObject[] | undefined>;
   prune(topology: TopologyResource, keep: number[]): Promise<void>;
 }
@@ -39,7 +50,7 @@ export function revisionStore(kc: KubeConfig, count: Count): RevisionStore {
     metadata: { name: revisionName(t, revision), namespace: t.metadata.namespace },
   });
   return {
-    async keep(t, revision, hash) {
+    async keep(t, revision, hash, tasks) {
       const { namespace, name } = t.metadata;
       if (await getObject(kc, ref(t, revision))) return true;
       // From the API server rather than the cache: the cache holds no managedFields.
@@ -53,8 +64,15 @@ export function revisionStore(kc: KubeConfig, count: Count): RevisionStore {
           ).then((l) => l.items.filter(ownedBy(t.metadata.uid)).map((o) => ({ ...o, apiVersion, kind }))),
         ),
       );
+      // A task keeps a Job per template it ran: the revision holds only its own.
+      const ofRevision = (o: KubernetesObject & { spec?: unknown }) =>
+        o.kind !== "Job" ||
+        tasks?.[o.metadata?.labels?.[LABEL_NODE] ?? ""] ===
+          (o.spec as { template?: { metadata?: { annotations?: Record<string, string> } } })?.template
+            ?.metadata?.annotations?.[ANNOTATION_CONFIG_HASH];
       const objects = lists
         .flat()
+        .filter(ofRevision)
         .map((o) => extractOwned(o, FIELD_MANAGER))
         .filter((o): o is Record<string, unknown> => o !== undefined) as unknown as KubeObject[];
       if (snapshotOf(objects).hash !== hash) return false;

@@ -5,21 +5,26 @@ import { ANNOTATION_CONFIG_HASH, LABEL_NODE, type RecoveryTrigger } from "../api
 import { hashOf, type KubeObject } from "../render/k8s/index.ts";
 
 /**
- * A revision is the set of rendered pod templates: one configuration hash per node. Its hash does not
- * depend on the order of the objects (nodes listed in another order, children listed by name).
+ * A revision is the set of rendered pod templates: one configuration hash per node, a Deployment's or a
+ * task's Job's. Its hash does not depend on the order of the objects (nodes listed in another order,
+ * children listed by name).
  */
 export interface RevisionSnapshot {
   hash: string;
   templates: Record<string, string>;
   images: Record<string, string>;
+  /** The nodes of `templates` that are tasks (a Job, not a Deployment); snapshotOf always sets it. */
+  tasks?: string[];
 }
 
 export function snapshotOf(objects: readonly KubeObject[]): RevisionSnapshot {
   const templates: Record<string, string> = {};
   const images: Record<string, string> = {};
+  const tasks: string[] = [];
   for (const o of objects) {
-    if (o.kind !== "Deployment") continue;
+    if (o.kind !== "Deployment" && o.kind !== "Job") continue;
     const node = o.metadata.labels[LABEL_NODE]!;
+    if (o.kind === "Job") tasks.push(node);
     const template = o.spec.template as {
       metadata: { annotations: Record<string, string> };
       spec: { containers: { image: string }[] };
@@ -28,13 +33,21 @@ export function snapshotOf(objects: readonly KubeObject[]): RevisionSnapshot {
     images[node] = template.spec.containers[0]!.image;
   }
   const entries = Object.entries(templates).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return { hash: hashOf(entries), templates, images };
+  return { hash: hashOf(entries), templates, images, tasks: tasks.sort() };
+}
+
+/** The template of each task of a revision: what its history entry records, so its Jobs are kept with it. */
+export function taskTemplates(snapshot: RevisionSnapshot): Record<string, string> | undefined {
+  if (!snapshot.tasks?.length) return undefined;
+  return Object.fromEntries(snapshot.tasks.map((n) => [n, snapshot.templates[n]!]));
 }
 
 export interface Failure {
   node: string;
   reason: string;
   message?: string;
+  /** Said in the revision's reason as well (a failed task's message and last log lines). */
+  detail?: string;
 }
 
 export interface RolloutInput {
@@ -48,11 +61,20 @@ export interface RolloutInput {
    * without it (a first revision, or a last good one that is not kept) on every node.
    */
   previousTemplates?: Record<string, string>;
-  /** Nodes whose workload runs the desired template with all replicas Ready. */
+  /** The nodes of previousTemplates that are tasks. */
+  previousTasks?: readonly string[];
+  /**
+   * The changed tasks of the desired revision: whether one still runs (its own timeout bounds it, so the
+   * progress deadline waits), and when the last of them succeeded (ms), from which the deadline of the
+   * nodes that waited for them counts.
+   */
+  tasks?: { running: boolean; succeededAt?: number };
+  /** Nodes whose workload runs the desired template with all replicas Ready (a task: it succeeded). */
   readyNodes: readonly string[];
   /**
    * Per node, the template (config hash) its workload runs with every replica Ready; a node that is not
-   * Ready on any is absent. Says when a rollback has every node back on its revision (the recovery).
+   * Ready on any is absent. Says when a rollback has every node back on its revision (the recovery). Tasks
+   * are not in it: a rollback never runs one again, its success in the revision it returns to stands.
    */
   readyTemplates?: Record<string, string>;
   /**
@@ -123,9 +145,14 @@ export function changedNodes(desired: Record<string, string>, previous?: Record<
   return previous ? nodes.filter((n) => previous[n] !== desired[n]) : nodes;
 }
 
-/** Whether every node of `templates` runs its template with all replicas Ready. */
-const allReadyOn = (templates: Record<string, string>, ready: Record<string, string> | undefined) =>
-  ready !== undefined && Object.entries(templates).every(([node, hash]) => ready[node] === hash);
+/** Whether every node of `templates` but its tasks runs its template with all replicas Ready. */
+const allReadyOn = (
+  templates: Record<string, string>,
+  ready: Record<string, string> | undefined,
+  tasks: readonly string[] = [],
+) =>
+  ready !== undefined &&
+  Object.entries(templates).every(([node, hash]) => tasks.includes(node) || ready[node] === hash);
 
 /**
  * Marks the latest entry recovered once every node runs the revision it rolled back to, Ready: the time
@@ -134,11 +161,11 @@ const allReadyOn = (templates: Record<string, string>, ready: Record<string, str
 function measureRecovery(
   decision: RolloutDecision,
   latest: HistoryEntry,
-  back: { revision: number; templates: Record<string, string> } | undefined,
+  back: { revision: number; templates: Record<string, string>; tasks?: readonly string[] } | undefined,
   input: RolloutInput,
 ): void {
   if (!back || !latest.rollbackAt || latest.recoverySeconds !== undefined) return;
-  if (!allReadyOn(back.templates, input.readyTemplates)) return;
+  if (!allReadyOn(back.templates, input.readyTemplates, back.tasks)) return;
   const seconds = Math.max(0, (input.now.getTime() - Date.parse(latest.rollbackAt)) / 1000);
   latest.recoverySeconds = Math.round(seconds * 1000) / 1000;
   decision.recovered = {
@@ -177,10 +204,12 @@ function decidePinned(
     const from = runningRevision(latest, lastGood);
     if (latest?.outcome === "Progressing") latest.outcome = "Superseded";
     const at = input.now.toISOString();
+    const tasks = taskTemplates(pin.snapshot);
     latest = {
       revision: pin.revision,
       hash: pin.snapshot.hash,
       images: pin.snapshot.images,
+      ...(tasks ? { tasks } : {}),
       outcome: "Progressing",
       at,
       generation: input.generation,
@@ -192,7 +221,10 @@ function decidePinned(
     decision.manual = { revision: pin.revision, ...(from !== undefined ? { from } : {}) };
   }
   const templates = pin.snapshot.templates;
-  const notReady = Object.keys(templates).filter((n) => input.readyTemplates?.[n] !== templates[n]);
+  // A task of the pinned revision is not run again: it succeeded when that revision ran.
+  const notReady = Object.keys(templates).filter(
+    (n) => !pin.snapshot.tasks?.includes(n) && input.readyTemplates?.[n] !== templates[n],
+  );
   if (latest.outcome === "Progressing" || latest.outcome === "Failed") {
     const deadline = Date.parse(latest.at) + input.progressDeadlineSeconds * 1000;
     if (!notReady.length) {
@@ -207,7 +239,12 @@ function decidePinned(
       decision.requeueAfterMs = deadline - input.now.getTime();
     }
   }
-  measureRecovery(decision, latest, { revision: pin.revision, templates }, input);
+  measureRecovery(
+    decision,
+    latest,
+    { revision: pin.revision, templates, tasks: pin.snapshot.tasks ?? [] },
+    input,
+  );
   trimHistory(history, input.historyLimit, [latest.revision, lastGood]);
   return { ...decision, ...(lastGood !== undefined ? { lastGoodRevision: lastGood } : {}) };
 }
@@ -221,10 +258,12 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
   if (!latest || startsRevision(history, input.desired.hash, input.generation)) {
     if (latest?.outcome === "Progressing") latest.outcome = "Superseded";
     const revision = Math.max(0, ...history.map((h) => h.revision)) + 1;
+    const tasks = taskTemplates(input.desired);
     latest = {
       revision,
       hash: input.desired.hash,
       images: input.desired.images,
+      ...(tasks ? { tasks } : {}),
       outcome: "Progressing",
       at: input.now.toISOString(),
       generation: input.generation,
@@ -241,18 +280,22 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
     ...(started ? { started } : {}),
   };
   if (latest.outcome === "Progressing") {
-    const deadline = Date.parse(latest.at) + input.progressDeadlineSeconds * 1000;
+    // The nodes that waited for the revision's tasks get the whole deadline from when those succeeded; a
+    // task that runs is bounded by its own timeout instead.
+    const from = Math.max(Date.parse(latest.at), input.tasks?.succeededAt ?? 0);
+    const deadline = from + input.progressDeadlineSeconds * 1000;
+    const taskRunning = input.tasks?.running === true;
     const ready = new Set(input.readyNodes);
     const notReady = changed.filter((n) => !ready.has(n));
     const failure = input.failures.find((f) => changed.includes(f.node));
     if (!notReady.length) {
       latest.outcome = "Succeeded";
       lastGood = latest.revision;
-    } else if (failure || input.now.getTime() >= deadline) {
+    } else if (failure || (!taskRunning && input.now.getTime() >= deadline)) {
       const node = failure?.node ?? notReady[0]!;
       const reason = failure?.reason ?? "ProgressDeadlineExceeded";
       latest.reason = failure
-        ? `${reason} on node ${node}`
+        ? `${reason} on node ${node}${failure.detail ? `: ${failure.detail}` : ""}`
         : `not Ready within ${input.progressDeadlineSeconds}s (node ${node})`;
       if (input.autoRollback && lastGood !== undefined && lastGood !== latest.revision) {
         latest.outcome = "RolledBack";
@@ -263,14 +306,19 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
         latest.outcome = "Failed";
         decision.failed = { revision: latest.revision, node, reason };
       }
-    } else {
+    } else if (!taskRunning) {
       decision.requeueAfterMs = deadline - input.now.getTime();
     }
   }
   if (latest.outcome === "RolledBack") {
     decision.target = "lastGood";
     if (lastGood !== undefined && input.previousTemplates)
-      measureRecovery(decision, latest, { revision: lastGood, templates: input.previousTemplates }, input);
+      measureRecovery(
+        decision,
+        latest,
+        { revision: lastGood, templates: input.previousTemplates, tasks: input.previousTasks ?? [] },
+        input,
+      );
   }
   trimHistory(history, input.historyLimit, [latest.revision, lastGood]);
   return { ...decision, ...(lastGood !== undefined ? { lastGoodRevision: lastGood } : {}) };

@@ -18,9 +18,16 @@ export interface ObservedNode {
   readyReplicas: number;
   /** All replicas run the target template and are Ready. */
   ready: boolean;
-  /** The node has no workload yet because these dependencies are not Ready. */
+  /**
+   * The node's workload is not applied because these dependencies are not Ready (a task: has not
+   * succeeded in this revision).
+   */
   waitingOn?: string[];
+  /** The nodes of waitingOn that are tasks. */
+  waitingOnTasks?: string[];
   failure?: Failure;
+  /** Set on a task: where its Job is. */
+  task?: { phase: "Running" | "Succeeded" | "Failed"; message?: string };
 }
 
 interface DeploymentLike {
@@ -92,13 +99,26 @@ export interface StatusInput {
  */
 function nodePhase(n: ObservedNode, moving: boolean, rolledBack: boolean): NodeStatus["phase"] {
   if (n.waitingOn?.length) return "Waiting";
+  if (n.task) return n.task.phase;
   if (n.failure) return "Degraded";
   if (n.ready) return rolledBack ? "RolledBack" : "Ready";
   return moving ? "Progressing" : "Degraded";
 }
 
+/** `waiting for db to be Ready`, `waiting for migrate to succeed`, or both. */
+function waitingMessage(n: ObservedNode): string {
+  const tasks = n.waitingOn!.filter((d) => n.waitingOnTasks?.includes(d));
+  const others = n.waitingOn!.filter((d) => !tasks.includes(d));
+  const parts = [
+    ...(others.length ? [`${others.join(", ")} to be Ready`] : []),
+    ...(tasks.length ? [`${tasks.join(", ")} to succeed`] : []),
+  ];
+  return `waiting for ${parts.join(" and ")}`;
+}
+
 function nodeMessage(n: ObservedNode, moving: boolean): string | undefined {
-  if (n.waitingOn?.length) return `waiting for ${n.waitingOn.join(", ")} to be Ready`;
+  if (n.waitingOn?.length) return waitingMessage(n);
+  if (n.task) return n.task.message;
   if (n.failure) return `${n.failure.reason}: ${n.failure.message ?? ""}`.trim();
   if (!n.ready && !moving) return `${n.readyReplicas}/${n.replicas} replicas Ready`;
   return undefined;

@@ -18,18 +18,19 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-export async function request<T = unknown>(
+async function send(
   kc: KubeConfig,
   method: "GET" | "PATCH" | "DELETE" | "POST" | "PUT",
   path: string,
-  opts: RequestOptions = {},
-): Promise<T> {
+  opts: RequestOptions,
+  accept: string,
+): Promise<{ text: string; url: URL }> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error("the kubeconfig has no current cluster");
   const url = new URL(cluster.server.replace(/\/$/, "") + path);
   for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
   const conn = await connection(kc, url.toString(), method);
-  const headers: Record<string, string> = { ...conn.headers, accept: "application/json" };
+  const headers: Record<string, string> = { ...conn.headers, accept };
   if (opts.body !== undefined) headers["content-type"] = opts.contentType ?? "application/json";
   const res = await fetch(url, {
     method,
@@ -39,13 +40,13 @@ export async function request<T = unknown>(
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   const text = await res.text();
-  let parsed: Record<string, unknown> = {};
-  try {
-    parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  } catch (cause) {
-    if (res.ok) throw new Error(`${method} ${url.pathname}: the answer is not JSON`, { cause });
-  }
   if (!res.ok) {
+    let parsed: Record<string, unknown> = {};
+    try {
+      parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    } catch {
+      // an error answer that is not a Status: its text says what it can
+    }
     const retryAfter = Number(res.headers.get("retry-after"));
     const message =
       typeof parsed.message === "string" ? parsed.message : res.statusText || text.slice(0, 200);
@@ -55,5 +56,24 @@ export async function request<T = unknown>(
       cause: parsed,
     });
   }
-  return parsed as T;
+  return { text, url };
+}
+
+export async function request<T = unknown>(
+  kc: KubeConfig,
+  method: "GET" | "PATCH" | "DELETE" | "POST" | "PUT",
+  path: string,
+  opts: RequestOptions = {},
+): Promise<T> {
+  const { text, url } = await send(kc, method, path, opts, "application/json");
+  try {
+    return (text ? JSON.parse(text) : {}) as T;
+  } catch (cause) {
+    throw new Error(`${method} ${url.pathname}: the answer is not JSON`, { cause });
+  }
+}
+
+/** A GET whose answer is plain text (a pod's log), with the same credentials and typed errors. */
+export async function requestText(kc: KubeConfig, path: string, opts: RequestOptions = {}): Promise<string> {
+  return (await send(kc, "GET", path, opts, "text/plain, */*")).text;
 }

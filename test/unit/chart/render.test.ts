@@ -65,8 +65,10 @@ const EXPECTED = [
   ...CHILD_VERBS.map((v) => `core/services:${v}`),
   ...CHILD_VERBS.map((v) => `core/persistentvolumeclaims:${v}`),
   ...CHILD_VERBS.map((v) => `networking.k8s.io/networkpolicies:${v}`),
+  ...CHILD_VERBS.map((v) => `batch/jobs:${v}`),
   "core/pods:list",
   "core/pods:watch",
+  "core/pods/log:get",
   ...["create", "delete", "get", "list"].map((v) => `apps/controllerrevisions:${v}`),
   "core/events:create",
 ].sort();

@@ -84,8 +84,9 @@ export function hashOf(value: unknown): string {
   return createHash("sha256").update(JSON.stringify(value)).digest("hex").slice(0, 16);
 }
 
-export function renderDeployment(topology: Topology, node: ResolvedNode): KubeObject {
-  const podSpec = {
+/** A node's pod spec, as its Deployment's (or a task's Job's) template holds it. */
+export function renderPodSpec(topology: Topology, node: ResolvedNode): Record<string, unknown> {
+  return {
     enableServiceLinks: false,
     containers: [renderContainer(topology, node)],
     ...(node.volumes.length
@@ -97,6 +98,10 @@ export function renderDeployment(topology: Topology, node: ResolvedNode): KubeOb
         }
       : {}),
   };
+}
+
+export function renderDeployment(topology: Topology, node: ResolvedNode): KubeObject {
+  const podSpec = renderPodSpec(topology, node);
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",

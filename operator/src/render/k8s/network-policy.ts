@@ -3,9 +3,12 @@ import { LABEL_NODE, LABEL_TOPOLOGY } from "../../api/constants.ts";
 import { objectName, peersOf, type ResolvedNode, type Topology } from "../../api/topology.ts";
 import { childMeta, selectorLabels, type KubeObject } from "./labels.ts";
 
-/** For every node, the nodes that talk to it: those whose connectsTo or dependsOn names it. */
+/**
+ * For every node, the nodes that talk to it: those whose connectsTo or dependsOn names it. Nothing talks
+ * to a task: depending on one is an order, not a link.
+ */
 export function incomingPeers(topology: Topology): Map<string, string[]> {
-  const incoming = new Map<string, string[]>(topology.nodes.map((n) => [n.name, []]));
+  const incoming = new Map<string, string[]>(topology.nodes.filter((n) => !n.task).map((n) => [n.name, []]));
   for (const n of topology.nodes) for (const peer of peersOf(n)) incoming.get(peer)?.push(n.name);
   return incoming;
 }
