@@ -320,7 +320,7 @@ export class KindWatch {
       { kind: this.o.spec.kind, namespace: slot.ns || "*", reason: detail, attempt, delayMs },
       "restarting informer",
     );
-    await new Promise((r) => setTimeout(r, delayMs));
+    await new Promise((r) => setTimeout(r, delayMs).unref()); // a pending restart keeps no process alive
     slot.restarting = false;
     if (this.stopped) return;
     await this.begin(slot);
