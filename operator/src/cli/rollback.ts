@@ -59,8 +59,13 @@ async function clusterRollback(
   const before = t.metadata.annotations?.[ANNOTATION_ROLLBACK_TO];
   const requested = Date.now();
   await setRollbackTo(r, String(revision));
+  if (!wait) {
+    ctx.stdout.write(
+      `${where(r)}: ${ANNOTATION_ROLLBACK_TO}: "${revision}" set (\`topo history ${r.name} -n ${r.namespace}\` shows the outcome)\n`,
+    );
+    return 0;
+  }
   ctx.stderr.write(`${where(r)}: ${ANNOTATION_ROLLBACK_TO}: "${revision}" set; waiting for the operator\n`);
-  if (!wait) return 0;
   const deadline = (t.spec?.rollout?.progressDeadlineSeconds ?? 90) + 30;
   const verdict = await waitForVerdict(r, revision, deadline * 1000);
   if (!verdict)
