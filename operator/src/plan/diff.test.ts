@@ -34,8 +34,16 @@ describe("diffValues", () => {
     expect(diffValues({ args: ["a", "b"] }, { args: ["a", "c"] })).toEqual([
       { path: "args[1]", from: "b", to: "c" },
     ]);
-    expect(diffValues({ args: ["a"] }, { args: ["a", "b"] })).toEqual([
-      { path: "args", from: ["a"], to: ["a", "b"] },
+    expect(diffValues({ args: [{ a: 1 }] }, { args: [{ a: 1 }, { b: 2 }] })).toEqual([
+      { path: "args", from: [{ a: 1 }], to: [{ a: 1 }, { b: 2 }] },
+    ]);
+  });
+
+  it("shows the items that go and come when a list of distinct scalars changes length", () => {
+    expect(diffValues({ values: ["a", "b", "c"] }, { values: ["a", "c", "d", "e"] })).toEqual([
+      { path: "values", from: "b" },
+      { path: "values", to: "d" },
+      { path: "values", to: "e" },
     ]);
   });
 

@@ -38,6 +38,9 @@ const named = (list: unknown[]): list is { name: string }[] =>
   list.every((i) => isObject(i) && typeof i.name === "string") &&
   new Set(list.map((i) => (i as { name: string }).name)).size === list.length;
 
+const distinctScalars = (list: unknown[]) =>
+  list.every((i) => typeof i !== "object" || i === null) && new Set(list).size === list.length;
+
 export function diffValues(from: unknown, to: unknown, path = ""): FieldChange[] {
   if (sameValue(from, to)) return [];
   if (from === undefined) return [{ path, to }];
@@ -54,6 +57,12 @@ export function diffValues(from: unknown, to: unknown, path = ""): FieldChange[]
       return names.flatMap((n) => diffValues(before.get(n), after.get(n), `${path}[name=${n}]`));
     }
     if (from.length === to.length) return from.flatMap((x, i) => diffValues(x, to[i], `${path}[${i}]`));
+    // A list of distinct scalars that grows or shrinks (a selector's values): the items that go and come.
+    if (distinctScalars(from) && distinctScalars(to))
+      return [
+        ...from.filter((x) => !to.includes(x)).map((x) => ({ path, from: x })),
+        ...to.filter((x) => !from.includes(x)).map((x) => ({ path, to: x })),
+      ];
   }
   return [{ path, from, to }];
 }

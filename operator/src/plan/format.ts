@@ -41,11 +41,15 @@ export function describeRevision(plan: Plan): string {
 
 export function formatPlan(plan: Plan): string {
   const lines = [`Plan for ${where(plan)}${plan.exists ? "" : ": not there yet, everything is created"}`, ""];
-  const width = Math.max(4, ...plan.nodes.map((n) => n.name.length));
-  for (const n of plan.nodes) {
+  // The nodes that change, one by one with their objects; the others in one line.
+  const changing = plan.nodes.filter((n) => n.verdict !== "unchanged");
+  const same = plan.nodes.filter((n) => n.verdict === "unchanged").map((n) => n.name);
+  const width = Math.max(4, ...changing.map((n) => n.name.length));
+  for (const n of changing) {
     lines.push(`  ${n.name.padEnd(width)}  ${n.verdict}`);
     for (const o of n.objects) lines.push(...objectLines(o, "    "));
   }
+  if (same.length) lines.push(`  unchanged: ${same.join(", ")}`);
   const shared = plan.shared.flatMap((o) => objectLines(o, "    "));
   if (shared.length) lines.push(`  ${"(shared)".padEnd(width)}`, ...shared);
   lines.push("");

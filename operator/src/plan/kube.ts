@@ -1,7 +1,15 @@
 // The reads behind a Kubernetes plan: the live Topology, the children it owns, and a server-side apply of
 // every rendered object with dryRun=All under the operator's field manager (the API server validates and
 // defaults it, and answers with the object it would store, storing nothing). planKube decides.
-import { FIELD_MANAGER, GROUP, KIND, LABEL_TOPOLOGY, PLURAL, VERSION } from "../api/constants.ts";
+import {
+  ANNOTATION_ROLLBACK_TO,
+  FIELD_MANAGER,
+  GROUP,
+  KIND,
+  LABEL_TOPOLOGY,
+  PLURAL,
+  VERSION,
+} from "../api/constants.ts";
 import { parseSpec } from "../api/parse.ts";
 import type { TopologyStatus } from "../api/schema.ts";
 import type { Topology } from "../api/topology.ts";
@@ -17,7 +25,13 @@ import { objectKey, planKube, type LiveObject } from "./kube-plan.ts";
 import type { Plan } from "./plan.ts";
 
 interface TopologyResource {
-  metadata: { name: string; namespace: string; uid: string; generation?: number };
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    generation?: number;
+    annotations?: Record<string, string>;
+  };
   spec?: unknown;
   status?: TopologyStatus;
 }
@@ -75,6 +89,11 @@ async function plan(kc: KubeConfig, topology: Topology, namespace: string): Prom
       `the ${KIND} CRD is not installed in this cluster: install it (crds/ or the Helm chart) first`,
     );
 
+  const pinned = live?.metadata.annotations?.[ANNOTATION_ROLLBACK_TO];
+  if (pinned !== undefined)
+    notes.push(
+      `${ANNOTATION_ROLLBACK_TO}: "${pinned}" pins the Topology: the operator applies that revision, not this file, until \`topo rollback --release ${topology.name}\``,
+    );
   const parsedLive = live
     ? parseSpec(live.spec, { name: topology.name, namespace, uid: live.metadata.uid })
     : undefined;

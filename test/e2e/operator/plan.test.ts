@@ -274,6 +274,17 @@ describe("topo plan against a cluster", () => {
     expect(p.revision.new).toBe(true);
   });
 
+  it("says when the operator applies a pinned revision rather than the file", async () => {
+    await request(kube().kc, "PATCH", resourcePath("topo.dev/v1alpha1", "Topology", ns.name, NAME), {
+      body: { metadata: { annotations: { "topo.dev/rollback-to": "1" } } },
+      contentType: "application/merge-patch+json",
+    });
+    const run = await plan(file("image", spec({ images: { api: "app:2" } })));
+    expect(run.stdout).toContain(
+      `Note: topo.dev/rollback-to: "1" pins the Topology: the operator applies that revision, not this file, until \`topo rollback --release ${NAME}\``,
+    );
+  });
+
   it("fails on an invalid file exactly as topo validate does", async () => {
     const path = join(dir, "bad.yaml");
     writeFileSync(
