@@ -11,6 +11,7 @@ import {
   loadConfig,
   loadDashboardConfig,
   loadLocalConfig,
+  loadSecretVariables,
 } from "./config.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -124,5 +125,16 @@ describe("operator configuration", () => {
     expect(() => loadDashboardConfig({ TOPO_DASHBOARD_PORT: "http" })).toThrow(
       /^invalid environment: TOPO_DASHBOARD_PORT="http": /,
     );
+  });
+
+  it("reads the secret variables a topology names, an empty value too, and nothing else", () => {
+    const env = { TOPO_SECRET_DB_PASSWORD: "pw", TOPO_SECRET_EMPTY_KEY: "", TOPO_SECRET_OTHER_KEY: "x" };
+    expect(
+      loadSecretVariables(["TOPO_SECRET_DB_PASSWORD", "TOPO_SECRET_EMPTY_KEY", "TOPO_SECRET_NONE_KEY"], env),
+    ).toEqual({
+      TOPO_SECRET_DB_PASSWORD: "pw",
+      TOPO_SECRET_EMPTY_KEY: "",
+    });
+    expect(() => loadSecretVariables(["HOME"], env)).toThrow(ConfigError);
   });
 });

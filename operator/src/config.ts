@@ -101,6 +101,27 @@ export function loadLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConf
   return parseEnv(LocalConfig, env);
 }
 
+/** The prefix of the variables `topo up` reads secret values from: TOPO_SECRET_<SECRET>_<KEY>. */
+export const SECRET_VARIABLE_PREFIX = "TOPO_SECRET_";
+
+/**
+ * The secret values the environment holds, of the variables named (a topology's secretRefs decide which,
+ * so no schema lists them): an unset one is left out; an empty one is a value (an empty password).
+ */
+export function loadSecretVariables(
+  names: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    if (!name.startsWith(SECRET_VARIABLE_PREFIX))
+      throw new ConfigError(`not a secret variable: ${name} (they start with ${SECRET_VARIABLE_PREFIX})`);
+    const value = env[name];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
 /**
  * `topo dashboard` on its own: the local commands' variables (the Compose source's engine), where the
  * cluster is, and the dashboard's own settings as the operator reads them.

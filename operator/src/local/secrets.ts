@@ -4,6 +4,7 @@
 // Values only ever reach the 0600 env file in the state directory, never a compose file.
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { loadSecretVariables } from "../config.ts";
 import { UserError } from "../errors.ts";
 import type { Topology } from "../api/topology.ts";
 import { secretVariables } from "../render/compose/index.ts";
@@ -41,8 +42,13 @@ export function resolveSecrets(
   };
   const values: Record<string, string> = {};
   const missing: string[] = [];
-  for (const v of secretVariables(topology)) {
-    const value = env[v.variable] ?? fileOf(v.secret)?.[v.key];
+  const variables = secretVariables(topology);
+  const fromEnv = loadSecretVariables(
+    variables.map((v) => v.variable),
+    env,
+  );
+  for (const v of variables) {
+    const value = fromEnv[v.variable] ?? fileOf(v.secret)?.[v.key];
     if (value === undefined) {
       missing.push(
         `secret ${v.secret}/${v.key} (used by ${v.usedBy.map((u) => `${u.node}.${u.env}`).join(", ")}): set ${v.variable} or add "${v.key}=..." to ${join(dir, `${v.secret}.env`)}`,
