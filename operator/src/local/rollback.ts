@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parse } from "yaml";
 import type { Topology } from "../api/topology.ts";
+import { loadSecretVariables } from "../config.ts";
 import { UserError } from "../errors.ts";
 import type { IoContext } from "../io.ts";
 import { context, deploy, describeFailure, lastLogs, type Ctx } from "./runtime.ts";
@@ -92,10 +93,11 @@ function secretsFor(c: Ctx, yaml: string): Record<string, string> {
   const saved = existsSync(c.store.secretsFile())
     ? parseEnvFile(readFileSync(c.store.secretsFile(), "utf8"))
     : {};
+  const fromEnv = loadSecretVariables(needed, c.ctx.env);
   const values: Record<string, string> = {};
   const missing: string[] = [];
   for (const v of needed) {
-    const value = c.ctx.env[v] ?? current[v] ?? saved[v];
+    const value = fromEnv[v] ?? current[v] ?? saved[v];
     if (value === undefined) missing.push(v);
     else values[v] = value;
   }
