@@ -120,16 +120,27 @@ describe("the chart on the real node", () => {
   beforeAll(async () => {
     await createRealNodeNamespace(REL, RESTRICTED);
     await api("POST", "/api/v1/namespaces", { metadata: { name: WATCH } });
-    installRelease({
-      release,
-      namespace: REL,
-      set: [
-        ...LOCAL_IMAGE_VALUES,
-        "crds.enabled=false",
-        `watchNamespaces={${WATCH}}`,
-        "config.logLevel=debug",
-      ],
-    });
+    try {
+      installRelease({
+        release,
+        namespace: REL,
+        set: [
+          ...LOCAL_IMAGE_VALUES,
+          "crds.enabled=false",
+          `watchNamespaces={${WATCH}}`,
+          "config.logLevel=debug",
+        ],
+      });
+    } catch (err) {
+      // helm --wait only says the deadline passed: the pod's own words say why it is not Ready.
+      const logs = await Promise.all(
+        (await operatorPods(REL, release)).map(
+          async (p) =>
+            `--- ${p.metadata!.name} ---\n${(await kubectl("logs", "-n", REL, p.metadata!.name!)).out}`,
+        ),
+      );
+      throw new Error(`${(err as Error).message}\n${logs.join("\n").slice(-6000)}`, { cause: err });
+    }
   }, 300_000);
 
   afterAll(async () => {
