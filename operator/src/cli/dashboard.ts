@@ -9,6 +9,9 @@ import { Docker } from "../local/docker.ts";
 import { operatorKubeSource, standaloneKubeSource } from "../dashboard/kube-source.ts";
 import { serveDashboard, webRoot } from "../dashboard/server.ts";
 import type { DashboardSource } from "../dashboard/source.ts";
+import type { Planner } from "../dashboard/plan.ts";
+import { planProject } from "../plan/compose.ts";
+import { planOnCluster } from "../plan/kube.ts";
 import { UsageError, type Command } from "./command.ts";
 
 /** Called by `topo operator` once its caches are synced (TOPO_DASHBOARD_ENABLED). */
@@ -24,6 +27,7 @@ export async function startOperatorDashboard(o: {
     host: o.config.TOPO_HTTP_HOST,
     log: o.log,
     ...(o.config.TOPO_DASHBOARD_TOKEN ? { token: o.config.TOPO_DASHBOARD_TOKEN } : {}),
+    plan: (namespace, _name, topology) => planOnCluster(o.kc, topology, namespace),
   });
   o.log.info(
     { port: d.port, token: Boolean(o.config.TOPO_DASHBOARD_TOKEN), web: Boolean(webRoot()) },
@@ -60,13 +64,16 @@ export const dashboardCommand: Command = {
     if (!Number.isInteger(port) || port < 0 || port > 65_535)
       throw new UsageError(`--port: not a port: ${values.port}`);
     let source: DashboardSource;
+    let plan: Planner;
     if (kind === "kube") {
       const kc = new KubeConfig();
       if (config.KUBERNETES_SERVICE_HOST && !config.KUBECONFIG) kc.loadFromCluster();
       else kc.loadFromDefault();
       source = await standaloneKubeSource(kc, config.TOPO_NAMESPACES);
+      plan = (namespace, _name, topology) => planOnCluster(kc, topology, namespace);
     } else {
       source = new ComposeSource({ docker: new Docker({ docker: config.TOPO_DOCKER, env: ctx.env }) });
+      plan = (_namespace, _name, topology) => planProject(ctx, topology);
     }
     const token = config.TOPO_DASHBOARD_TOKEN;
     const d = await serveDashboard({
@@ -74,6 +81,7 @@ export const dashboardCommand: Command = {
       port,
       host: String(values.host ?? "127.0.0.1"),
       ...(token ? { token } : {}),
+      plan,
     });
     ctx.stderr.write(
       `topo dashboard (${kind}) on http://${String(values.host ?? "127.0.0.1")}:${d.port}/${token ? " (token required)" : ""}\n`,

@@ -11,6 +11,8 @@ import express, {
   type RequestHandler,
   type Response,
 } from "express";
+import { UserError } from "../errors.ts";
+import { PLAN_TYPES, planResponse, readPlanRequest, type Planner } from "./plan.ts";
 import { debounceKeys, type DashboardSource } from "./source.ts";
 import type { ChangeMessage } from "./types.ts";
 
@@ -49,6 +51,8 @@ export interface DashboardOptions {
   token?: string;
   /** The built front end; defaults to webRoot(). */
   staticDir?: string;
+  /** Plans a Topology document against the source's target (POST .../plan); absent: 501. */
+  plan?: Planner;
   debounceMs?: number;
   keepAliveMs?: number;
   log?: { warn(obj: object, msg: string): void };
@@ -59,6 +63,8 @@ export interface Dashboard {
   /** Ends open event streams and stops listening to the source. */
   close(): void;
 }
+
+const PLAN_PATH = /^\/topologies\/[^/]+\/[^/]+\/plan\/?$/;
 
 export function createDashboard(o: DashboardOptions): Dashboard {
   const app = express();
@@ -80,8 +86,13 @@ export function createDashboard(o: DashboardOptions): Dashboard {
   const api = express.Router();
   api.use((req, res, next) => {
     res.set("Cache-Control", "no-store");
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      res.set("Allow", "GET, HEAD").status(405).json({ error: "the dashboard API is read-only" });
+    // One POST: a plan, which is a computation and applies nothing.
+    const plan = PLAN_PATH.test(req.path);
+    if (plan ? req.method !== "POST" : req.method !== "GET" && req.method !== "HEAD") {
+      res
+        .set("Allow", plan ? "POST" : "GET, HEAD")
+        .status(405)
+        .json({ error: plan ? "a plan is asked for with POST" : "the dashboard API is read-only" });
       return;
     }
     if (o.token) {
@@ -127,6 +138,35 @@ export function createDashboard(o: DashboardOptions): Dashboard {
     }),
   );
 
+  api.post(
+    "/topologies/:namespace/:name/plan",
+    express.text({ type: () => true, limit: "1mb" }),
+    wrap(async (req, res) => {
+      const type = (req.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+      if (!PLAN_TYPES.includes(type)) {
+        res.status(415).json({ error: `send the Topology as ${PLAN_TYPES.join(" or ")}` });
+        return;
+      }
+      if (!o.plan) {
+        res.status(501).json({ error: "this dashboard's source cannot plan" });
+        return;
+      }
+      const ns = String(req.params.namespace);
+      const name = String(req.params.name);
+      const request = readPlanRequest(typeof req.body === "string" ? req.body : "", ns, name);
+      if (!request.ok) {
+        res.status(request.status).json({ error: request.error, issues: request.issues });
+        return;
+      }
+      try {
+        res.json(planResponse(await o.plan(ns, name, request.topology), request));
+      } catch (err) {
+        if (!(err instanceof UserError)) throw err;
+        res.status(422).json({ error: err.message, issues: [] });
+      }
+    }),
+  );
+
   const streams = new Set<Response>();
   const send = (res: Response, event: string, data: unknown) =>
     res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
@@ -168,6 +208,10 @@ export function createDashboard(o: DashboardOptions): Dashboard {
   );
   api.use((_req: Request, res: Response) => void res.status(404).json({ error: "not found" }));
   api.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if ((err as { status?: number }).status === 413) {
+      res.status(413).json({ error: "the document is larger than 1 MiB" });
+      return;
+    }
     o.log?.warn({ err: String(err) }, "dashboard API error");
     if (!res.headersSent) res.status(502).json({ error: "the data source failed" });
   });

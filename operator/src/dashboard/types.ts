@@ -1,4 +1,5 @@
 // The dashboard's JSON API: the shapes the server sends and the front end reads (type-only, shared by both).
+import type { Plan } from "../plan/plan.ts";
 
 export type NodePhase =
   "Pending" | "Progressing" | "Ready" | "Degraded" | "RolledBack" | "Invalid" | "Waiting";
@@ -82,4 +83,26 @@ export interface ChangeMessage {
   /** "namespace/name" keys that changed; empty on connect. */
   changed: string[];
   topologies: TopologySummary[];
+}
+
+/** An error in a document sent to the plan endpoint, where it is written in it. */
+export interface PlanIssue {
+  line: number;
+  col: number;
+  path: string;
+  message: string;
+}
+
+/** The answer of POST /api/topologies/:namespace/:name/plan (see operator/src/plan/plan.ts). */
+export interface PlanResponse {
+  plan: Plan;
+  /** The fields the plan's target does not carry exactly, where they are written in the document. */
+  portability: {
+    node: string;
+    field: string;
+    line: number;
+    col: number;
+    carry: "exact" | "approximate" | "none";
+    how?: string;
+  }[];
 }

@@ -13,7 +13,7 @@ import { detect, type Compose } from "../local/compose.ts";
 import { lastLine, projectFilter, run } from "../local/docker.ts";
 import { chooseRevision } from "../local/runtime.ts";
 import { resolveSecrets } from "../local/secrets.ts";
-import { hashOf, StateStore, stateDir } from "../local/state.ts";
+import { hashOf, readState, StateStore, stateDir, stateDirOfComposeFile } from "../local/state.ts";
 import {
   renderCompose,
   renderComposeYaml,
@@ -147,4 +147,17 @@ export async function planLocally(ctx: IoContext, file: string, topology: Topolo
     },
     notes,
   });
+}
+
+/**
+ * Plans against the Compose project of the topology's name that `topo up` runs here, found through its
+ * containers (their compose file lives in the state directory, whose state.json names the topology file).
+ */
+export async function planProject(ctx: IoContext, topology: Topology): Promise<Plan> {
+  const compose = await detect(ctx.env);
+  const containers = await compose.docker.listContainers(projectFilter(topology.name));
+  const dir = containers.map((c) => stateDirOfComposeFile(c.configFiles[0] ?? "")).find(Boolean);
+  const state = dir ? readState(dir) : undefined;
+  if (!state) throw new UserError(`no Compose project ${topology.name} that topo up started runs here`);
+  return planLocally(ctx, state.file, topology);
 }

@@ -1,6 +1,13 @@
 // The dashboard API client: a bearer token kept in sessionStorage (taken once from ?token=), JSON GETs,
 // and the SSE stream (EventSource cannot send headers, so the stream takes the token as a query parameter).
-import type { ChangeMessage, DashboardEvent, TopologyDetail, TopologySummary } from "../../types.ts";
+import type {
+  ChangeMessage,
+  DashboardEvent,
+  PlanIssue,
+  PlanResponse,
+  TopologyDetail,
+  TopologySummary,
+} from "../../types.ts";
 
 const KEY = "topo.dashboard.token";
 
@@ -32,12 +39,40 @@ async function get<T>(path: string): Promise<T> {
   return (await res.json()) as T;
 }
 
+/** A plan the server refused: its message and, for an invalid document, the errors by line. */
+export class PlanRefused extends Error {
+  readonly issues: PlanIssue[];
+  constructor(message: string, issues: PlanIssue[]) {
+    super(message);
+    this.issues = issues;
+  }
+}
+
+async function postPlan(path: string, document: string): Promise<PlanResponse> {
+  const res = await fetch(path, {
+    method: "POST",
+    body: document,
+    headers: {
+      accept: "application/json",
+      "content-type": "application/yaml",
+      ...(token() ? { authorization: `Bearer ${token()}` } : {}),
+    },
+    cache: "no-store",
+  });
+  if (res.status === 401) throw new Unauthorized("unauthorized");
+  const body = (await res.json().catch(() => ({}))) as { error?: string; issues?: PlanIssue[] };
+  if (!res.ok) throw new PlanRefused(body.error ?? `HTTP ${res.status}`, body.issues ?? []);
+  return body as unknown as PlanResponse;
+}
+
 const seg = encodeURIComponent;
 export const api = {
   list: () => get<TopologySummary[]>("/api/topologies"),
   get: (ns: string, name: string) => get<TopologyDetail>(`/api/topologies/${seg(ns)}/${seg(name)}`),
   events: (ns: string, name: string) =>
     get<DashboardEvent[]>(`/api/topologies/${seg(ns)}/${seg(name)}/events`),
+  plan: (ns: string, name: string, document: string) =>
+    postPlan(`/api/topologies/${seg(ns)}/${seg(name)}/plan`, document),
 };
 
 export type LiveState = "connecting" | "live" | "down";

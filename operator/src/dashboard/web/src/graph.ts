@@ -26,6 +26,22 @@ const STYLE: cytoscape.StylesheetJson = [
     },
   },
   { selector: "node:selected", style: { "border-width": 5, "border-color": "#0b57d0" } },
+  // A plan shown on the graph: what applying a document would do to each node.
+  { selector: 'node[plan = "restart"]', style: { "border-width": 5, "border-color": "#e65100" } },
+  { selector: 'node[plan = "update"]', style: { "border-width": 5, "border-color": "#1565c0" } },
+  {
+    selector: 'node[plan = "delete"]',
+    style: { "border-width": 5, "border-color": "#c62828", "border-style": "dotted", opacity: 0.55 },
+  },
+  {
+    selector: 'node[plan = "create"]',
+    style: {
+      "border-width": 4,
+      "border-color": "#2e7d32",
+      "border-style": "dashed",
+      "background-color": "#ffffff",
+    },
+  },
   {
     selector: 'edge[kind = "connectsTo"]',
     style: {
@@ -158,6 +174,7 @@ export class GraphView {
         for (const n of d.nodes) this.cy.getElementById(n.name).data(nodeData(n));
       });
     }
+    if (this.plan) this.showPlan(this.plan);
     const counts = d.nodes.reduce<Record<string, number>>(
       (a, n) => ((a[n.phase] = (a[n.phase] ?? 0) + 1), a),
       {},
@@ -170,6 +187,47 @@ export class GraphView {
     );
   }
 
+  private plan?: Record<string, string>;
+
+  /**
+   * Marks each node with what a plan would do to it (restart, update, delete, create); nodes it creates are
+   * drawn beside the graph, outlined. Undefined clears it. Kept across status updates until cleared.
+   */
+  showPlan(verdicts: Record<string, string> | undefined): void {
+    this.plan = verdicts;
+    this.cy.batch(() => {
+      this.cy.nodes("[?planned]").remove();
+      this.cy.nodes().forEach((n) => void n.removeData("plan"));
+      if (!verdicts) return;
+      const box = this.cy.nodes().boundingBox({});
+      let i = 0;
+      for (const [name, verdict] of Object.entries(verdicts)) {
+        const existing = this.cy.getElementById(name);
+        if (existing.nonempty()) {
+          if (verdict !== "unchanged") existing.data("plan", verdict);
+          continue;
+        }
+        if (verdict !== "create") continue;
+        const x = (Number.isFinite(box.x2) ? box.x2 : 0) + 60;
+        const y = (Number.isFinite(box.y1) ? box.y1 : 0) + 50 * i++;
+        this.cy.add({
+          group: "nodes",
+          data: {
+            id: name,
+            label: `+ ${name}`,
+            phase: "Planned",
+            color: "#ffffff",
+            shape: "ellipse",
+            plan: verdict,
+            planned: true,
+          },
+          position: { x, y },
+        });
+      }
+    });
+    if (verdicts) this.cy.fit(this.cy.nodes(), 30);
+  }
+
   select(node: string | undefined): void {
     this.cy.$(":selected").unselect();
     if (node) this.cy.getElementById(node).select();
@@ -177,15 +235,19 @@ export class GraphView {
 
   clear(): void {
     this.signature = "";
+    this.plan = undefined;
     this.cy.elements().remove();
   }
 
   /** The model as drawn, for tests (`window.__topo.graph()`). */
   model() {
     return {
-      nodes: this.cy
-        .nodes()
-        .map((n) => ({ id: n.id(), phase: n.data("phase") as string, shape: n.data("shape") as string })),
+      nodes: this.cy.nodes().map((n) => ({
+        id: n.id(),
+        phase: n.data("phase") as string,
+        shape: n.data("shape") as string,
+        ...(n.data("plan") ? { plan: n.data("plan") as string } : {}),
+      })),
       // One line may stand for both directions of a connectsTo pair: list both, as the API does.
       edges: this.cy
         .edges()

@@ -5,10 +5,19 @@ import type {
   ChangeMessage,
   DashboardEvent,
   GraphNode,
+  PlanResponse,
   TopologyDetail,
   TopologySummary,
 } from "../../types.ts";
-import { adoptTokenFromUrl, api, follow, setToken, Unauthorized, type LiveState } from "./api.ts";
+import {
+  adoptTokenFromUrl,
+  api,
+  follow,
+  PlanRefused,
+  setToken,
+  Unauthorized,
+  type LiveState,
+} from "./api.ts";
 import { GraphView } from "./graph.ts";
 import { PHASES, phaseBadge } from "./phases.ts";
 
@@ -27,6 +36,8 @@ const state: {
   detail?: TopologyDetail;
   events: DashboardEvent[];
   updates: number;
+  /** The plan shown on the graph, for the topology it was asked for. */
+  plan?: { key: string; response: PlanResponse };
 } = { list: [], events: [], updates: 0 };
 
 const graph = new GraphView($("#graph"), (node) => selectNode(node, false));
@@ -259,6 +270,64 @@ function renderDetail(): void {
   renderPanel();
 }
 
+const MARK: Record<string, string> = { create: "+", change: "~", delete: "-" };
+
+/** What a plan would do, in words and on the graph; undefined clears it. */
+function renderPlan(response: PlanResponse | undefined, error?: PlanRefused | Error): void {
+  const summary = $("#plan-summary");
+  const list = $("#plan-nodes");
+  list.replaceChildren();
+  if (error) {
+    summary.textContent = `No plan: ${error.message}`;
+    for (const i of error instanceof PlanRefused ? error.issues : [])
+      list.append(el("li", `line ${i.line}:${i.col}: ${i.path ? `${i.path}: ` : ""}${i.message}`));
+    graph.showPlan(undefined);
+    return;
+  }
+  if (!response) {
+    summary.textContent = "";
+    graph.showPlan(undefined);
+    return;
+  }
+  const p = response.plan;
+  const count = (v: string) => p.nodes.filter((n) => n.verdict === v).length;
+  const parts = ["create", "restart", "update", "delete"]
+    .filter((v) => count(v))
+    .map((v) => `${count(v)} to ${v}`);
+  summary.textContent = `${p.changed ? parts.join(", ") || "changes" : "No changes"} · ${
+    p.revision.new ? `revision ${p.revision.next} (new)` : "no new revision"
+  }${p.startOrder.length ? ` · start order: ${p.startOrder.map((l) => l.join(", ")).join(" → ")}` : ""}`;
+  for (const n of p.nodes.filter((x) => x.verdict !== "unchanged")) {
+    const li = el("li");
+    li.dataset.verdict = n.verdict;
+    const changed = n.objects.filter((o) => o.action !== "unchanged");
+    li.append(
+      el("strong", `${n.name}: ${n.verdict}`),
+      ` ${changed.map((o) => `${MARK[o.action] ?? ""}${o.kind} ${o.name}`).join(", ")}`,
+    );
+    list.append(li);
+  }
+  for (const note of p.notes) list.append(el("li", `Note: ${note}`));
+  graph.showPlan(Object.fromEntries(p.nodes.map((n) => [n.name, n.verdict])));
+}
+
+async function askPlan(): Promise<void> {
+  const key = state.key;
+  if (!key) return;
+  const [ns, name] = key.split("/") as [string, string];
+  $("#plan-summary").textContent = "Planning…";
+  try {
+    const response = await api.plan(ns, name, $<HTMLTextAreaElement>("#plan-input").value);
+    if (state.key !== key) return;
+    state.plan = { key, response };
+    renderPlan(response);
+  } catch (err) {
+    if (err instanceof Unauthorized) return askToken();
+    state.plan = undefined;
+    renderPlan(undefined, err as Error);
+  }
+}
+
 function selectNode(node: string | undefined, fromList: boolean): void {
   state.node = node;
   go(state.key, node);
@@ -268,6 +337,10 @@ function selectNode(node: string | undefined, fromList: boolean): void {
 let loading = 0;
 async function load(key: string | undefined, node?: string): Promise<void> {
   const changedTopology = key !== state.key;
+  if (changedTopology && state.plan) {
+    state.plan = undefined;
+    renderPlan(undefined);
+  }
   state.key = key;
   state.node = node;
   const mine = ++loading;
@@ -360,6 +433,7 @@ window.__topo = {
   firstRenderMs: () => graph.firstRenderMs,
   marks: () => performance.getEntriesByType("mark").map((m) => [m.name, Math.round(m.startTime)]),
   phase: (key: string) => state.list.find((t) => `${t.namespace}/${t.name}` === key)?.phase,
+  plan: () => state.plan?.response,
 };
 
 adoptTokenFromUrl();
@@ -367,6 +441,14 @@ $<HTMLFormElement>("#token-form").addEventListener("submit", (e) => {
   e.preventDefault();
   setToken($<HTMLInputElement>("#token-input").value);
   location.reload();
+});
+$<HTMLFormElement>("#plan-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  void askPlan();
+});
+$("#plan-clear").addEventListener("click", () => {
+  state.plan = undefined;
+  renderPlan(undefined);
 });
 window.addEventListener("hashchange", () => {
   const r = route();
