@@ -7,6 +7,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { parseTopology } from "../../../operator/src/api/parse.ts";
+import { planProject } from "../../../operator/src/plan/compose.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..", "..");
 
@@ -132,6 +134,16 @@ describe.each([["v2"], ["v1"]])("topo plan --target compose with compose %s", (c
     expect(verdicts(p)).toEqual({ db: "unchanged", api: "unchanged", web: "unchanged" });
     expect(p.recreate).toEqual([]);
     expect(p.exists).toBe(true);
+    // The dashboard's compose source finds the topology file through the project's containers.
+    const parsed = parseTopology(lab(name, { api: "topo/testsvc:other" }));
+    if (!parsed.ok) throw new Error("invalid fixture");
+    const quiet = { write: () => true };
+    const found = await planProject({ stdout: quiet, stderr: quiet, cwd: dir, env }, parsed.topology);
+    expect(Object.fromEntries(found.nodes.map((n) => [n.name, n.verdict]))).toEqual({
+      db: "unchanged",
+      api: "restart",
+      web: "unchanged",
+    });
   });
 
   it("names the one container an image change recreates, and topo up recreates exactly that one", async () => {
