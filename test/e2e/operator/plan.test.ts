@@ -1,7 +1,7 @@
 // `topo plan` against the real API server: a Topology the operator runs (started, Ready, then stopped so
 // nothing else writes), planned as new, unchanged, with another manager's edits, an image change and a
 // removed node. Every plan is followed by a check that it wrote nothing.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KubernetesObject } from "@kubernetes/client-node";
@@ -129,6 +129,7 @@ describe("topo plan against a cluster", () => {
   afterAll(async () => {
     await op?.stop();
     await ns?.remove();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("plans a Topology that does not exist yet as all-create, in dependency order, and creates nothing", async () => {
