@@ -2,7 +2,8 @@
 # A real Kubernetes control plane on this machine, built from Go modules: etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler and kwok with fake nodes, all on 127.0.0.1.
 #   hack/cluster.sh up [--nodes N]   start the cluster, or restart only its stopped components on the same etcd
-#                                    data and PKI (a frozen one is thawed); prints the admin kubeconfig path
+#                                    data and PKI (a frozen one is thawed, kwok restarted when its stages
+#                                    changed); prints the admin kubeconfig path
 #   hack/cluster.sh up --fresh       down, then up: a new, empty cluster
 #   hack/cluster.sh up --real-node   also a real kubelet node (hack/real-node.sh); remembered by the state dir
 #   hack/cluster.sh status           report each component (running, frozen or stopped) and the API server
@@ -202,8 +203,10 @@ start_kwok() {
     # shellcheck disable=SC2086 # one lease per node name
     [ -z "$nodes" ] || admin delete lease -n kube-node-lease --ignore-not-found $nodes >/dev/null
   fi
+  # kwok reads its stages once: it runs on a copy, so `up` can tell when hack/kwok/stages.yaml changed since.
+  cp "$here/kwok/stages.yaml" "$STATE/kwok-stages.yaml"
   launch kwok "$KWOK_BIN" --kubeconfig "$STATE/admin.kubeconfig" --manage-all-nodes=false \
-    --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake --config "$here/kwok/stages.yaml" \
+    --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake --config "$STATE/kwok-stages.yaml" \
     --node-lease-duration-seconds "$LEASE" --cidr 10.244.0.1/16 --node-ip 127.0.0.1
   sleep 0.5
   alive kwok || { log "kwok exited at once"; tail -n 20 "$STATE/kwok.log" >&2; exit 1; }
@@ -265,9 +268,12 @@ volumeBindingMode: Immediate
 SC
 }
 
+# Whether the running kwok has the stages of hack/kwok/stages.yaml (a new stage needs a kwok restart).
+stages_current() { cmp -s "$here/kwok/stages.yaml" "$STATE/kwok-stages.yaml"; }
+
 running() {
   for c in "${COMPONENTS[@]}"; do if ! alive "$c" || frozen "$c"; then return 1; fi; done
-  readyz
+  stages_current && readyz
 }
 
 up() {
@@ -293,6 +299,10 @@ up() {
       stop_component kube-apiserver
     fi
   fi
+  if alive kwok && ! stages_current; then
+    log "hack/kwok/stages.yaml changed since kwok started: restarting kwok"
+    stop_component kwok
+  fi
   for c in "${COMPONENTS[@]}"; do
     if frozen "$c"; then log "$c ($(pid_of "$c")) was frozen: thawing it"; kill -CONT "$(pid_of "$c")"; fi
     if ! alive "$c"; then start_component "$c"; started+=("$c"); fi
@@ -312,6 +322,7 @@ down() {
   # Only what `up` wrote, so a TOPO_CLUSTER_DIR pointed at the wrong directory loses nothing else.
   rm -rf "$STATE/pki" "$STATE/etcd"
   for c in "${COMPONENTS[@]}"; do rm -f "$STATE/$c.log" "$STATE/$c.log.1" "$STATE/$c.pid"; done
+  rm -f "$STATE/kwok-stages.yaml"
   rm -f "$STATE/admin.kubeconfig" "$STATE/kcm.kubeconfig" "$STATE/scheduler.kubeconfig"
   rmdir "$STATE" 2>/dev/null || true
 }

@@ -190,7 +190,7 @@ const cases: Case[] = [
     },
     then: (c) => {
       expect(status(c).history![1]!.reason).toMatch(
-        /; no log lines: the node of pod shop-migrate-\S+ serves no logs$/,
+        /; no log lines: the API server could not read pod (shop-migrate-\S+)'s log \(the node of pod \1 serves no logs\)$/,
       );
     },
   },

@@ -400,7 +400,9 @@ async function taskFailures(
           ? `last log lines of pod ${pod}:\n${lines.join("\n")}`
           : `pod ${pod} logged nothing`;
       } catch (err) {
-        logs = `no log lines: ${(err as Error).message}`;
+        // The API server's own words (kwok's nodes serve no logs: it cannot reach their kubelet).
+        const said = ((err as Error).cause as { message?: unknown } | undefined)?.message;
+        logs = `no log lines: the API server could not read pod ${pod}'s log (${typeof said === "string" ? said : (err as Error).message})`;
       }
     out.push({ node, reason, message, detail: `${message}; ${logs}` });
   }

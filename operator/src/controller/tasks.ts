@@ -59,16 +59,18 @@ export function failedEarlier(job: JobLike, revision: number): boolean {
   return jobPhase(job) === NodePhase.Failed && (jobRevision(job) ?? 0) < revision;
 }
 
-/** Why a Job failed: its Failed condition's reason and message, and how many attempts it made. */
+/**
+ * Why a Job failed: its Failed condition's reason and message, and how many attempts failed (a Job out of
+ * retries made backoffLimit + 1; status.failed may not count the last one yet).
+ */
 export function jobFailure(job: JobLike): { reason: string; message: string } {
   const c = holds(job, "Failed", "FailureTarget");
-  const attempts = job.status?.failed ?? 0;
   const reason = c?.reason ?? "TaskFailed";
-  const said = c?.message ? `${c.message.replace(/\.$/, "")}` : "the task failed";
-  return {
-    reason,
-    message: `${said} (${attempts} ${attempts === 1 ? "attempt" : "attempts"} failed)`,
-  };
+  const said = c?.message ? c.message.replace(/\.$/, "") : "the task failed";
+  const attempts =
+    reason === "BackoffLimitExceeded" ? (job.spec?.backoffLimit ?? 0) + 1 : (job.status?.failed ?? 0);
+  if (attempts === 0) return { reason, message: said };
+  return { reason, message: `${said} (${attempts} ${attempts === 1 ? "attempt" : "attempts"} failed)` };
 }
 
 /** The task's last pod (the newest of the Job's), whose log says why it failed. */
