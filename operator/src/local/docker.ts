@@ -2,7 +2,7 @@
 // turns the engine's JSON into ContainerState, its event log and live stream, and one error for an
 // engine that stopped answering (so a restart of dockerd is never mistaken for a failing release).
 import { spawn, type ChildProcess } from "node:child_process";
-import { LABEL_NODE, LABEL_TOPOLOGY } from "../api/constants.ts";
+import { ANNOTATION_CONFIG_HASH, LABEL_NODE, LABEL_TOPOLOGY } from "../api/constants.ts";
 import { UserError } from "../errors.ts";
 
 export interface RunResult {
@@ -70,6 +70,8 @@ export interface ContainerState {
   restartCount: number;
   /** The last failed health check's output, while it runs. */
   healthLog: string;
+  /** A task's container: the configuration it runs (Topo's label), so an unchanged task is not run again. */
+  configHash?: string;
 }
 
 /** The parts of `docker inspect` a ContainerState is made of. */
@@ -108,6 +110,7 @@ export function toContainerState(c: InspectedContainer): ContainerState {
     createdAt: c.Created,
     restartCount: c.RestartCount ?? 0,
     healthLog: failed?.Output.trim() ?? "",
+    ...(labels[ANNOTATION_CONFIG_HASH] ? { configHash: labels[ANNOTATION_CONFIG_HASH] } : {}),
   };
 }
 

@@ -3,6 +3,7 @@
 // images already here (no registry), and records the attempt; a later `topo up FILE` rolls forward again.
 import { existsSync, readFileSync } from "node:fs";
 import { parse } from "yaml";
+import { TASK_DEFAULTS } from "../api/constants.ts";
 import type { Topology } from "../api/topology.ts";
 import { loadSecretVariables } from "../config.ts";
 import { UserError } from "../errors.ts";
@@ -15,6 +16,7 @@ interface ComposeService {
   image?: string;
   healthcheck?: unknown;
   deploy?: { replicas?: number };
+  restart?: string;
 }
 
 /** The services of a kept compose file. */
@@ -42,6 +44,8 @@ function asRevision(topology: Topology, yaml: string): Topology {
       image: s.image ?? mine?.image ?? "",
       replicas: s.deploy?.replicas ?? 1,
       health: s.healthcheck ? (mine?.health ?? { interval: "10s" }) : undefined,
+      // A task (restart "no"): never run by a rollback, nor judged by its exited container.
+      task: s.restart === "no" ? (mine?.task ?? { ...TASK_DEFAULTS }) : undefined,
     };
   });
   return { ...topology, nodes: nodes as unknown as Topology["nodes"] };

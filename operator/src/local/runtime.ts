@@ -22,6 +22,7 @@ import {
 } from "./docker.ts";
 import { resolveSecrets } from "./secrets.ts";
 import { hashOf, recordAttempt, StateStore, stateDir, type HistoryEntry, type LocalState } from "./state.ts";
+import { pendingTasks, runTasks } from "./tasks.ts";
 
 export interface Failure {
   /** The node at fault: a compose service, or "compose" when compose itself failed. */
@@ -95,7 +96,8 @@ export function assess(
   const stateOf = (c: ContainerState | undefined) =>
     !c ? "not created" : c.health ? `${c.status}, ${c.health}` : c.status;
   for (const node of topology.nodes) {
-    if (node.replicas === 0) continue;
+    // A task ran to completion before the rest (runTasks): its exited container is its success.
+    if (node.replicas === 0 || node.task) continue;
     const mine = list.filter((c) => c.service === node.name);
     const looping = (c: ContainerState) => c.restartCount > 0 && Date.parse(c.startedAt) >= rolloutSince;
     const bad = mine.find(
@@ -183,17 +185,59 @@ class Progress {
 }
 
 /**
+ * Runs the revision's tasks that changed (`topo up`; a rollback runs none: a task's success in the
+ * revision it returns to stands); resolves with the failure, or undefined when none failed.
+ */
+async function deployTasks(c: Ctx, revision: number): Promise<Failure | undefined> {
+  try {
+    const pending = pendingTasks(c.topology, await containersOf(c));
+    if (!pending.length) return undefined;
+    const failed = await runTasks({
+      ctx: c.ctx,
+      compose: c.compose,
+      project: project(c, revision),
+      topology: c.topology,
+      tasks: pending,
+      list: () => containersOf(c),
+    });
+    return failed && ((await engineLost(c)) ?? failed);
+  } catch (err) {
+    if (!(err instanceof EngineUnavailableError)) throw err;
+    return (await engineLost(c, err)) ?? { service: "compose", reason: err.message };
+  }
+}
+
+/**
  * Starts a revision and waits for it; resolves with the failure, or undefined when it is healthy.
  * `replacing`: another revision's containers are there (a new revision, a rollback), not this one's.
+ * `runTasks`: the revision's tasks that changed run first, to completion (only `topo up` asks).
  */
-export async function deploy(c: Ctx, revision: number, replacing: boolean): Promise<Failure | undefined> {
+export async function deploy(
+  c: Ctx,
+  revision: number,
+  replacing: boolean,
+  opts: { runTasks?: boolean } = {},
+): Promise<Failure | undefined> {
+  const tasks = c.topology.nodes.filter((n) => n.task);
+  if (opts.runTasks && tasks.length) {
+    const failed = await deployTasks(c, revision);
+    if (failed) return failed;
+  }
   const deadlineS = c.topology.rollout.progressDeadlineSeconds;
   const started = Date.now();
   const progress = new Progress(c.ctx);
   let upResult: { code: number; stderr: string } | undefined;
-  // `up -d` itself waits on depends_on conditions, so it runs while we watch the containers.
+  // `up -d` itself waits on depends_on conditions, so it runs while we watch the containers. With tasks,
+  // only the other services, without their dependencies: the tasks ran (or stand) already, and compose
+  // would start a completed one again.
+  const services = tasks.length ? c.topology.nodes.filter((n) => !n.task).map((n) => n.name) : [];
   const up = c.compose
-    .run(project(c, revision), ["up", "-d", "--remove-orphans"])
+    .run(project(c, revision), [
+      "up",
+      "-d",
+      "--remove-orphans",
+      ...(tasks.length ? ["--no-deps", ...services] : []),
+    ])
     .then((r) => (upResult = r));
   try {
     for (;;) {
@@ -316,7 +360,7 @@ export async function up(ctx: IoContext, file: string, topology: Topology): Prom
     `${verb} ${topology.name} revision ${revision} with compose ${c.compose.version} (deadline ${topology.rollout.progressDeadlineSeconds}s)\n`,
   );
   const startedAt = Date.now();
-  const failure = await deploy(c, revision, !same);
+  const failure = await deploy(c, revision, !same, { runTasks: true });
   const judgedAt = Date.now(); // a failure found now is the automatic rollback's request
   const attempt = (outcome: HistoryEntry["outcome"], reason?: string): HistoryEntry => ({
     revision,

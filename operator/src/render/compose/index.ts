@@ -1,5 +1,5 @@
 // renderCompose(topology): the docker-compose.yml for a topology, accepted by Compose 1.29 and v2 (pure).
-import { stringify } from "yaml";
+import { Document, isScalar, visit } from "yaml";
 import { LABEL_NODE, LABEL_TOPOLOGY } from "../../api/constants.ts";
 import type { Topology } from "../../api/topology.ts";
 import { planNetworks } from "./networks.ts";
@@ -14,7 +14,7 @@ export {
   SecretVariableConflictError,
   type SecretVariable,
 } from "./secrets.ts";
-export { composeDuration, escapeDollars, healthTest, volumeName } from "./service.ts";
+export { composeDuration, escapeDollars, healthTest, taskHash, volumeName } from "./service.ts";
 
 export interface RenderComposeOptions {
   /** Publish hostPorts on the host (default true); false exposes them like every other port. */
@@ -33,6 +33,8 @@ export interface TopoExtension {
     dependsOn: string[];
     /** Names of the secrets the node reads; never keys' values. */
     secretRefs: string[];
+    /** Set on a task: it runs to completion, once per change. */
+    task?: { retries: number; timeout: string };
   }[];
 }
 
@@ -51,6 +53,7 @@ export function renderCompose(topology: Topology, opts: RenderComposeOptions = {
   secretVariables(topology); // throws when two secret keys would share one variable
   const plan = planNetworks(topology);
   const healthy = new Set(topology.nodes.filter((n) => n.health).map((n) => n.name));
+  const tasks = new Set(topology.nodes.filter((n) => n.task).map((n) => n.name));
   const services = Object.fromEntries(
     topology.nodes.map((n) => [
       n.name,
@@ -58,6 +61,7 @@ export function renderCompose(topology: Topology, opts: RenderComposeOptions = {
         publishPorts: opts.publishPorts ?? true,
         networks: plan.byNode.get(n.name) ?? [],
         healthy: (name) => healthy.has(name),
+        task: (name) => tasks.has(name),
       }),
     ]),
   );
@@ -96,11 +100,22 @@ function renderExtension(topology: Topology): TopoExtension {
       connectsTo: n.connectsTo,
       dependsOn: n.dependsOn,
       secretRefs: [...new Set(n.env.flatMap((e) => (e.secretRef ? [e.secretRef.name] : [])))],
+      ...(n.task ? { task: n.task } : {}),
     })),
   };
 }
 
-/** The compose document as YAML. */
+/** Strings docker-compose 1.29 (YAML 1.1) would read as booleans unquoted, as `restart: no` (false). */
+const YAML11_BOOLEAN = /^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
+
+/** The compose document as YAML, which Compose v2 (YAML 1.2) and 1.29 (YAML 1.1) read alike. */
 export function renderComposeYaml(topology: Topology, opts: RenderComposeOptions = {}): string {
-  return stringify(renderCompose(topology, opts), { lineWidth: 0, aliasDuplicateObjects: false });
+  const doc = new Document(renderCompose(topology, opts), { aliasDuplicateObjects: false });
+  visit(doc, {
+    Scalar(_key, node) {
+      if (isScalar(node) && typeof node.value === "string" && YAML11_BOOLEAN.test(node.value))
+        node.type = "QUOTE_DOUBLE";
+    },
+  });
+  return doc.toString({ lineWidth: 0 });
 }

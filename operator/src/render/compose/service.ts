@@ -1,5 +1,12 @@
 // renderService: one node as a Compose service, mapped field by field like the Kubernetes container (pure).
-import { ENV_NODE, ENV_PEERS, ENV_TOPOLOGY, LABEL_NODE, LABEL_TOPOLOGY } from "../../api/constants.ts";
+import {
+  ANNOTATION_CONFIG_HASH,
+  ENV_NODE,
+  ENV_PEERS,
+  ENV_TOPOLOGY,
+  LABEL_NODE,
+  LABEL_TOPOLOGY,
+} from "../../api/constants.ts";
 import { parseDuration } from "../../api/units.ts";
 import {
   hostPortRange,
@@ -8,7 +15,7 @@ import {
   type ResolvedNode,
   type Topology,
 } from "../../api/topology.ts";
-import { peerAddresses } from "../k8s/index.ts";
+import { hashOf, peerAddresses } from "../k8s/index.ts";
 import { secretVariableName } from "./secrets.ts";
 
 /** Compose interpolates `$` everywhere (x- fields too, in v2): a literal `$` is written `$$`. */
@@ -69,6 +76,14 @@ export interface ServiceOptions {
   networks: string[];
   /** Whether each node has a health check, for depends_on conditions. */
   healthy: (node: string) => boolean;
+  /** Whether each node is a task: its dependents wait until it completed successfully. */
+  task: (node: string) => boolean;
+}
+
+/** A dependent's depends_on condition: a task completed, a node with a health check healthy, or started. */
+function condition(dep: string, opts: ServiceOptions): string {
+  if (opts.task(dep)) return "service_completed_successfully";
+  return opts.healthy(dep) ? "service_healthy" : "service_started";
 }
 
 export function renderService(
@@ -79,7 +94,7 @@ export function renderService(
   const published = opts.publishPorts ? node.ports.filter((p) => p.hostPort !== undefined) : [];
   const exposed = node.ports.filter((p) => !published.includes(p));
   const alias = objectName(topology.name, node.name);
-  return {
+  const service: Record<string, unknown> = {
     image: escapeDollars(node.image),
     // Kubernetes command replaces the entrypoint and args the command, as here; both clear the image's CMD.
     ...(node.command ? { entrypoint: node.command.map(escapeDollars) } : {}),
@@ -103,14 +118,12 @@ export function renderService(
     ...(node.dependsOn.length
       ? {
           depends_on: Object.fromEntries(
-            node.dependsOn.map((d) => [
-              d,
-              { condition: opts.healthy(d) ? "service_healthy" : "service_started" },
-            ]),
+            node.dependsOn.map((d) => [d, { condition: condition(d, opts) }]),
           ),
         }
       : {}),
-    restart: "unless-stopped",
+    // A task runs once to completion: never restarted, by the engine or on failure.
+    restart: node.task ? "no" : "unless-stopped",
     ...(node.volumes.length
       ? {
           volumes: node.volumes.map((v) => ({
@@ -121,7 +134,23 @@ export function renderService(
         }
       : {}),
     deploy: { replicas: node.replicas },
-    labels: { [LABEL_TOPOLOGY]: topology.name, [LABEL_NODE]: node.name },
+  };
+  return {
+    ...service,
+    labels: {
+      [LABEL_TOPOLOGY]: topology.name,
+      [LABEL_NODE]: node.name,
+      // A task's container says which configuration it ran, so `topo up` runs it again only once that changes.
+      ...(node.task ? { [ANNOTATION_CONFIG_HASH]: taskHash(service) } : {}),
+    },
     networks: Object.fromEntries(opts.networks.map((n) => [n, { aliases: [alias] }])),
   };
+}
+
+/**
+ * What a task runs, hashed: image, command, environment, volumes and its dependencies (not its networks,
+ * which follow the rest of the graph), as a Job's pod template on Kubernetes.
+ */
+export function taskHash(service: Record<string, unknown>): string {
+  return hashOf(service);
 }
