@@ -14,7 +14,7 @@ describe("topo validate --portability", () => {
   it("fails with --strict when a field is approximated, and passes a topology both carry exactly", async () => {
     const strict = await topo(["validate", "--portability", "--strict", "examples/web-stack.yaml"]);
     expect(strict.code).toBe(1);
-    expect(strict.stderr).toMatch(/--strict: 17 fields are not carried exactly by both targets/);
+    expect(strict.stderr).toMatch(/--strict: 21 fields are not carried exactly by both targets/);
     const exact = [
       "apiVersion: topo.dev/v1alpha1",
       "kind: Topology",

@@ -167,6 +167,19 @@ function nodeItems(topology: Topology, node: ResolvedNode): PortabilityItem[] {
     ...(node.command ? [simple("command")] : []),
     ...(node.args ? [simple("args")] : []),
     ...(node.replicas !== 1 ? [simple("replicas")] : []),
+    ...(node.task
+      ? [
+          {
+            node: node.name,
+            field: "task",
+            path: at(node, "task"),
+            kube: EXACT,
+            compose: approx(
+              "topo up runs it once per change, with its retries and timeout; `docker compose up` alone runs it on every up, without either",
+            ),
+          },
+        ]
+      : []),
     ...portItems(topology, node),
     ...envItems(node),
     ...healthItems(node),

@@ -44,7 +44,7 @@ function examples(
 
 const byKind = (objects: KubeObject[], kind: string) => objects.filter((o) => o.kind === kind);
 const apiVersionOf = (kind: string) =>
-  ({ Deployment: "apps/v1", NetworkPolicy: "networking.k8s.io/v1" })[kind] ?? "v1";
+  ({ Deployment: "apps/v1", NetworkPolicy: "networking.k8s.io/v1", Job: "batch/v1" })[kind] ?? "v1";
 
 describe.each(files)("examples/%s on the API server", (file) => {
   let ns: Awaited<ReturnType<typeof createNamespace>>;
@@ -130,7 +130,10 @@ describe.each(files)("examples/%s on the API server", (file) => {
       120_000,
     );
     const pods = await api<{ items: Pod[] }>("GET", resourcePath("v1", "Pod", ns.name));
-    const running = pods.items.filter((p) => !p.metadata?.deletionTimestamp);
+    // A task's pod runs to completion (kwok completes it): only the Deployments' pods stay Ready.
+    const running = pods.items.filter(
+      (p) => !p.metadata?.deletionTimestamp && !p.metadata?.labels?.["batch.kubernetes.io/job-name"],
+    );
     expect(running).toHaveLength(want);
     for (const p of running) {
       expect(p.spec.nodeName).toMatch(/^kwok-node-\d+$/);
@@ -138,6 +141,18 @@ describe.each(files)("examples/%s on the API server", (file) => {
         expect.arrayContaining([expect.objectContaining({ type: "Ready", status: "True" })]),
       );
     }
+  });
+
+  it("runs every task's Job to completion on the kwok fake nodes", async () => {
+    for (const job of byKind(objects, "Job"))
+      await waitFor(
+        `Job ${ns.name}/${job.metadata.name} to complete`,
+        async () =>
+          (
+            await api<Stored>("GET", resourcePath("batch/v1", "Job", ns.name, job.metadata.name))
+          ).status?.conditions?.some((c) => c.type === "Complete" && c.status === "True"),
+        60_000,
+      );
   });
 
   it("binds every PersistentVolumeClaim through the default StorageClass", async () => {

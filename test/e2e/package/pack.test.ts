@@ -97,7 +97,7 @@ describe("the packed topo package", () => {
   it("validates a file and prints its compose file", async () => {
     const valid = await topo(["validate", "-q", "examples/web-stack.yaml"]);
     expect(valid).toMatchObject({ code: 0, stderr: "" });
-    expect(valid.stdout).toContain('topology "web-stack" is valid (4 nodes)');
+    expect(valid.stdout).toContain('topology "web-stack" is valid (5 nodes)');
     const compose = await topo(["compose", "examples/web-stack.yaml"]);
     expect(compose.code).toBe(0);
     expect(compose.stdout).toBe(readFileSync(join(ROOT, "test/golden/web-stack.compose.yaml"), "utf8"));

@@ -262,6 +262,7 @@ describe("secret variables", () => {
         key: "password",
         usedBy: [
           { node: "db", env: "POSTGRES_PASSWORD" },
+          { node: "migrate", env: "DATABASE_PASSWORD" },
           { node: "api", env: "DATABASE_PASSWORD" },
           { node: "worker", env: "DATABASE_PASSWORD" },
         ],

@@ -13,14 +13,17 @@ export interface NetworkPlan {
   byNode: Map<string, string[]>;
 }
 
-/** The undirected edges (connectsTo and dependsOn) as adjacency sets of node indexes. */
+/**
+ * The undirected edges (connectsTo and dependsOn) as adjacency sets of node indexes. Depending on a task is
+ * an order, not a link (nothing connects to a task), as in the Kubernetes NetworkPolicies.
+ */
 export function undirectedEdges(topology: Topology): Set<number>[] {
   const index = new Map(topology.nodes.map((n, i) => [n.name, i]));
   const adjacent = topology.nodes.map(() => new Set<number>());
   topology.nodes.forEach((n, i) => {
     for (const peer of peersOf(n)) {
       const j = index.get(peer);
-      if (j === undefined || j === i) continue;
+      if (j === undefined || j === i || topology.nodes[j]!.task) continue;
       adjacent[i]!.add(j);
       adjacent[j]!.add(i);
     }

@@ -43,7 +43,8 @@ describe("parity between renderKubernetes and renderCompose", () => {
   it.each(cases)("%s: every node has the same image, command, args, env, ports and health", (_, load) => {
     const topology = load();
     const compose = renderCompose(topology);
-    const deployments = renderKubernetes(topology).filter((o) => o.kind === "Deployment") as Any[];
+    // A task's Job carries the same container as its Deployment would.
+    const deployments = renderKubernetes(topology).filter((o) => o.kind === "Deployment" || o.kind === "Job") as Any[];
     expect(deployments).toHaveLength(topology.nodes.length);
     for (const d of deployments) {
       const c = d.spec.template.spec.containers[0];
@@ -51,7 +52,7 @@ describe("parity between renderKubernetes and renderCompose", () => {
       expect(unescape(s.image)).toBe(c.image);
       expect(s.entrypoint?.map(unescape)).toEqual(c.command);
       expect(s.command?.map(unescape)).toEqual(c.args);
-      expect(s.deploy.replicas).toBe(d.spec.replicas);
+      expect(s.deploy.replicas).toBe(d.spec.replicas ?? 1);
 
       const k8sEnv = (c.env as Any[]).map((e) =>
         e.valueFrom ? [e.name, `\${${secretVariableName(e.valueFrom.secretKeyRef)}}`] : [e.name, e.value],
