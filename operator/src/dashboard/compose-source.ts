@@ -26,6 +26,7 @@ interface XTopo {
     connectsTo?: string[];
     dependsOn?: string[];
     secretRefs?: (string | { name?: string; env?: string; secret?: string; secretRef?: { name: string } })[];
+    task?: { retries: number; timeout: string };
   }[];
 }
 
@@ -44,6 +45,14 @@ export function containerPhase(c: Pick<ContainerState, "status" | "health">): No
   if (c.status === "created") return "Waiting";
   if (c.status === "restarting") return "Progressing";
   return "Degraded";
+}
+
+/** A task's phase from its container: running, then exited 0 (Succeeded) or not (Failed). */
+export function taskPhase(c: Pick<ContainerState, "status" | "exitCode"> | undefined): NodePhase {
+  if (!c) return "Pending";
+  if (c.status === "created") return "Waiting";
+  if (c.status === "exited" || c.status === "dead") return c.exitCode === 0 ? "Succeeded" : "Failed";
+  return "Running";
 }
 
 /**
@@ -102,8 +111,8 @@ async function readYaml<T>(file: string): Promise<T | undefined> {
 function topologyPhase(phases: NodePhase[], state: LocalState | undefined): string {
   const last = state?.history.at(-1);
   if (last?.outcome === "RolledBack") return "RolledBack";
-  if (phases.length && phases.every((p) => p === "Ready")) return "Ready";
-  if (phases.some((p) => p === "Degraded")) return "Degraded";
+  if (phases.length && phases.every((p) => p === "Ready" || p === "Succeeded")) return "Ready";
+  if (phases.some((p) => p === "Degraded" || p === "Failed")) return "Degraded";
   return "Progressing";
 }
 
@@ -204,6 +213,7 @@ export class ComposeSource implements DashboardSource {
         : secretEnv(n.secretRefs),
       connectsTo: n.connectsTo ?? [],
       dependsOn: n.dependsOn ?? [],
+      ...(n.task ? { task: n.task } : {}),
     }));
     for (const [n, cs] of byNode)
       if (!declared.some((d) => d.name === n))
@@ -218,6 +228,19 @@ export class ComposeSource implements DashboardSource {
         });
     const nodes = declared.map((d) => {
       const cs = byNode.get(d.name) ?? [];
+      if (d.task) {
+        const phase = taskPhase(cs[0]);
+        return {
+          name: d.name,
+          image: cs[0]?.image ?? d.image,
+          replicas: 1,
+          readyReplicas: phase === "Succeeded" ? 1 : 0,
+          phase,
+          message: cs[0]
+            ? `${cs[0].name}: ${cs[0].status === "exited" ? `exited with code ${cs[0].exitCode}` : cs[0].status}`
+            : "",
+        };
+      }
       const phases = cs.map(containerPhase);
       const ready = phases.filter((p) => p === "Ready").length;
       const phase: NodePhase =

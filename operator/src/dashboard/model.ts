@@ -9,7 +9,7 @@ import type { GraphNode, NodeEnv, NodePhase, TopologyDetail, TopologySummary } f
 export type DeclaredNode = Pick<
   ResolvedNode,
   "name" | "image" | "replicas" | "ports" | "env" | "connectsTo" | "dependsOn"
-> & { generator?: string; shape?: GraphNode["shape"] };
+> & { generator?: string; shape?: GraphNode["shape"]; task?: GraphNode["task"] };
 
 export interface ObservedTopology {
   namespace: string;
@@ -51,11 +51,15 @@ export function fromResolved(node: ResolvedNode): DeclaredNode {
     connectsTo: node.connectsTo,
     dependsOn: node.dependsOn,
     ...(gen ? { generator: gen.prefix, shape: gen.shape } : {}),
+    ...(node.task ? { task: node.task } : {}),
   };
 }
 
-/** Phases of a node that serves: a RolledBack node is Ready again on the last good revision. */
-const SERVING = new Set(["Ready", "RolledBack"]);
+/**
+ * Phases of a node that serves: a RolledBack node is Ready again on the last good revision, and a task that
+ * succeeded has done its part.
+ */
+const SERVING = new Set(["Ready", "RolledBack", "Succeeded"]);
 
 function lastRollback(t: ObservedTopology): TopologySummary["lastRollback"] {
   const h = [...(t.status.history ?? [])].reverse().find((e) => e.outcome === "RolledBack");
@@ -130,6 +134,7 @@ export function toDetail(t: ObservedTopology): TopologyDetail {
       ...(n.shape ? { shape: n.shape } : {}),
       connectsTo: n.connectsTo,
       dependsOn: n.dependsOn,
+      ...(n.task ? { task: n.task } : {}),
     };
   });
   return {

@@ -2,7 +2,17 @@
 import type { Plan } from "../plan/plan.ts";
 
 export type NodePhase =
-  "Pending" | "Progressing" | "Ready" | "Degraded" | "RolledBack" | "Invalid" | "Waiting";
+  | "Pending"
+  | "Progressing"
+  | "Ready"
+  | "Degraded"
+  | "RolledBack"
+  | "Invalid"
+  | "Waiting"
+  // A task's: it runs to completion.
+  | "Running"
+  | "Succeeded"
+  | "Failed";
 
 export interface TopologySummary {
   /** The Kubernetes namespace, or "local" for a Compose project on this machine. */
@@ -40,6 +50,8 @@ export interface GraphNode {
   shape?: "linear" | "ring" | "star" | "mesh";
   connectsTo: string[];
   dependsOn: string[];
+  /** Set on a task: a node that runs to completion once per revision that changes it. */
+  task?: { retries: number; timeout: string };
 }
 
 export interface GraphEdge {

@@ -56,3 +56,31 @@ describe("graph", () => {
     expect(m).toContain("c-2 --> c-0");
   });
 });
+
+describe("a task in the graph", () => {
+  const shop = resolve({
+    nodes: [
+      { name: "db", image: "pg" },
+      { name: "migrate", image: "m:1", task: {}, dependsOn: ["db"] },
+      { name: "api", image: "api", dependsOn: ["migrate"] },
+    ],
+  });
+
+  it("is a node of its own layer, marked as a task, between db and api", () => {
+    const g = buildGraph(shop);
+    expect(g.layers).toEqual([["db"], ["migrate"], ["api"]]);
+    expect(g.nodes.map((n) => [n.name, n.task ?? false])).toEqual([
+      ["db", false],
+      ["migrate", true],
+      ["api", false],
+    ]);
+  });
+
+  it("is drawn in a shape of its own in DOT and Mermaid, and said to be a task", () => {
+    expect(formatDot(buildGraph(shop))).toContain(
+      '"migrate" [shape=cds, style="", label="migrate\\nm:1 (task)"];',
+    );
+    expect(formatMermaid(buildGraph(shop))).toContain('  migrate[["migrate<br/>m:1 (task)"]]');
+    expect(formatMermaid(buildGraph(shop))).toContain("api ==>|dependsOn| migrate");
+  });
+});

@@ -11,7 +11,15 @@ export interface Edge {
 
 export interface Graph {
   topology: string;
-  nodes: { name: string; image: string; replicas: number; layer: number; generator?: string }[];
+  nodes: {
+    name: string;
+    image: string;
+    replicas: number;
+    layer: number;
+    generator?: string;
+    /** A task: it runs to completion once per revision that changes it (its dependents wait for it). */
+    task?: boolean;
+  }[];
   edges: Edge[];
   /** Start order: layer 0 depends on nothing, layer k only on layers before it. */
   layers: string[][];
@@ -62,6 +70,7 @@ export function buildGraph(topology: Topology): Graph {
       replicas: n.replicas,
       layer: layerOf.get(n.name) ?? 0,
       ...(n.origin.generator ? { generator: n.origin.generator.prefix } : {}),
+      ...(n.task ? { task: true } : {}),
     })),
     edges: resolveEdges(topology.nodes),
     layers,

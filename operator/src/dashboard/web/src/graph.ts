@@ -3,7 +3,7 @@
 import cytoscape, { type Core, type ElementDefinition, type LayoutOptions } from "cytoscape";
 import type { GraphNode, TopologyDetail } from "../../types.ts";
 import { DENSE_EDGES, presetPositions } from "./layout.ts";
-import { look } from "./phases.ts";
+import { look, TASK_SHAPE } from "./phases.ts";
 
 const STYLE: cytoscape.StylesheetJson = [
   {
@@ -25,6 +25,8 @@ const STYLE: cytoscape.StylesheetJson = [
       "min-zoomed-font-size": 7,
     },
   },
+  // A task: a wider rhomboid (TASK_SHAPE), a shape no phase of a serving node has.
+  { selector: "node[?task]", style: { width: 40 } },
   { selector: "node:selected", style: { "border-width": 5, "border-color": "#0b57d0" } },
   // A plan shown on the graph: what applying a document would do to each node.
   { selector: 'node[plan = "restart"]', style: { "border-width": 5, "border-color": "#e65100" } },
@@ -73,7 +75,15 @@ const DENSE: cytoscape.StylesheetJson = [
 
 function nodeData(n: GraphNode) {
   const l = look(n.phase);
-  return { id: n.name, label: `${l.glyph} ${n.name}`, phase: n.phase, color: l.color, shape: l.shape };
+  return {
+    id: n.name,
+    label: `${l.glyph} ${n.name}`,
+    phase: n.phase,
+    color: l.color,
+    // A task keeps its own shape in every phase (Waiting too): it runs to completion, it does not serve.
+    shape: n.task ? TASK_SHAPE : l.shape,
+    task: Boolean(n.task),
+  };
 }
 
 /** For a hand-written graph without dependsOn (the others have preset positions): force-directed. */
@@ -246,6 +256,7 @@ export class GraphView {
         id: n.id(),
         phase: n.data("phase") as string,
         shape: n.data("shape") as string,
+        task: n.data("task") === true,
         ...(n.data("plan") ? { plan: n.data("plan") as string } : {}),
       })),
       // One line may stand for both directions of a connectsTo pair: list both, as the API does.

@@ -19,7 +19,7 @@ import {
   type LiveState,
 } from "./api.ts";
 import { GraphView } from "./graph.ts";
-import { PHASES, phaseBadge } from "./phases.ts";
+import { PHASES, phaseBadge, TASK_SHAPE } from "./phases.ts";
 
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector<T>(sel)!;
 const el = <K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string) => {
@@ -120,9 +120,15 @@ function renderLegend(): void {
   legend.replaceChildren();
   for (const phase of Object.keys(PHASES)) {
     const li = el("li");
-    li.append(phaseBadge(phase), ` (${PHASES[phase]!.shape})`);
+    li.append(
+      phaseBadge(phase),
+      ` (${PHASES[phase]!.shape === TASK_SHAPE ? "a task" : PHASES[phase]!.shape})`,
+    );
     legend.append(li);
   }
+  const task = el("li");
+  task.append(`task (${TASK_SHAPE}, in every phase): runs to completion once per revision that changes it`);
+  legend.append(task);
   const c = el("li");
   c.append(el("span", "", "edge"), "connectsTo");
   const d = el("li");
@@ -146,7 +152,9 @@ function renderNodeList(d: TopologyDetail): void {
     li.append(el("span", n.name), phaseBadge(n.phase));
     li.setAttribute(
       "aria-label",
-      `${n.name}: ${n.phase}, ${n.readyReplicas} of ${n.replicas} replicas ready`,
+      n.task
+        ? `${n.name}: a task, ${n.phase}`
+        : `${n.name}: ${n.phase}, ${n.readyReplicas} of ${n.replicas} replicas ready`,
     );
     li.addEventListener("click", () => selectNode(n.name, true));
     items.push(li);
@@ -207,7 +215,12 @@ function renderPanel(): void {
   row("Phase", phaseBadge(n.phase));
   if (n.message) row("Message", n.message);
   row("Image", n.image);
-  row("Replicas", `${n.readyReplicas} ready / ${n.replicas} desired`);
+  if (n.task)
+    row(
+      "Task",
+      `runs to completion once per revision that changes it; ${n.task.retries} ${n.task.retries === 1 ? "retry" : "retries"}, timeout ${n.task.timeout}`,
+    );
+  else row("Replicas", `${n.readyReplicas} ready / ${n.replicas} desired`);
   row(
     "Ports",
     n.ports

@@ -1,4 +1,5 @@
-// Every phase has a color, a node shape and a glyph: color is never the only signal.
+// Every phase has a color, a node shape and a glyph: color is never the only signal. A task is drawn in a
+// shape of its own (TASK_SHAPE), whatever its phase: its outcome shows in the glyph, the color and the word.
 export interface PhaseLook {
   color: string;
   shape: string;
@@ -13,7 +14,14 @@ export const PHASES: Record<string, PhaseLook> = {
   RolledBack: { color: "#e65100", shape: "octagon", glyph: "↶" },
   Pending: { color: "#8d8d8d", shape: "rectangle", glyph: "○" },
   Invalid: { color: "#6a1b9a", shape: "star", glyph: "✗" },
+  // A task's phases (it is drawn as TASK_SHAPE).
+  Running: { color: "#1565c0", shape: "rhomboid", glyph: "▶" },
+  Succeeded: { color: "#2e7d32", shape: "rhomboid", glyph: "✔" },
+  Failed: { color: "#c62828", shape: "rhomboid", glyph: "✘" },
 };
+
+/** The shape of a task node (runs to completion), in every phase. */
+export const TASK_SHAPE = "rhomboid";
 
 export const look = (phase: string): PhaseLook => PHASES[phase] ?? PHASES.Pending!;
 
