@@ -5,7 +5,6 @@ import {
   ANNOTATION_TASK_REVISION,
   ConditionType,
   LABEL_NODE,
-  NodePhase,
   Phase,
   type RecoveryTrigger,
 } from "../api/constants.ts";
@@ -16,11 +15,9 @@ import { jobName, OWNED_KINDS, renderKubernetes, type KubeObject } from "../rend
 import { applyReason } from "./compare.ts";
 import { findPodFailures, type PodLike } from "./pods.ts";
 import {
-  changedNodes,
   decideRollout,
   snapshotOf,
   startsRevision,
-  type Failure,
   type RevisionSnapshot,
   type RolloutDecision,
 } from "./rollout.ts";
@@ -31,7 +28,7 @@ import {
   statusChanged,
   type ObservedNode,
 } from "./status.ts";
-import { failedEarlier, jobFailure, jobPhase, lastPodOf, observeTask, type JobLike } from "./tasks.ts";
+import { failedEarlier, observeTask, taskClock, taskFailures, type JobLike } from "./tasks.ts";
 
 export interface TopologyResource {
   apiVersion?: string;
@@ -186,7 +183,16 @@ export async function reconcile(
   // A task that failed fails the revision; its log is read once, when the revision is judged.
   const judging = !pin && (starts || history.at(-1)?.outcome === "Progressing");
   const failures = judging
-    ? [...podFailures, ...(await taskFailures(deps, namespace, snapshot, jobOf, pods, upcoming))]
+    ? [
+        ...podFailures,
+        ...(await taskFailures({
+          snapshot,
+          jobOf,
+          pods,
+          revision: upcoming,
+          readLog: logReader(deps, namespace),
+        })),
+      ]
     : podFailures;
   // Before the first object of a new revision is applied, the children still run the last good one:
   // keep it now, since a rollback may need it.
@@ -356,81 +362,17 @@ export async function reconcile(
   };
 }
 
+/** The log of a pod's container, when the deps can read one. */
+const logReader = (deps: ReconcileDeps, namespace: string) =>
+  deps.readLog &&
+  ((pod: string, container: string, lines: number) => deps.readLog!(namespace, pod, container, lines));
+
 /** The object with one more annotation. */
 function withAnnotation(obj: KubeObject, key: string, value: string): KubeObject {
   return {
     ...obj,
     metadata: { ...obj.metadata, annotations: { ...obj.metadata.annotations, [key]: value } },
   };
-}
-
-/** Log lines of a failed task that its failure message carries. */
-const TASK_LOG_LINES = 10;
-
-/**
- * The tasks of the desired revision whose Job failed in it, each with its Job's reason and, as detail,
- * the last lines of its last pod's log (or why there are none: kwok's nodes keep no logs).
- */
-async function taskFailures(
-  deps: ReconcileDeps,
-  namespace: string,
-  snapshot: RevisionSnapshot,
-  jobOf: (node: string, hash: string | undefined) => JobLike | undefined,
-  pods: readonly PodLike[],
-  revision: number,
-): Promise<Failure[]> {
-  const out: Failure[] = [];
-  for (const node of snapshot.tasks ?? []) {
-    const job = jobOf(node, snapshot.templates[node]);
-    if (!job || jobPhase(job) !== NodePhase.Failed || failedEarlier(job, revision)) continue;
-    const { reason, message } = jobFailure(job);
-    const pod = lastPodOf(job, pods)?.metadata?.name;
-    let logs: string;
-    if (!pod) logs = "its pods are gone, so there are no log lines";
-    else if (!deps.readLog) logs = "no log lines (logs are not read here)";
-    else
-      try {
-        const lines = (await deps.readLog(namespace, pod, node, TASK_LOG_LINES))
-          .trimEnd()
-          .split("\n")
-          .filter((l) => l !== "")
-          .slice(-TASK_LOG_LINES)
-          .map((l) => (l.length > 300 ? `${l.slice(0, 300)}...` : l));
-        logs = lines.length
-          ? `last log lines of pod ${pod}:\n${lines.join("\n")}`
-          : `pod ${pod} logged nothing`;
-      } catch (err) {
-        // The API server's own words (kwok's nodes serve no logs: it cannot reach their kubelet).
-        const said = ((err as Error).cause as { message?: unknown } | undefined)?.message;
-        logs = `no log lines: the API server could not read pod ${pod}'s log (${typeof said === "string" ? said : (err as Error).message})`;
-      }
-    out.push({ node, reason, message, detail: `${message}; ${logs}` });
-  }
-  return out;
-}
-
-/**
- * The clock of the revision's changed tasks: whether one runs (a Job of this template that has not
- * finished), and when the last that succeeded finished.
- */
-function taskClock(
-  snapshot: RevisionSnapshot,
-  previous: Record<string, string> | undefined,
-  jobOf: (node: string, hash: string | undefined) => JobLike | undefined,
-  revision: number,
-): { running: boolean; succeededAt?: number } {
-  const changed = changedNodes(snapshot.templates, previous).filter((n) => snapshot.tasks?.includes(n));
-  let running = false;
-  let succeededAt: number | undefined;
-  for (const node of changed) {
-    const job = jobOf(node, snapshot.templates[node]);
-    if (!job) continue;
-    const phase = jobPhase(job);
-    if (phase === NodePhase.Running || failedEarlier(job, revision)) running = true;
-    const at = Date.parse(job.status?.completionTime ?? "");
-    if (phase === NodePhase.Succeeded && Number.isFinite(at)) succeededAt = Math.max(succeededAt ?? 0, at);
-  }
-  return { running, ...(succeededAt !== undefined ? { succeededAt } : {}) };
 }
 
 interface Pin {

@@ -1,4 +1,5 @@
-// A task's Job as reconcile judges it: Waiting, Running, Succeeded or Failed, with why (pure).
+// A task's Job as reconcile judges it: Waiting, Running, Succeeded or Failed, with why (pure but for a
+// failed task's log, read through the reader it is given).
 import {
   ANNOTATION_CONFIG_HASH,
   ANNOTATION_TASK_REVISION,
@@ -6,6 +7,7 @@ import {
   NodePhase,
 } from "../api/constants.ts";
 import type { PodLike } from "./pods.ts";
+import { changedNodes, type Failure, type RevisionSnapshot } from "./rollout.ts";
 import type { ObservedNode } from "./status.ts";
 
 export interface JobLike {
@@ -130,4 +132,79 @@ export function observeTask(
     ready: false,
     task: { phase, message: failed > 0 ? `attempt ${failed + 1} of ${tries}` : "running" },
   };
+}
+
+/** Log lines of a failed task that its failure message carries. */
+const TASK_LOG_LINES = 10;
+
+/** Reads the last `lines` lines of a pod's container log; throws when it cannot. */
+export type LogReader = (pod: string, container: string, lines: number) => Promise<string>;
+
+/** What a failed task's message says of its log: its last lines, or why there are none. */
+async function logLines(
+  pod: string | undefined,
+  container: string,
+  read: LogReader | undefined,
+): Promise<string> {
+  if (!pod) return "its pods are gone, so there are no log lines";
+  if (!read) return "no log lines (logs are not read here)";
+  try {
+    const lines = (await read(pod, container, TASK_LOG_LINES))
+      .trimEnd()
+      .split("\n")
+      .filter((l) => l !== "")
+      .slice(-TASK_LOG_LINES)
+      .map((l) => (l.length > 300 ? `${l.slice(0, 300)}...` : l));
+    return lines.length ? `last log lines of pod ${pod}:\n${lines.join("\n")}` : `pod ${pod} logged nothing`;
+  } catch (err) {
+    // The API server's own words (kwok's nodes serve no logs: it cannot reach their kubelet).
+    const said = ((err as Error).cause as { message?: unknown } | undefined)?.message;
+    return `no log lines: the API server could not read pod ${pod}'s log (${typeof said === "string" ? said : (err as Error).message})`;
+  }
+}
+
+/**
+ * The tasks of the desired revision whose Job failed in it, each with its Job's reason and, as detail,
+ * the last lines of its last pod's log (or why there are none). Read once, when the revision is judged.
+ */
+export async function taskFailures(o: {
+  snapshot: RevisionSnapshot;
+  jobOf: (node: string, hash: string | undefined) => JobLike | undefined;
+  pods: readonly PodLike[];
+  revision: number;
+  readLog?: LogReader | undefined;
+}): Promise<Failure[]> {
+  const out: Failure[] = [];
+  for (const node of o.snapshot.tasks ?? []) {
+    const job = o.jobOf(node, o.snapshot.templates[node]);
+    if (!job || jobPhase(job) !== NodePhase.Failed || failedEarlier(job, o.revision)) continue;
+    const { reason, message } = jobFailure(job);
+    const logs = await logLines(lastPodOf(job, o.pods)?.metadata?.name, node, o.readLog);
+    out.push({ node, reason, message, detail: `${message}; ${logs}` });
+  }
+  return out;
+}
+
+/**
+ * The clock of the revision's changed tasks: whether one runs (a Job of this template that has not
+ * finished, or one failed earlier that runs again), and when the last that succeeded finished (ms).
+ */
+export function taskClock(
+  snapshot: RevisionSnapshot,
+  previous: Record<string, string> | undefined,
+  jobOf: (node: string, hash: string | undefined) => JobLike | undefined,
+  revision: number,
+): { running: boolean; succeededAt?: number } {
+  const changed = changedNodes(snapshot.templates, previous).filter((n) => snapshot.tasks?.includes(n));
+  let running = false;
+  let succeededAt: number | undefined;
+  for (const node of changed) {
+    const job = jobOf(node, snapshot.templates[node]);
+    if (!job) continue;
+    const phase = jobPhase(job);
+    if (phase === NodePhase.Running || failedEarlier(job, revision)) running = true;
+    const at = Date.parse(job.status?.completionTime ?? "");
+    if (phase === NodePhase.Succeeded && Number.isFinite(at)) succeededAt = Math.max(succeededAt ?? 0, at);
+  }
+  return { running, ...(succeededAt !== undefined ? { succeededAt } : {}) };
 }
