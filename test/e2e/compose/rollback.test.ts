@@ -2,33 +2,14 @@
 // v2 and with docker-compose 1.29: a rollback by hand returns a healthy earlier release from its kept compose
 // file and the images already on the machine, `topo up` rolls forward again, and a revision no longer kept
 // (or an image no longer here) changes nothing.
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { record } from "../support/measure.ts";
+import { docker, ROOT, sh } from "./shell.ts";
 
-const ROOT = join(import.meta.dirname, "..", "..", "..");
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
-
-const docker = (...args: string[]) => sh("docker", args);
 
 /** Release `n` of a two-node lab: api changes in every release, db from release 3 on. */
 function lab(name: string, release: number, apiImage = "topo/testsvc:local") {

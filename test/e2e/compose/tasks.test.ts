@@ -1,31 +1,13 @@
 // Task nodes with `topo up` on the real Docker engine and the local images (hack/images.sh), with Compose v2
 // and Debian's docker-compose 1.29: a task runs to completion before its dependents start, is not run again
 // when unchanged, and a failing one fails the revision, its last log lines shown, and is rolled back.
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
+import { docker, ROOT, sh } from "./shell.ts";
 
-const ROOT = join(import.meta.dirname, "..", "..", "..");
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
-const docker = (...args: string[]) => sh("docker", args);
 
 /** db; migrate, a task that needs db; api, which needs migrate to have succeeded. */
 function shop(name: string, o: { migrate?: string; api?: Record<string, string> } = {}) {

@@ -1,32 +1,13 @@
 // `topo up` / `status` / `down` on the real Docker engine with the local images (hack/images.sh), once
 // with Compose v2 (the docker plugin) and once with Debian's docker-compose 1.29.
-import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { docker, ROOT, sh } from "./shell.ts";
 
-const ROOT = join(import.meta.dirname, "..", "..", "..");
 const SECRET = `pw-${Math.random().toString(36).slice(2, 10)}`;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
-
-const docker = (...args: string[]) => sh("docker", args);
 
 /** A topology of local services with http, tcp and exec health, a dependency chain and a node with no edges. */
 function labTopology(name: string, opts: { apiEnv?: Record<string, string>; deadline?: number } = {}) {
