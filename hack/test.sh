@@ -5,7 +5,8 @@
 # "Tests: N passed, N failed" that CI reads. Extra arguments go to Jest.
 #   npm dependencies (hack/deps.sh), shellcheck and chromium (hack/tools.sh), the Docker engine and the
 #   local images (hack/docker.sh up, hack/images.sh), the control plane (hack/cluster.sh up --real-node,
-#   unless KUBECONFIG names a cluster already)
+#   unless KUBECONFIG names a cluster already), the PostgreSQL server of the history store's tests
+#   (hack/postgres.sh up)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 say() { printf '\033[1m[test]\033[0m %s\n' "$*" >&2; }
@@ -14,6 +15,7 @@ export PATH="$PWD/node_modules/.bin:$PATH" # tsc, eslint, prettier when run as h
 hack/tools.sh
 hack/docker.sh up
 hack/images.sh
+hack/postgres.sh up >/dev/null
 if [ -z "${KUBECONFIG:-}" ]; then
   say "starting the local control plane (the first run builds it from Go modules; later runs take seconds)"
   KUBECONFIG="$(hack/cluster.sh up --real-node)"

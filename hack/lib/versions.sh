@@ -23,3 +23,6 @@ export TOPO_PREVIOUS_RELEASE="${TOPO_PREVIOUS_RELEASE:-c00c6c69fab34acdca23534df
 
 # Binaries and Go caches live outside the repository, keyed by version.
 export TOPO_CACHE="${TOPO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/topo}"
+# Debian's PostgreSQL server for the history store's tests (hack/postgres.sh: apt-get download, never installed).
+export POSTGRES_MAJOR="${POSTGRES_MAJOR:-15}"
+export POSTGRES_VERSION="${POSTGRES_VERSION:-15.18-0+deb12u1}"
