@@ -76,3 +76,25 @@ describe("needsApply", () => {
     expect(applyReason(desired, observed)).toBeUndefined();
   });
 });
+
+describe("applyReason for a NetworkPolicy that lost its last peer", () => {
+  const rule = { from: [{ podSelector: { matchLabels: { "topo.dev/node": "api" } } }] };
+  const policy = (ingress?: unknown[]) => ({
+    kind: "NetworkPolicy",
+    metadata: { labels: { a: "1" } },
+    spec: { podSelector: {}, policyTypes: ["Ingress"], ...(ingress ? { ingress } : {}) },
+  });
+
+  it("applies the policy again when the rule that admitted the removed peer is still there", () =>
+    expect(applyReason(policy(), policy([rule]))).toBe("spec.ingress"));
+
+  it("is satisfied once the rule is gone, and keeps comparing rules that remain", () => {
+    expect(applyReason(policy(), policy())).toBeUndefined();
+    expect(applyReason(policy([rule]), policy([rule]))).toBeUndefined();
+  });
+
+  it("leaves other kinds' omitted fields to whoever set them", () =>
+    expect(
+      applyReason({ ...policy(), kind: "Service" }, { ...policy([rule]), kind: "Service" }),
+    ).toBeUndefined());
+});

@@ -60,6 +60,7 @@ export function contains(observed: unknown, desired: unknown): boolean {
 }
 
 interface Meta {
+  kind?: string;
   metadata: {
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
@@ -92,6 +93,31 @@ export function difference(observed: unknown, desired: unknown, path = ""): stri
   return path || "(root)";
 }
 
+/**
+ * Fields a renderer leaves out to mean "none", which only our own apply ever sets: the API server drops an
+ * empty list, so the renderer cannot send one, and `contains` cannot see that a list we once sent must go. A
+ * NetworkPolicy whose node lost its last incoming peer has no `ingress`, and the observed rule that still
+ * admits the removed peer must be applied away (server-side apply removes a field its manager stops
+ * sending).
+ */
+const OMITTED_MEANS_NONE: Readonly<Record<string, readonly (readonly string[])[]>> = {
+  NetworkPolicy: [["spec", "ingress"]],
+};
+
+function at(value: unknown, path: readonly string[]): unknown {
+  let v = value;
+  for (const k of path)
+    v = typeof v === "object" && v !== null ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
+}
+
+/** The first field the renderer omitted (meaning none) that the observed object still holds. */
+function leftOver(desired: Meta, observed: Meta): string | undefined {
+  for (const path of OMITTED_MEANS_NONE[desired.kind ?? ""] ?? [])
+    if (isEmpty(at(desired, path)) && !isEmpty(at(observed, path))) return path.join(".");
+  return undefined;
+}
+
 /** Why the observed object must be (re)applied: a field path, "missing", or undefined when it need not be. */
 export function applyReason(desired: Meta, observed: Meta | undefined): string | undefined {
   if (!observed) return "missing";
@@ -100,7 +126,8 @@ export function applyReason(desired: Meta, observed: Meta | undefined): string |
     difference(observed.metadata.labels, labels ?? {}, "metadata.labels") ??
     difference(observed.metadata.annotations, annotations ?? {}, "metadata.annotations") ??
     difference(observed.metadata.ownerReferences, ownerReferences ?? [], "metadata.ownerReferences") ??
-    difference(observed.spec, desired.spec, "spec")
+    difference(observed.spec, desired.spec, "spec") ??
+    leftOver(desired, observed)
   );
 }
 

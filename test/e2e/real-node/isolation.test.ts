@@ -25,9 +25,9 @@ const node = (name: string, connectsTo: string[] = []) => ({
   health: { http: { path: "/healthz", port: "http" }, interval: "1s", timeout: "1s" },
   connectsTo,
 });
-// peer declares an edge to server; stranger declares none.
-const spec = (isolation: "links" | "none") => ({
-  nodes: [node("server"), node("peer", ["server"]), node("stranger")],
+// peer declares an edge to server (unless it is cut); stranger declares none.
+const spec = (isolation: "links" | "none", cut = false) => ({
+  nodes: [node("server"), node("peer", cut ? [] : ["server"]), node("stranger")],
   isolation,
 });
 const SERVER = "http://net-server:8080/healthz";
@@ -38,6 +38,15 @@ describe("isolation on the real node", () => {
   let stranger: string;
   /** Whether a pod's GET of the server's Service answers within 3 s. */
   const connects = async (pod: string) => (await getFrom(NS, pod, SERVER)).code === 0;
+
+  /** The peer's one Ready pod, once the pod its last change replaced has gone. */
+  const onePeerPod = () =>
+    waitFor("one Ready pod of the peer", () =>
+      readyPod(NS, "net", "peer").then(
+        (p) => (p.metadata!.deletionTimestamp ? undefined : p.metadata!.name!),
+        () => undefined,
+      ),
+    );
 
   beforeAll(async () => {
     await requireRealNode();
@@ -72,6 +81,28 @@ describe("isolation on the real node", () => {
     expect((await getFrom(NS, peer, `http://${ip}:8080/healthz`)).code).toBe(0);
   });
 
+  it("refuses the peer too once its edge to the server is removed (the server's last incoming peer)", async () => {
+    await applyTopology(topology(NS, "net", spec("links", true)));
+    await waitFor(
+      "the server's policy to admit no peer",
+      async () => {
+        const policies = (await listOwned(NS, "NetworkPolicy", "networking.k8s.io/v1", "net")) as {
+          metadata?: { name?: string };
+          spec?: { ingress?: unknown[] };
+        }[];
+        const server = policies.find((p) => p.metadata?.name === "net-server");
+        return server && !server.spec?.ingress?.length;
+      },
+      60_000,
+    );
+    await waitForPhase(NS, "net", "Ready", 180_000);
+    // The peer's pod is new (its TOPO_PEERS changed): the policy, not a stale connection, decides.
+    peer = await onePeerPod();
+    await waitFor("the former peer refused", async () => !(await connects(peer)), 60_000, 500);
+    expect((await getFrom(NS, peer, SERVER)).code).not.toBe(0);
+    expect((await getFrom(NS, stranger, SERVER)).code).not.toBe(0);
+  });
+
   it("with isolation: none, lets both connect once the operator has removed the policies", async () => {
     await applyTopology(topology(NS, "net", spec("none")));
     await waitFor(
@@ -79,6 +110,7 @@ describe("isolation on the real node", () => {
       async () => (await listOwned(NS, "NetworkPolicy", "networking.k8s.io/v1", "net")).length === 0,
     );
     await waitForPhase(NS, "net", "Ready");
+    peer = await onePeerPod();
     await waitFor("the stranger's GET", () => connects(stranger), 60_000, 500);
     expect(await getFrom(NS, stranger, SERVER)).toEqual({ code: 0, out: "ok\n" });
     expect(await getFrom(NS, peer, SERVER)).toEqual({ code: 0, out: "ok\n" });
