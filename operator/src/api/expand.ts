@@ -68,6 +68,16 @@ function resolveNode(name: string, fields: NodeFields, origin: NodeOrigin): Reso
   return {
     name,
     image: fields.image ?? "",
+    ...(fields.build
+      ? {
+          build: {
+            context: fields.build.context,
+            dockerfile: fields.build.dockerfile ?? "Dockerfile",
+            args: fields.build.args ?? {},
+            ...(fields.build.target ? { target: fields.build.target } : {}),
+          },
+        }
+      : {}),
     replicas: fields.replicas ?? 1,
     ...(fields.command ? { command: fields.command } : {}),
     ...(fields.args ? { args: fields.args } : {}),

@@ -144,13 +144,14 @@ function checkEdges(nodes: readonly ResolvedNode[]): Issue[] {
 
 function checkNode(node: ResolvedNode): Issue[] {
   const issues: Issue[] = [];
-  if (!node.image)
+  if (!node.image && !node.build)
     issues.push(
       error(
         [...node.origin.path, node.origin.generator ? "template" : "name"],
-        `node "${node.name}" has no image: set image on the node, in spec.defaults or in its generator's template`,
+        `node "${node.name}" has no image: set image (or build) on the node, in spec.defaults or in its generator's template`,
       ),
     );
+  if (node.build) issues.push(...checkBuild(node));
   const portNames = new Map<string, number>();
   const portNumbers = new Map<string, number>();
   node.ports.forEach((p, i) => {
@@ -310,6 +311,47 @@ function checkTasks(nodes: readonly ResolvedNode[]): Issue[] {
   return issues;
 }
 
+/** A repository with a tag or a digest: `name:tag` (not a registry's `host:port/name`) or `name@sha256:...`. */
+export const hasTagOrDigest = (image: string) => image.includes("@") || /:[^/]*$/.test(image);
+
+function checkBuild(node: ResolvedNode): Issue[] {
+  const issues: Issue[] = [];
+  if (node.image && hasTagOrDigest(node.image))
+    issues.push(
+      error(
+        at(node, "image"),
+        `with build, image names the repository only (${node.image.replace(/(@.*|:[^/]*)$/, "")}): the tag is the hash of the build inputs`,
+      ),
+    );
+  for (const arg of Object.keys(node.build?.args ?? {}))
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(arg))
+      issues.push(
+        error(
+          at(node, "build", "args", arg),
+          `build argument "${arg}" must be a name: letters, digits and '_', not starting with a digit`,
+        ),
+      );
+  return issues;
+}
+
+/**
+ * What a cluster cannot run: a node with build names no image it can pull (the operator never builds).
+ * `topo render --images-from-build` writes the Topology with the built images pinned and build removed.
+ */
+export function checkClusterImages(nodes: readonly ResolvedNode[]): Issue[] {
+  return nodes
+    .filter((n) => n.build)
+    .map((n) =>
+      error(
+        at(n, "build"),
+        `node "${n.name}" is built from source (build.context ${n.build!.context}) and has no image the cluster can pull: the operator never builds; run \`topo build FILE --push\` (or --load), then apply \`topo render FILE --images-from-build --topology\``,
+      ),
+    );
+}
+
+const imageOf = (node: ResolvedNode) =>
+  node.build ? `the image built from ${node.build.context}` : `image ${node.image}`;
+
 /** Warnings: things that work but may not do what the author expects. */
 function checkWarnings(nodes: readonly ResolvedNode[]): Issue[] {
   const issues: Issue[] = [];
@@ -331,14 +373,14 @@ function checkWarnings(nodes: readonly ResolvedNode[]): Issue[] {
       issues.push(
         warning(
           at(node, "health"),
-          `compose runs this http check with wget or curl inside the container: image ${node.image} must have one of them`,
+          `compose runs this http check with wget or curl inside the container: ${imageOf(node)} must have one of them`,
         ),
       );
     if (h?.kind === "tcp")
       issues.push(
         warning(
           at(node, "health"),
-          `compose runs this tcp check with nc (or bash) inside the container: image ${node.image} must have one of them`,
+          `compose runs this tcp check with nc (or bash) inside the container: ${imageOf(node)} must have one of them`,
         ),
       );
   }

@@ -158,8 +158,38 @@ export const Task = z
   );
 export type Task = z.infer<typeof Task>;
 
+export const Build = z
+  .strictObject({
+    context: z
+      .string()
+      .min(1)
+      .max(4096)
+      .describe("The build context, relative to the topology file (or absolute)."),
+    dockerfile: z
+      .string()
+      .min(1)
+      .max(4096)
+      .optional()
+      .describe("Relative to the context, as in Compose; default Dockerfile."),
+    args: z
+      .record(z.string(), z.string({ error: "must be a string (quote numbers and booleans in YAML)" }))
+      .optional()
+      .describe("Build arguments (ARG)."),
+    target: z.string().min(1).max(128).optional().describe("The stage of a multi-stage Dockerfile to build."),
+  })
+  .describe(
+    "Build the node's image from source: `topo up` builds and tags it with the hash of its inputs; a cluster runs what `topo build` made (the operator never builds).",
+  );
+export type Build = z.infer<typeof Build>;
+
 const nodeFieldShape = {
-  image: z.string().min(1).max(1024).optional(),
+  image: z
+    .string()
+    .min(1)
+    .max(1024)
+    .optional()
+    .describe("With build: the repository the built image is tagged (and pushed) as."),
+  build: Build.optional(),
   replicas: z.int().min(0).max(1000).optional().describe("Default 1; 0 is allowed."),
   command: z.array(z.string()).max(64).optional().describe("Replaces the image's entrypoint."),
   args: z.array(z.string()).max(256).optional(),

@@ -31,9 +31,20 @@ export interface ResolvedTask {
   timeout: string;
 }
 
+/** A node's build with its defaults; the context as written (relative to the topology file). */
+export interface ResolvedBuild {
+  context: string;
+  dockerfile: string;
+  args: Record<string, string>;
+  target?: string;
+}
+
 export interface ResolvedNode {
   name: string;
+  /** The image to run; with build, the repository to tag the built image as ("" for topo.local/...). */
   image: string;
+  /** Set when the image is built from source (`topo up`, `topo build`): the operator never builds. */
+  build?: ResolvedBuild;
   replicas: number;
   command?: string[];
   args?: string[];

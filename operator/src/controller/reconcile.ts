@@ -9,6 +9,7 @@ import {
   type RecoveryTrigger,
 } from "../api/constants.ts";
 import { parseSpec } from "../api/parse.ts";
+import { checkClusterImages } from "../api/rules.ts";
 import type { HistoryEntry, TopologyStatus } from "../api/schema.ts";
 import { formatPath } from "../api/topology.ts";
 import { jobName, OWNED_KINDS, renderKubernetes, type KubeObject } from "../render/k8s/index.ts";
@@ -129,8 +130,10 @@ export async function reconcile(
   const generation = topo.metadata.generation ?? 0;
   const now = deps.now();
   const parsed = parseSpec(topo.spec, { name, namespace, uid: topo.metadata.uid, generation });
-  if (!parsed.ok) {
-    const message = parsed.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join("; ");
+  // The operator never builds: a node with build has no image here until `topo build` pinned one.
+  const issues = parsed.ok ? checkClusterImages(parsed.topology.nodes) : parsed.issues;
+  if (!parsed.ok || issues.length) {
+    const message = issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join("; ");
     const status = invalidStatus(topo.status, generation, message, now);
     if (statusChanged(topo.status, status)) {
       await deps.patchStatus(topo, status);

@@ -14,7 +14,14 @@ export {
   SecretVariableConflictError,
   type SecretVariable,
 } from "./secrets.ts";
-export { composeDuration, escapeDollars, healthTest, taskHash, volumeName } from "./service.ts";
+export {
+  builtImageRepository,
+  composeDuration,
+  escapeDollars,
+  healthTest,
+  taskHash,
+  volumeName,
+} from "./service.ts";
 
 export interface RenderComposeOptions {
   /** Publish hostPorts on the host (default true); false exposes them like every other port. */

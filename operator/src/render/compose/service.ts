@@ -28,6 +28,22 @@ export function composeDuration(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
+/** The repository a built node's image is tagged as when the node names none. */
+export function builtImageRepository(topology: string, node: string): string {
+  return `topo.local/${objectName(topology, node)}`;
+}
+
+function renderBuild(build: NonNullable<ResolvedNode["build"]>): Record<string, unknown> {
+  return {
+    context: build.context,
+    dockerfile: build.dockerfile,
+    ...(Object.keys(build.args).length
+      ? { args: Object.fromEntries(Object.entries(build.args).map(([k, v]) => [k, escapeDollars(v)])) }
+      : {}),
+    ...(build.target ? { target: build.target } : {}),
+  };
+}
+
 /** The volume's name in the compose file; Compose prefixes the project name. */
 export function volumeName(node: string, volume: string): string {
   return `${node}-${volume}`;
@@ -95,7 +111,9 @@ export function renderService(
   const exposed = node.ports.filter((p) => !published.includes(p));
   const alias = objectName(topology.name, node.name);
   const service: Record<string, unknown> = {
-    image: escapeDollars(node.image),
+    image: escapeDollars(node.image || builtImageRepository(topology.name, node.name)),
+    // `topo up` builds (and then renders the tag it built, without build); `topo compose` leaves it to Compose.
+    ...(node.build ? { build: renderBuild(node.build) } : {}),
     // Kubernetes command replaces the entrypoint and args the command, as here; both clear the image's CMD.
     ...(node.command ? { entrypoint: node.command.map(escapeDollars) } : {}),
     ...(node.args ? { command: node.args.map(escapeDollars) } : {}),
