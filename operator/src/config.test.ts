@@ -127,6 +127,60 @@ describe("operator configuration", () => {
     );
   });
 
+  it("reads the dashboard's OIDC login together: defaults applied, the missing or unsafe one named", () => {
+    const oidc = {
+      TOPO_DASHBOARD_OIDC_ISSUER_URL: "https://id.example.com/realms/x",
+      TOPO_DASHBOARD_OIDC_CLIENT_ID: "topo",
+      TOPO_DASHBOARD_OIDC_REDIRECT_URL: "https://topo.example.com/auth/callback",
+      TOPO_DASHBOARD_OIDC_ALLOWED_GROUPS: "ops, sre",
+      TOPO_DASHBOARD_OIDC_SESSION_SECRET: "s".repeat(32),
+    };
+    expect(loadDashboardConfig({}).dashboardOidc).toBeUndefined();
+    expect(loadConfig({}).dashboardOidc).toBeUndefined();
+    const read = loadDashboardConfig(oidc).dashboardOidc!;
+    expect(read).toMatchObject({
+      clientId: "topo",
+      scopes: "openid profile email",
+      allowedUsers: [],
+      allowedGroups: ["ops", "sre"],
+      groupsClaim: "groups",
+      sessionTtlSeconds: 28_800,
+    });
+    expect(read.issuer.href).toBe("https://id.example.com/realms/x");
+    expect(read.clientSecret).toBeUndefined();
+    expect(
+      loadConfig({ ...oidc, TOPO_DASHBOARD_OIDC_SESSION_TTL_SECONDS: "60" }).dashboardOidc,
+    ).toMatchObject({
+      sessionTtlSeconds: 60,
+    });
+    const without = (key: keyof typeof oidc) => ({ ...oidc, [key]: undefined });
+    expect(() => loadDashboardConfig(without("TOPO_DASHBOARD_OIDC_CLIENT_ID"))).toThrow(
+      /TOPO_DASHBOARD_OIDC_CLIENT_ID is required when TOPO_DASHBOARD_OIDC_ISSUER_URL is set/,
+    );
+    expect(() => loadConfig(without("TOPO_DASHBOARD_OIDC_ISSUER_URL"))).toThrow(
+      /TOPO_DASHBOARD_OIDC_ISSUER_URL is required/,
+    );
+    expect(() => loadDashboardConfig(without("TOPO_DASHBOARD_OIDC_ALLOWED_GROUPS"))).toThrow(
+      /ALLOWED_USERS or TOPO_DASHBOARD_OIDC_ALLOWED_GROUPS must name someone/,
+    );
+    expect(() => loadDashboardConfig({ ...oidc, TOPO_DASHBOARD_OIDC_SESSION_SECRET: "short" })).toThrow(
+      /^invalid environment: TOPO_DASHBOARD_OIDC_SESSION_SECRET="short": must be at least 32 characters/,
+    );
+    expect(() =>
+      loadDashboardConfig({ ...oidc, TOPO_DASHBOARD_OIDC_ISSUER_URL: "http://id.example.com" }),
+    ).toThrow(/must be https \(http only on 127.0.0.1 or localhost\)/);
+    expect(
+      loadDashboardConfig({ ...oidc, TOPO_DASHBOARD_OIDC_ISSUER_URL: "http://127.0.0.1:5556" }).dashboardOidc
+        ?.issuer.port,
+    ).toBe("5556");
+    expect(() => loadDashboardConfig({ ...oidc, TOPO_DASHBOARD_OIDC_SCOPES: "profile" })).toThrow(
+      /TOPO_DASHBOARD_OIDC_SCOPES="profile": must include openid/,
+    );
+    expect(() => loadDashboardConfig({ ...oidc, TOPO_DASHBOARD_OIDC_REDIRECT_URL: "topo/callback" })).toThrow(
+      /TOPO_DASHBOARD_OIDC_REDIRECT_URL="topo\/callback": must be an http\(s\) URL/,
+    );
+  });
+
   it("reads the secret variables a topology names, an empty value too, and nothing else", () => {
     const env = { TOPO_SECRET_DB_PASSWORD: "pw", TOPO_SECRET_EMPTY_KEY: "", TOPO_SECRET_OTHER_KEY: "x" };
     expect(

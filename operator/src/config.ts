@@ -26,6 +26,92 @@ function podNamespace(): string {
  */
 export const MIN_WATCHDOG_SECONDS = 60;
 
+const commaList = z.string().transform((v) =>
+  v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
+
+/**
+ * The dashboard's OpenID Connect login (docs/dashboard.md, Logging in). Read raw here; readDashboardOidc()
+ * checks them together and applies the defaults, so a dashboard without OIDC carries none of them.
+ */
+export const DashboardOidcEnv = z.object({
+  TOPO_DASHBOARD_OIDC_ISSUER_URL: httpUrl.optional(),
+  TOPO_DASHBOARD_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  TOPO_DASHBOARD_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  TOPO_DASHBOARD_OIDC_REDIRECT_URL: httpUrl.optional(),
+  TOPO_DASHBOARD_OIDC_SCOPES: z
+    .string()
+    .regex(/(^|\s)openid(\s|$)/, { error: "must include openid" })
+    .optional(),
+  TOPO_DASHBOARD_OIDC_ALLOWED_USERS: commaList.optional(),
+  TOPO_DASHBOARD_OIDC_ALLOWED_GROUPS: commaList.optional(),
+  TOPO_DASHBOARD_OIDC_GROUPS_CLAIM: z.string().min(1).optional(),
+  TOPO_DASHBOARD_OIDC_SESSION_SECRET: z
+    .string()
+    .min(32, { error: "must be at least 32 characters (e.g. `openssl rand -hex 32`)" })
+    .optional(),
+  TOPO_DASHBOARD_OIDC_SESSION_TTL_SECONDS: int(60, 7 * 86_400).optional(),
+});
+
+/** The OIDC login as the dashboard takes it: every setting checked, defaults applied. */
+export interface DashboardOidc {
+  issuer: URL;
+  clientId: string;
+  /** Absent: a public client, which PKCE alone protects. */
+  clientSecret?: string;
+  redirectUrl: URL;
+  scopes: string;
+  /** `*` allows everyone the provider signs in; otherwise sub, email or preferred_username. */
+  allowedUsers: string[];
+  allowedGroups: string[];
+  groupsClaim: string;
+  sessionSecret: string;
+  sessionTtlSeconds: number;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/** The OIDC settings together, or undefined when no TOPO_DASHBOARD_OIDC_* variable is set. */
+export function readDashboardOidc(c: z.infer<typeof DashboardOidcEnv>): DashboardOidc | undefined {
+  const set = Object.entries(c).filter(([k, v]) => k.startsWith("TOPO_DASHBOARD_OIDC_") && v !== undefined);
+  if (set.length === 0) return undefined;
+  const need = (key: keyof typeof c, why: string) => {
+    if (c[key] === undefined) throw new ConfigError(`invalid environment: ${key} is required ${why}`);
+  };
+  const withOidc = `when ${set[0]![0]} is set (OIDC login)`;
+  need("TOPO_DASHBOARD_OIDC_ISSUER_URL", withOidc);
+  need("TOPO_DASHBOARD_OIDC_CLIENT_ID", withOidc);
+  need("TOPO_DASHBOARD_OIDC_REDIRECT_URL", withOidc);
+  need("TOPO_DASHBOARD_OIDC_SESSION_SECRET", `${withOidc}: it signs the session cookies`);
+  const users = c.TOPO_DASHBOARD_OIDC_ALLOWED_USERS ?? [];
+  const groups = c.TOPO_DASHBOARD_OIDC_ALLOWED_GROUPS ?? [];
+  if (users.length === 0 && groups.length === 0)
+    throw new ConfigError(
+      "invalid environment: TOPO_DASHBOARD_OIDC_ALLOWED_USERS or TOPO_DASHBOARD_OIDC_ALLOWED_GROUPS must name someone (ALLOWED_USERS=* lets in everyone the provider signs in)",
+    );
+  const issuer = new URL(c.TOPO_DASHBOARD_OIDC_ISSUER_URL!);
+  if (issuer.protocol === "http:" && !LOOPBACK.has(issuer.hostname))
+    throw new ConfigError(
+      `invalid environment: TOPO_DASHBOARD_OIDC_ISSUER_URL=${JSON.stringify(c.TOPO_DASHBOARD_OIDC_ISSUER_URL)}: must be https (http only on 127.0.0.1 or localhost)`,
+    );
+  return {
+    issuer,
+    clientId: c.TOPO_DASHBOARD_OIDC_CLIENT_ID!,
+    ...(c.TOPO_DASHBOARD_OIDC_CLIENT_SECRET ? { clientSecret: c.TOPO_DASHBOARD_OIDC_CLIENT_SECRET } : {}),
+    redirectUrl: new URL(c.TOPO_DASHBOARD_OIDC_REDIRECT_URL!),
+    scopes: c.TOPO_DASHBOARD_OIDC_SCOPES ?? "openid profile email",
+    allowedUsers: users,
+    allowedGroups: groups,
+    groupsClaim: c.TOPO_DASHBOARD_OIDC_GROUPS_CLAIM ?? "groups",
+    sessionSecret: c.TOPO_DASHBOARD_OIDC_SESSION_SECRET!,
+    sessionTtlSeconds: c.TOPO_DASHBOARD_OIDC_SESSION_TTL_SECONDS ?? 8 * 3600,
+  };
+}
+
 export const Config = z.object({
   TOPO_NAMESPACES: z
     .string()
@@ -58,9 +144,14 @@ export const Config = z.object({
   TOPO_DASHBOARD_ENABLED: bool.default(true),
   TOPO_DASHBOARD_PORT: int(1, 65_535).default(8080),
   TOPO_DASHBOARD_TOKEN: z.string().optional(),
+  ...DashboardOidcEnv.shape,
   TOPO_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
-export type Config = z.infer<typeof Config> & { identity: string; leaseNamespace: string };
+export type Config = z.infer<typeof Config> & {
+  identity: string;
+  leaseNamespace: string;
+  dashboardOidc?: DashboardOidc;
+};
 
 export { ConfigError };
 
@@ -81,10 +172,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       "invalid environment: TOPO_RENEW_DEADLINE_SECONDS must be less than TOPO_LEASE_DURATION_SECONDS",
     );
+  const dashboardOidc = readDashboardOidc(c);
   return {
     ...c,
     identity: c.TOPO_POD_NAME ?? `${hostname()}-${process.pid}`,
     leaseNamespace: c.TOPO_LEASE_NAMESPACE ?? podNamespace(),
+    ...(dashboardOidc ? { dashboardOidc } : {}),
   };
 }
 
@@ -134,11 +227,14 @@ export const DashboardConfig = LocalConfig.extend({
   TOPO_NAMESPACES: Config.shape.TOPO_NAMESPACES,
   TOPO_DASHBOARD_PORT: Config.shape.TOPO_DASHBOARD_PORT,
   TOPO_DASHBOARD_TOKEN: Config.shape.TOPO_DASHBOARD_TOKEN,
+  ...DashboardOidcEnv.shape,
 });
-export type DashboardConfig = z.infer<typeof DashboardConfig>;
+export type DashboardConfig = z.infer<typeof DashboardConfig> & { dashboardOidc?: DashboardOidc };
 
 export function loadDashboardConfig(env: NodeJS.ProcessEnv = process.env): DashboardConfig {
-  return parseEnv(DashboardConfig, env);
+  const c = parseEnv(DashboardConfig, env);
+  const dashboardOidc = readDashboardOidc(c);
+  return dashboardOidc ? { ...c, dashboardOidc } : c;
 }
 
 /** An empty variable counts as unset; the first bad one fails with one line naming it. */

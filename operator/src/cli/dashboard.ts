@@ -27,10 +27,16 @@ export async function startOperatorDashboard(o: {
     host: o.config.TOPO_HTTP_HOST,
     log: o.log,
     ...(o.config.TOPO_DASHBOARD_TOKEN ? { token: o.config.TOPO_DASHBOARD_TOKEN } : {}),
+    ...(o.config.dashboardOidc ? { oidc: o.config.dashboardOidc } : {}),
     plan: (namespace, _name, topology) => planOnCluster(o.kc, topology, namespace),
   });
   o.log.info(
-    { port: d.port, token: Boolean(o.config.TOPO_DASHBOARD_TOKEN), web: Boolean(webRoot()) },
+    {
+      port: d.port,
+      token: Boolean(o.config.TOPO_DASHBOARD_TOKEN),
+      oidc: o.config.dashboardOidc?.issuer.href,
+      web: Boolean(webRoot()),
+    },
     "dashboard serving",
   );
   return d;
@@ -49,7 +55,8 @@ export const dashboardCommand: Command = {
     "",
     "Environment: TOPO_DASHBOARD_TOKEN (require `Authorization: Bearer TOKEN` on /api; open the page once",
     "with ?token=TOKEN), TOPO_NAMESPACES (kube: namespaces to watch, default all), TOPO_DOCKER (compose:",
-    "the docker CLI; DOCKER_HOST and the rest of its environment are passed on).",
+    "the docker CLI; DOCKER_HOST and the rest of its environment are passed on), TOPO_DASHBOARD_OIDC_*",
+    "(people sign in with OpenID Connect: docs/dashboard.md, Logging in).",
   ].join("\n"),
   options: { source: { type: "string" }, port: { type: "string" }, host: { type: "string" } },
   async run({ positionals, values }, ctx) {
@@ -81,10 +88,11 @@ export const dashboardCommand: Command = {
       port,
       host: String(values.host ?? "127.0.0.1"),
       ...(token ? { token } : {}),
+      ...(config.dashboardOidc ? { oidc: config.dashboardOidc } : {}),
       plan,
     });
     ctx.stderr.write(
-      `topo dashboard (${kind}) on http://${String(values.host ?? "127.0.0.1")}:${d.port}/${token ? " (token required)" : ""}\n`,
+      `topo dashboard (${kind}) on http://${String(values.host ?? "127.0.0.1")}:${d.port}/${config.dashboardOidc ? ` (sign-in with ${config.dashboardOidc.issuer.href})` : token ? " (token required)" : ""}\n`,
     );
     if (!webRoot()) ctx.stderr.write("warning: the front end is not built; run `npm run build:web`\n");
     await new Promise<void>((resolve) => {

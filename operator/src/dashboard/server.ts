@@ -11,7 +11,9 @@ import express, {
   type RequestHandler,
   type Response,
 } from "express";
+import type { DashboardOidc } from "../config.ts";
 import { UserError } from "../errors.ts";
+import { createOidcLogin, LOGIN_PATH } from "./oidc.ts";
 import { PLAN_TYPES, planResponse, readPlanRequest, type Planner } from "./plan.ts";
 import { debounceKeys, type DashboardSource } from "./source.ts";
 import type { ChangeMessage } from "./types.ts";
@@ -49,6 +51,11 @@ export interface DashboardOptions {
   source: DashboardSource;
   /** When set, every /api request needs `Authorization: Bearer <token>` (or `?token=` on /api/events). */
   token?: string;
+  /** When set, people sign in with OpenID Connect (oidc.ts); every page and /api request needs a session
+   * (or the bearer token, when one is set too). */
+  oidc?: DashboardOidc;
+  /** The clock of the sessions, in milliseconds (the tests move it). */
+  now?: () => number;
   /** The built front end; defaults to webRoot(). */
   staticDir?: string;
   /** Plans a Topology document against the source's target (POST .../plan); absent: 501. */
@@ -83,6 +90,11 @@ export function createDashboard(o: DashboardOptions): Dashboard {
     next();
   });
 
+  const login = o.oidc
+    ? createOidcLogin({ oidc: o.oidc, ...(o.now ? { now: o.now } : {}), log: o.log })
+    : undefined;
+  if (login) app.use(login.router);
+
   const api = express.Router();
   api.use((req, res, next) => {
     res.set("Cache-Control", "no-store");
@@ -95,17 +107,18 @@ export function createDashboard(o: DashboardOptions): Dashboard {
         .json({ error: plan ? "a plan is asked for with POST" : "the dashboard API is read-only" });
       return;
     }
-    if (o.token) {
+    if (o.token || login) {
       const header = req.get("authorization");
       const bearer = header?.startsWith("Bearer ") ? header.slice(7) : undefined;
       // EventSource cannot set headers: the stream alone also takes the token as a query parameter.
       const query =
         req.path === "/events" && typeof req.query.token === "string" ? req.query.token : undefined;
-      if (!sameToken(bearer ?? query, o.token)) {
+      const tokenOk = o.token !== undefined && sameToken(bearer ?? query, o.token);
+      if (!tokenOk && !login?.user(req)) {
         res
           .set("WWW-Authenticate", 'Bearer realm="topo-dashboard"')
           .status(401)
-          .json({ error: "unauthorized" });
+          .json({ error: "unauthorized", ...(login ? { login: LOGIN_PATH } : {}) });
         return;
       }
     }
@@ -216,6 +229,15 @@ export function createDashboard(o: DashboardOptions): Dashboard {
     if (!res.headersSent) res.status(502).json({ error: "the data source failed" });
   });
   app.use("/api", api);
+
+  // With OIDC, the pages too are for signed-in people: a browser is sent to sign in and brought back.
+  if (login)
+    app.use((req, res, next) => {
+      if (login.user(req)) return next();
+      if (req.method === "GET" || req.method === "HEAD")
+        res.set("Cache-Control", "no-store").redirect(303, login.loginUrl(req.originalUrl));
+      else res.status(401).json({ error: "unauthorized", login: LOGIN_PATH });
+    });
 
   // The front end is looked for on every request until it is found, so one built while the server runs
   // (npm start builds it; a developer may rebuild) is served without a restart.
