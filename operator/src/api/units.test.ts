@@ -1,4 +1,4 @@
-import { durationSeconds, parseDuration, QUANTITY } from "./units.ts";
+import { durationSeconds, parseDuration, QUANTITY, quantityValue } from "./units.ts";
 
 describe("parseDuration", () => {
   it.each([
@@ -28,4 +28,16 @@ describe("QUANTITY", () => {
     expect(QUANTITY.test(q)).toBe(true),
   );
   it.each(["1GB", "abc", "-1", "1 Gi", ""])("rejects %j", (q) => expect(QUANTITY.test(q)).toBe(false));
+});
+
+describe("quantityValue", () => {
+  it.each([
+    ["500m", 0.5],
+    ["0.5", 0.5],
+    ["1Gi", 2 ** 30],
+    ["1024Mi", 2 ** 30],
+    ["1e3", 1000],
+    ["1k", 1000],
+  ])("reads %s", (q, v) => expect(quantityValue(q)).toBeCloseTo(v));
+  it("rejects what is not a quantity", () => expect(quantityValue("abc")).toBeUndefined());
 });

@@ -1,30 +1,7 @@
 // needsApply: whether an observed child already holds every field we would apply (pure), so an idle
 // reconcile makes no write calls. The API server adds defaults; it never changes what we set, except
 // that it writes quantities in canonical form (0.5 → 500m), which is compared by value.
-const SUFFIX: Record<string, number> = {
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-
-/** The numeric value of a Kubernetes quantity, or undefined when the string is not one. */
-export function quantityValue(q: string): number | undefined {
-  const m = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:([eE][-+]?\d+)|(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei))?$/.exec(q);
-  if (!m) return undefined;
-  const base = Number(m[1]);
-  if (m[2]) return base * 10 ** Number(m[2].slice(1));
-  return base * (m[3] ? SUFFIX[m[3]]! : 1);
-}
+import { quantityValue } from "../api/units.ts";
 
 function isEmpty(v: unknown): boolean {
   return (

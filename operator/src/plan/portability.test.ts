@@ -83,7 +83,7 @@ describe("portabilityOf", () => {
       0,
     ]);
     expect(inexact(items, "compose").map((i) => describeCarry(i, "compose"))).toContain(
-      "resources: compose cannot carry it: the compose file sets no CPU or memory reservation or limit",
+      "resources: compose approximates it: cpus and mem_limit limit the container as on Kubernetes; nothing reserves them for it (Kubernetes requests the same amounts)",
     );
   });
 });

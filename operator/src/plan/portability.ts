@@ -201,7 +201,9 @@ function nodeItems(topology: Topology, node: ResolvedNode): PortabilityItem[] {
             field: "resources",
             path: at(node, "resources"),
             kube: EXACT,
-            compose: none("the compose file sets no CPU or memory reservation or limit"),
+            compose: approx(
+              "cpus and mem_limit limit the container as on Kubernetes; nothing reserves them for it (Kubernetes requests the same amounts)",
+            ),
           },
         ]
       : []),

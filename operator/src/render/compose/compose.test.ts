@@ -9,6 +9,7 @@ import {
   secretVariables,
   SecretVariableConflictError,
 } from "./index.ts";
+import { renderResources } from "./service.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the test reads arbitrary rendered fields
 type Service = Record<string, any>;
@@ -297,5 +298,16 @@ describe("secret variables", () => {
     expect(text).toContain("# secret db-secrets, key password; used by db.POSTGRES_PASSWORD");
     expect(text.split("\n").filter((l) => l && !l.startsWith("#"))).toEqual(["TOPO_SECRET_DB_SECRETS_PASSWORD="]);
     expect(formatEnvExample(loadExample("connector-lab"))).toContain("references no secrets");
+  });
+});
+
+describe("renderResources", () => {
+  it("gives Compose the node's CPU in cores and memory in bytes, whatever quantity form they were written in", () => {
+    expect(renderResources({ cpu: "250m", memory: "128Mi" })).toEqual({ cpus: 0.25, mem_limit: 128 * 2 ** 20 });
+    expect(renderResources({ cpu: 2, memory: "1G" })).toEqual({ cpus: 2, mem_limit: 1e9 });
+  });
+  it("writes only what is set", () => {
+    expect(renderResources({ memory: "64Mi" })).toEqual({ mem_limit: 64 * 2 ** 20 });
+    expect(renderResources(undefined)).toEqual({});
   });
 });

@@ -7,7 +7,7 @@ import {
   LABEL_NODE,
   LABEL_TOPOLOGY,
 } from "../../api/constants.ts";
-import { parseDuration } from "../../api/units.ts";
+import { parseDuration, quantityValue } from "../../api/units.ts";
 import {
   hostPortRange,
   objectName,
@@ -87,6 +87,20 @@ export function renderEnvironment(topology: Topology, node: ResolvedNode): Recor
   return env;
 }
 
+/**
+ * A node's CPU and memory as Compose's service-level limits, which Compose 1.29 and v2 both read: `cpus`
+ * in cores, `mem_limit` in bytes (Docker's own units are binary, so bytes say a decimal `M` exactly). The
+ * Kubernetes container gets the same amounts as its requests and limits.
+ */
+export function renderResources(resources: ResolvedNode["resources"]): Record<string, number> {
+  const cpu = resources?.cpu === undefined ? undefined : quantityValue(String(resources.cpu));
+  const memory = resources?.memory === undefined ? undefined : quantityValue(String(resources.memory));
+  return {
+    ...(cpu !== undefined ? { cpus: Math.round(cpu * 1000) / 1000 } : {}),
+    ...(memory !== undefined ? { mem_limit: Math.round(memory) } : {}),
+  };
+}
+
 export interface ServiceOptions {
   publishPorts: boolean;
   networks: string[];
@@ -133,6 +147,7 @@ export function renderService(
       ? { expose: exposed.map((p) => (p.protocol === "UDP" ? `${p.port}/udp` : String(p.port))) }
       : {}),
     ...(node.health ? { healthcheck: renderHealthcheck(node.health) } : {}),
+    ...renderResources(node.resources),
     ...(node.dependsOn.length
       ? {
           depends_on: Object.fromEntries(
