@@ -35,6 +35,13 @@ export const RESERVED_ENV = [ENV_TOPOLOGY, ENV_NODE, ENV_PEERS];
 export const MAX_NODES = 250;
 export const MAX_GENERATOR_COUNT = 100;
 export const MAX_NAME_LENGTH = 63;
+/** Files per node, and the bytes of their content together (a ConfigMap holds at most 1 MiB). */
+export const MAX_FILES = 64;
+export const MAX_FILE_CONTENT_BYTES = 256 * 1024;
+/** A file's mode when none is given: readable by all for content, by its owner only for a secret. */
+export const FILE_MODE_DEFAULTS = { content: 0o444, secret: 0o400 } as const;
+/** On a pod template: the ConfigMap of the node's content files, so pruning never takes one a pod mounts. */
+export const ANNOTATION_FILES = "topo.dev/files";
 
 /**
  * A task's defaults: no retry (a migration that failed once usually fails again, and may have done half its

@@ -1,6 +1,7 @@
 // Expands generators into nodes and merges defaults and templates under each node (pure).
 import type { Defaults, Generator, Node, NodeFields, Shape, TopologySpec } from "./schema.ts";
-import { TASK_DEFAULTS } from "./constants.ts";
+import { fileOrigin, type ResolvedFile } from "./topology.ts";
+import { TASK_DEFAULTS, FILE_MODE_DEFAULTS } from "./constants.ts";
 import type { NodeOrigin, Path, ResolvedHealth, ResolvedNode } from "./topology.ts";
 
 const HEALTH_DEFAULTS = { interval: "10s", timeout: "2s", retries: 3, startPeriod: "0s" };
@@ -38,6 +39,14 @@ function mergeLayers(layers: Layer[]): { fields: NodeFields; origin: NodeOrigin[
         const merged = new Map((fields.env as { name: string }[]).map((e) => [e.name, e]));
         for (const e of value as { name: string }[]) merged.set(e.name, e);
         fields.env = [...merged.values()];
+      } else if (key === "files") {
+        // Files merge by path, as env by name: a node's file replaces the one defaults set at its path.
+        const merged = new Map(((fields.files ?? []) as { path: string }[]).map((f) => [f.path, f]));
+        (value as { path: string }[]).forEach((f, j) => {
+          merged.set(f.path, f);
+          origin[fileOrigin(f.path)] = [...path, key, j];
+        });
+        fields.files = [...merged.values()];
       } else {
         fields[key] = value;
       }
@@ -45,6 +54,20 @@ function mergeLayers(layers: Layer[]): { fields: NodeFields; origin: NodeOrigin[
     }
   }
   return { fields: fields as NodeFields, origin };
+}
+
+function resolveFiles(fields: NodeFields): ResolvedFile[] {
+  return (fields.files ?? [])
+    .map((f) => ({
+      path: f.path,
+      ...(f.secretRef ? { secretRef: f.secretRef } : { content: f.content ?? "" }),
+      mode: f.mode
+        ? parseInt(f.mode, 8)
+        : f.secretRef
+          ? FILE_MODE_DEFAULTS.secret
+          : FILE_MODE_DEFAULTS.content,
+    }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 function resolveHealth(fields: NodeFields): ResolvedHealth | undefined {
@@ -85,6 +108,7 @@ function resolveNode(name: string, fields: NodeFields, origin: NodeOrigin): Reso
     env: fields.env ?? [],
     ...(fields.health ? { health: resolveHealth(fields) } : {}),
     volumes: fields.volumes ?? [],
+    files: resolveFiles(fields),
     ...(fields.resources ? { resources: fields.resources } : {}),
     dependsOn: [...new Set(fields.dependsOn ?? [])],
     connectsTo: [...new Set(fields.connectsTo ?? [])],

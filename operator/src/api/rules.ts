@@ -1,9 +1,10 @@
 // Cross-field rules of the model, each with its own message, checked on the expanded nodes (pure).
 import { closest, distance } from "fastest-levenshtein";
-import { MAX_NAME_LENGTH, MAX_NODES, RESERVED_ENV } from "./constants.ts";
+import { MAX_FILE_CONTENT_BYTES, MAX_NAME_LENGTH, MAX_NODES, RESERVED_ENV } from "./constants.ts";
 import { generatedNames } from "./expand.ts";
 import { NO_NODES, type TopologySpec } from "./schema.ts";
 import {
+  fileOrigin,
   formatPath,
   hostPortRange,
   objectName,
@@ -204,6 +205,77 @@ function checkNode(node: ResolvedNode): Issue[] {
   return issues;
 }
 
+/** Where one of a node's files was declared (the node, its template or defaults): its entry in that list. */
+const fileAt = (node: ResolvedNode, path: string, ...rest: string[]): Path => [
+  ...(node.origin.fields[fileOrigin(path)] ?? [...node.origin.path, "files"]),
+  ...rest,
+];
+
+/**
+ * A node's files: not inside one of its volumes (the volume would hide it, or it the volume's file) nor
+ * inside another file, and their content together at most MAX_FILE_CONTENT_BYTES (one ConfigMap).
+ */
+function checkFiles(node: ResolvedNode): Issue[] {
+  const issues: Issue[] = [];
+  const inside = (path: string, dir: string) =>
+    path === dir || path.startsWith(`${dir.replace(/\/+$/, "")}/`);
+  for (const f of node.files) {
+    const volume = node.volumes.find((v) => inside(f.path, v.mountPath));
+    if (volume)
+      issues.push(
+        error(
+          fileAt(node, f.path, "path"),
+          `file ${f.path} is inside volume "${volume.name}" (mountPath ${volume.mountPath}) of node "${node.name}": put it outside the volume's mountPath`,
+        ),
+      );
+    const parent = node.files.find((o) => o !== f && inside(f.path, o.path));
+    if (parent)
+      issues.push(error(fileAt(node, f.path, "path"), `file ${f.path} is inside file ${parent.path}`));
+  }
+  const bytes = node.files.reduce((n, f) => n + Buffer.byteLength(f.content ?? "", "utf8"), 0);
+  if (bytes > MAX_FILE_CONTENT_BYTES) {
+    const largest = [...node.files].sort(
+      (a, b) => Buffer.byteLength(b.content ?? "") - Buffer.byteLength(a.content ?? ""),
+    )[0]!;
+    issues.push(
+      error(
+        fileAt(node, largest.path, "content"),
+        `the files of node "${node.name}" hold ${bytes} bytes of content, more than ${MAX_FILE_CONTENT_BYTES / 1024} KiB (the largest is ${largest.path}); mount larger data from a volume or build it into the image`,
+      ),
+    );
+  }
+  return issues;
+}
+
+function checkDuplicateFiles(spec: TopologySpec): Issue[] {
+  const issues: Issue[] = [];
+  const lists: [Path, { path: string }[] | undefined][] = [
+    [["spec", "defaults", "files"], spec.defaults?.files],
+    ...(spec.nodes ?? []).map((n, i): [Path, { path: string }[] | undefined] => [
+      ["spec", "nodes", i, "files"],
+      n.files,
+    ]),
+    ...(spec.generators ?? []).map((g, i): [Path, { path: string }[] | undefined] => [
+      ["spec", "generators", i, "template", "files"],
+      g.template?.files,
+    ]),
+  ];
+  for (const [path, files] of lists) {
+    const seen = new Map<string, number>();
+    files?.forEach((f, i) => {
+      if (seen.has(f.path))
+        issues.push(
+          error(
+            [...path, i, "path"],
+            `duplicate file path ${f.path} (also ${formatPath([...path, seen.get(f.path)!])})`,
+          ),
+        );
+      else seen.set(f.path, i);
+    });
+  }
+  return issues;
+}
+
 function checkDuplicateEnv(spec: TopologySpec): Issue[] {
   const issues: Issue[] = [];
   const lists: [Path, { name: string }[] | undefined][] = [
@@ -392,8 +464,10 @@ export function checkRules(topology: string, spec: TopologySpec, nodes: readonly
   return [
     ...checkNames(topology, spec, nodes),
     ...checkDuplicateEnv(spec),
+    ...checkDuplicateFiles(spec),
     ...checkEdges(nodes),
     ...nodes.flatMap((n) => checkNode(n)),
+    ...nodes.flatMap((n) => checkFiles(n)),
     ...checkHostPorts(nodes),
     ...checkTasks(nodes),
     ...checkWarnings(nodes),

@@ -4,6 +4,8 @@ import {
   API_VERSION,
   KIND,
   MAX_GENERATOR_COUNT,
+  MAX_FILE_CONTENT_BYTES,
+  MAX_FILES,
   MAX_NODES,
   MAX_TASK_RETRIES,
   NodePhase,
@@ -138,6 +140,32 @@ export const Volume = z.strictObject({
 });
 export type Volume = z.infer<typeof Volume>;
 
+/** A file's mode: an octal string such as "0444"; the default is 0444 for content, 0400 for a secret. */
+export const FileMode = z
+  .string()
+  .regex(/^0?[0-7]{3}$/, 'must be an octal mode such as "0444" or "0400" (quoted in YAML)');
+
+export const File = z
+  .strictObject({
+    path: z
+      .string()
+      .max(1024)
+      .regex(/^\/[^\0]*[^/]$/, "must be an absolute path to a file (starting with '/', not ending with '/')")
+      .refine((p) => !p.split("/").some((s) => s === "." || s === ".."), "must not contain '.' or '..' segments")
+      .describe("Where the file appears in the container; unique per node."),
+    content: z
+      .string({ error: "must be a string (use a YAML block scalar, `content: |`, for a file)" })
+      .optional()
+      .describe(`The file's text; at most ${MAX_FILE_CONTENT_BYTES / 1024} KiB over all of a node's files.`),
+    secretRef: SecretRef.optional().describe("The file's content is this key of a Secret."),
+    mode: FileMode.optional().describe("Octal; default 0444 for content, 0400 for a secret."),
+  })
+  .refine((f) => (f.content === undefined) !== (f.secretRef === undefined), {
+    message: "set exactly one of content or secretRef",
+  })
+  .meta(rules(cel("has(self.content) != has(self.secretRef)", "set exactly one of content or secretRef")));
+export type File = z.infer<typeof File>;
+
 export const Resources = z.strictObject({ cpu: Quantity.optional(), memory: Quantity.optional() });
 export type Resources = z.infer<typeof Resources>;
 
@@ -197,6 +225,12 @@ const nodeFieldShape = {
   env: z.array(EnvVar).max(128).optional().meta(listMap("name")),
   health: Health.optional(),
   volumes: z.array(Volume).max(16).optional().meta(listMap("name")),
+  files: z
+    .array(File)
+    .max(MAX_FILES)
+    .optional()
+    .meta(listMap("path"))
+    .describe("Config and secret files at absolute paths; part of the revision, rolled back with it."),
   resources: Resources.optional(),
   dependsOn: z
     .array(NodeRef)
@@ -317,6 +351,12 @@ export const HistoryEntry = z.object({
     .record(z.string(), z.string())
     .optional()
     .describe("Per task node, the hash of the template the revision ran (its Job's)."),
+  files: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe(
+      "Per node with content files, the name of the ConfigMap the revision mounts: kept while the revision is.",
+    ),
   generation: z.int().min(0).optional().describe("The Topology generation that asked for this revision."),
   trigger: z
     .enum(["spec", "manual"])

@@ -1,5 +1,5 @@
 // The resolved Topology: generators expanded and defaults merged, the one value both renderers read.
-import type { EnvVar, Port, Resources, Rollout, Shape, TopologySpec, Volume } from "./schema.ts";
+import type { EnvVar, Port, SecretRef, Resources, Rollout, Shape, TopologySpec, Volume } from "./schema.ts";
 
 export type PathSegment = string | number;
 export type Path = PathSegment[];
@@ -23,6 +23,14 @@ export interface NodeOrigin {
   /** Where each field's value came from (the node, a generator template or spec.defaults). */
   fields: Partial<Record<string, Path>>;
   generator?: { index: number; prefix: string; ordinal: number; shape: Shape };
+}
+
+/** A file of a node: content or a Secret's key, at an absolute path, with its mode (a number, e.g. 0o444). */
+export interface ResolvedFile {
+  path: string;
+  content?: string;
+  secretRef?: SecretRef;
+  mode: number;
 }
 
 /** A task's settings with their defaults. */
@@ -52,6 +60,8 @@ export interface ResolvedNode {
   env: EnvVar[];
   health?: ResolvedHealth;
   volumes: Volume[];
+  /** Config and secret files, sorted by path; merged by path from defaults and templates. */
+  files: ResolvedFile[];
   resources?: Resources;
   dependsOn: string[];
   connectsTo: string[];
@@ -83,6 +93,12 @@ export function formatPath(path: Path): string {
   for (const seg of path) out += typeof seg === "number" ? `[${seg}]` : out === "" ? seg : `.${seg}`;
   return out;
 }
+
+/** The key under which NodeOrigin.fields records where one file (by path) was declared. */
+export const fileOrigin = (path: string) => `files[${path}]`;
+
+/** "0444" for a mode number: how modes are written in the spec and in messages. */
+export const formatMode = (mode: number) => `0${mode.toString(8).padStart(3, "0")}`;
 
 /** The peers of a node in declaration order: connectsTo, then dependsOn, without repeats. */
 export function peersOf(node: ResolvedNode): string[] {
