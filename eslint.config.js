@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 import prettier from "eslint-config-prettier";
 
 /** Folders and top-level modules of operator/src, from the bottom of the house up. */
-const ALL = ["errors", "io", "api", "graph", "render", "kube", "config", "log", "metrics"].concat([
+const ALL = ["errors", "io", "api", "graph", "render", "kube", "config", "log", "metrics", "history"].concat([
   "controller",
   "local",
   "plan",
@@ -70,9 +70,10 @@ export default tseslint.config(
     graph: { forbid: without("api", "graph") },
     render: { forbid: without("api", "graph", "render") },
     kube: { forbid: without("kube") },
-    config: { forbid: without("config", "errors") },
+    config: { forbid: without("config", "errors", "history") },
     log: { forbid: without("log") },
     metrics: { forbid: without("metrics") },
+    history: { forbid: without("history", "errors") },
     controller: { forbid: ["local", "plan", "dashboard", "server", "cli"] },
     local: { forbid: ["kube", "controller", "plan", "dashboard", "server", "cli"] },
     plan: { forbid: ["dashboard", "server", "cli"] },
