@@ -42,6 +42,7 @@ function labTopology(name: string, opts: { apiEnv?: Record<string, string>; dead
           image: "topo/busybox:local",
           command: ["sleep", "3600"],
           health: { ...health, exec: { command: ["sh", "-c", "test -d /tmp"] } },
+          resources: { cpu: "250m", memory: "64Mi" },
         },
       ],
     },
@@ -93,6 +94,12 @@ describe.each([["v2"], ["v1"]])("topo up with compose %s", (compose) => {
     // isolation: links — the loner has no edge to db, so it can neither resolve nor reach it.
     const reach = await docker("exec", await container("loner"), "nc", "-w", "2", `${name}-db`, "8080");
     expect(reach.code).not.toBe(0);
+    // resources: the engine limits the container to the node's CPU and memory, as Kubernetes does.
+    const limits = JSON.parse((await docker("inspect", await container("loner"))).stdout)[0].HostConfig as {
+      NanoCpus: number;
+      Memory: number;
+    };
+    expect({ cpus: limits.NanoCpus / 1e9, memory: limits.Memory }).toEqual({ cpus: 0.25, memory: 64 * 2 ** 20 });
 
     // The secret reaches the container, and no generated file but the 0600 env file holds it.
     const printed = await docker("exec", await container("api"), "sh", "-c", "echo \"$DB_PASSWORD\"");
