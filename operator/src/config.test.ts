@@ -22,7 +22,7 @@ const documented = readFileSync(join(ROOT, ".env.example"), "utf8")
 
 describe("operator configuration", () => {
   it("lists every variable the schema reads in .env.example, and nothing the schema does not read", () => {
-    const read = [...Object.keys(Config.shape), ...Object.keys(LocalConfig.shape)];
+    const read = new Set([...Object.keys(Config.shape), ...Object.keys(LocalConfig.shape)]);
     expect(documented.filter((k) => k.startsWith("TOPO_")).sort()).toEqual([...read].sort());
   });
 
@@ -51,6 +51,23 @@ describe("operator configuration", () => {
         String((defaults as Record<string, unknown>)[key]),
       );
     }
+  });
+
+  it("records history only when TOPO_HISTORY_URL is set, and checks its scheme and the retention", () => {
+    expect(loadConfig({}).TOPO_HISTORY_URL).toBeUndefined();
+    expect(loadConfig({}).TOPO_HISTORY_RETENTION).toEqual({ maxAgeMs: 90 * 86_400_000, maxRecords: 100_000 });
+    expect(loadConfig({ TOPO_HISTORY_URL: "postgres://topo@db:5432/topo" }).TOPO_HISTORY_URL).toBe(
+      "postgres://topo@db:5432/topo",
+    );
+    expect(() => loadConfig({ TOPO_HISTORY_URL: "mysql://db/topo" })).toThrow(
+      /TOPO_HISTORY_URL="mysql:\/\/db\/topo"/,
+    );
+    expect(() => loadLocalConfig({ TOPO_HISTORY_RETENTION: "90 days" })).toThrow(
+      /TOPO_HISTORY_RETENTION="90 days"/,
+    );
+    expect(loadLocalConfig({ TOPO_HISTORY_RETENTION: "7d" }).TOPO_HISTORY_RETENTION).toEqual({
+      maxAgeMs: 7 * 86_400_000,
+    });
   });
 
   it("splits namespaces and reads booleans", () => {
@@ -88,7 +105,11 @@ describe("operator configuration", () => {
   });
 
   it("validates the local commands' variables with their defaults", () => {
-    expect(loadLocalConfig({})).toEqual({ TOPO_COMPOSE: "auto", TOPO_DOCKER: "docker" });
+    expect(loadLocalConfig({})).toEqual({
+      TOPO_COMPOSE: "auto",
+      TOPO_DOCKER: "docker",
+      TOPO_HISTORY_RETENTION: { maxAgeMs: 90 * 86_400_000, maxRecords: 100_000 },
+    });
     expect(loadLocalConfig({ TOPO_COMPOSE: "v1", TOPO_STATE_DIR: "/tmp/s" })).toMatchObject({
       TOPO_COMPOSE: "v1",
       TOPO_STATE_DIR: "/tmp/s",
@@ -104,6 +125,7 @@ describe("operator configuration", () => {
     expect(loadDashboardConfig({})).toEqual({
       TOPO_COMPOSE: "auto",
       TOPO_DOCKER: "docker",
+      TOPO_HISTORY_RETENTION: { maxAgeMs: 90 * 86_400_000, maxRecords: 100_000 },
       TOPO_NAMESPACES: [],
       TOPO_DASHBOARD_PORT: 8080,
     });

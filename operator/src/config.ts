@@ -3,6 +3,8 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { z } from "zod";
 import { ConfigError } from "./errors.ts";
+import { parseRetention } from "./history/record.ts";
+import { historyUrlProblem } from "./history/store.ts";
 
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -112,6 +114,27 @@ export function readDashboardOidc(c: z.infer<typeof DashboardOidcEnv>): Dashboar
   };
 }
 
+/** TOPO_HISTORY_URL: where the history store is; `off` records nothing. */
+const historyUrl = z.string().refine((v) => v === "off" || !historyUrlProblem(v), {
+  error: "must be sqlite:PATH, postgres://USER@HOST:PORT/DB, or off",
+});
+/** TOPO_HISTORY_RETENTION: records older than the age go, and beyond the count per topology the oldest. */
+const historyRetention = z
+  .string()
+  .default("90d,100000")
+  .transform((v, ctx) => {
+    const r = parseRetention(v);
+    if (!r)
+      ctx.addIssue({
+        code: "custom",
+        message: "must be AGE or AGE,COUNT, e.g. 90d or 30d,50000 (s, m, h, d, w)",
+      });
+    return r ?? { maxAgeMs: 0 };
+  });
+const historySettings = {
+  TOPO_HISTORY_RETENTION: historyRetention,
+};
+
 export const Config = z.object({
   TOPO_NAMESPACES: z
     .string()
@@ -146,6 +169,11 @@ export const Config = z.object({
   TOPO_DASHBOARD_TOKEN: z.string().optional(),
   ...DashboardOidcEnv.shape,
   TOPO_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** The operator records history only when this is set (its pod has no durable disk of its own). */
+  TOPO_HISTORY_URL: historyUrl.optional(),
+  ...historySettings,
+  /** Records waiting for an unreachable database at most; beyond it the oldest are dropped (counted). */
+  TOPO_HISTORY_BUFFER: int(100, 1_000_000).default(10_000),
 });
 export type Config = z.infer<typeof Config> & {
   identity: string;
@@ -186,6 +214,9 @@ export const LocalConfig = z.object({
   TOPO_COMPOSE: z.enum(["auto", "v1", "v2"]).default("auto"),
   TOPO_DOCKER: z.string().min(1).default("docker"),
   TOPO_STATE_DIR: z.string().min(1).optional(),
+  /** Unset: sqlite:~/.local/state/topo/history.db (history/store.ts defaultHistoryUrl). */
+  TOPO_HISTORY_URL: historyUrl.optional(),
+  ...historySettings,
 });
 export type LocalConfig = z.infer<typeof LocalConfig>;
 
