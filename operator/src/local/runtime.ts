@@ -20,6 +20,7 @@ import {
   type ContainerState,
   type Docker,
 } from "./docker.ts";
+import { buildImages, withBuiltImages } from "./build.ts";
 import { resolveSecrets } from "./secrets.ts";
 import { hashOf, recordAttempt, StateStore, stateDir, type HistoryEntry, type LocalState } from "./state.ts";
 import { pendingTasks, runTasks } from "./tasks.ts";
@@ -332,8 +333,18 @@ export async function lastLogs(c: Ctx, revision: number, failure: Failure): Prom
     .join("\n");
 }
 
-export async function up(ctx: IoContext, file: string, topology: Topology): Promise<number> {
-  const c = await context(ctx, file, topology);
+export async function up(ctx: IoContext, file: string, source: Topology): Promise<number> {
+  const base = await context(ctx, file, source);
+  // Nodes with build: built (or found, by their content tag) before anything is stopped; the revision's
+  // compose file names their tags, so a rollback to it builds and pulls nothing.
+  const built = await buildImages({
+    docker: base.docker,
+    topology: source,
+    file,
+    log: (line) => ctx.stderr.write(`${line}\n`),
+  });
+  const topology = withBuiltImages(source, built);
+  const c: Ctx = { ...base, topology };
   let yaml: string;
   try {
     yaml = renderComposeYaml(topology);
@@ -368,6 +379,7 @@ export async function up(ctx: IoContext, file: string, topology: Topology): Prom
     outcome,
     at: new Date().toISOString(),
     images: Object.fromEntries(topology.nodes.map((n) => [n.name, n.image])),
+    ...(built.length ? { imageIds: Object.fromEntries(built.map((b) => [b.node, b.id])) } : {}),
     ...(reason ? { reason } : {}),
   });
   state.revision = revision;

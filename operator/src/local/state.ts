@@ -34,8 +34,10 @@ export const HistoryEntry = z.object({
   outcome: Outcome,
   at: z.string(),
   reason: z.string().optional(),
-  /** node → image of the revision. */
+  /** node → image of the revision (a built node's content tag). */
   images: z.record(z.string(), z.string()).optional(),
+  /** A built node → the image id its tag named when the revision ran (`docker build`'s, or the kept one). */
+  imageIds: z.record(z.string(), z.string()).optional(),
   /** What started the attempt: `topo up` (spec, the default) or `topo rollback` (manual). */
   trigger: z.enum(["spec", "manual"]).optional(),
   /** A rollback by hand: the revision that ran before it. */
