@@ -14,6 +14,8 @@ export const LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
 export const MANAGED_BY = "topo-operator";
 export const LABEL_TOPOLOGY = "topo.dev/topology";
 export const LABEL_NODE = "topo.dev/node";
+/** On the pods of a generator's nodes (its prefix): what they spread over as a group. */
+export const LABEL_GROUP = "topo.dev/group";
 export const ANNOTATION_CONFIG_HASH = "topo.dev/config-hash";
 /** On a ControllerRevision: the Topology revision it keeps. */
 export const LABEL_REVISION = "topo.dev/revision";
@@ -48,6 +50,11 @@ export const ANNOTATION_FILES = "topo.dev/files";
  * work), and five minutes for the whole task, as Helm waits for its hooks.
  */
 export const TASK_DEFAULTS = { retries: 0, timeout: "5m" } as const;
+export const PLACEMENT_DEFAULTS = {
+  spread: "nodes",
+  maxSkew: 1,
+  whenUnsatisfiable: "ScheduleAnyway",
+} as const;
 export const MAX_TASK_RETRIES = 100;
 
 export const Phase = {

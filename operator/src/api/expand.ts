@@ -1,8 +1,8 @@
 // Expands generators into nodes and merges defaults and templates under each node (pure).
 import type { Defaults, Generator, Node, NodeFields, Shape, TopologySpec } from "./schema.ts";
 import { fileOrigin, type ResolvedFile } from "./topology.ts";
-import { TASK_DEFAULTS, FILE_MODE_DEFAULTS } from "./constants.ts";
-import type { NodeOrigin, Path, ResolvedHealth, ResolvedNode } from "./topology.ts";
+import { PLACEMENT_DEFAULTS, TASK_DEFAULTS, FILE_MODE_DEFAULTS } from "./constants.ts";
+import type { NodeOrigin, Path, ResolvedHealth, ResolvedNode, ResolvedPlacement } from "./topology.ts";
 
 const HEALTH_DEFAULTS = { interval: "10s", timeout: "2s", retries: 3, startPeriod: "0s" };
 
@@ -87,7 +87,23 @@ function resolveHealth(fields: NodeFields): ResolvedHealth | undefined {
   return { kind: "exec", command: h.exec?.command ?? [], ...base };
 }
 
-function resolveNode(name: string, fields: NodeFields, origin: NodeOrigin): ResolvedNode {
+/** spec.placement under the node's own (or its template's), field by field, over the defaults. */
+function resolvePlacement(spec: TopologySpec, fields: NodeFields): ResolvedPlacement {
+  const own = fields.placement ?? {};
+  const all = spec.placement ?? {};
+  return {
+    spread: own.spread ?? all.spread ?? PLACEMENT_DEFAULTS.spread,
+    maxSkew: own.maxSkew ?? all.maxSkew ?? PLACEMENT_DEFAULTS.maxSkew,
+    whenUnsatisfiable: own.whenUnsatisfiable ?? all.whenUnsatisfiable ?? PLACEMENT_DEFAULTS.whenUnsatisfiable,
+  };
+}
+
+function resolveNode(
+  name: string,
+  fields: NodeFields,
+  origin: NodeOrigin,
+  placement: ResolvedPlacement,
+): ResolvedNode {
   return {
     name,
     image: fields.image ?? "",
@@ -120,6 +136,7 @@ function resolveNode(name: string, fields: NodeFields, origin: NodeOrigin): Reso
           },
         }
       : {}),
+    placement,
     origin,
   };
 }
@@ -136,7 +153,8 @@ export function expandNodes(spec: TopologySpec): ResolvedNode[] {
     const { name, ...own } = node;
     const path = ["spec", "nodes", i];
     const merged = mergeLayers([...defaultsOf(own), { fields: own, path }]);
-    return resolveNode(name, merged.fields, { path, fields: merged.origin });
+    const origin = { path, fields: merged.origin };
+    return resolveNode(name, merged.fields, origin, resolvePlacement(spec, merged.fields));
   });
   (spec.generators ?? []).forEach((gen, g) => {
     const path = ["spec", "generators", g];
@@ -158,7 +176,7 @@ export function expandNodes(spec: TopologySpec): ResolvedNode[] {
         fields: { connectsTo: [...path, "shape"], ...merged.origin },
         generator: { index: g, prefix: gen.prefix, ordinal: i, shape: gen.shape },
       };
-      nodes.push(resolveNode(name, fields, origin));
+      nodes.push(resolveNode(name, fields, origin, resolvePlacement(spec, fields)));
     });
   });
   return nodes;

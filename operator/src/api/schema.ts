@@ -9,6 +9,7 @@ import {
   MAX_NODES,
   MAX_TASK_RETRIES,
   NodePhase,
+  PLACEMENT_DEFAULTS,
   TASK_DEFAULTS,
 } from "./constants.ts";
 import { DNS_LABEL, ENV_NAME, PORT_NAME, QUANTITY, parseDuration } from "./units.ts";
@@ -213,6 +214,34 @@ export type Build = z.infer<typeof Build>;
 const nodeFieldShape = {
   image: z
     .string()
+export const Placement = z
+  .strictObject({
+    spread: z
+      .enum(["nodes", "zones", "none"])
+      .optional()
+      .describe(
+        `Spread a node's replicas, and a generator's nodes as a group, over cluster nodes (kubernetes.io/hostname) or zones (topology.kubernetes.io/zone); none leaves scheduling alone. Default ${PLACEMENT_DEFAULTS.spread}.`,
+      ),
+    maxSkew: z
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe(
+        `How many more pods one node (or zone) may hold than the emptiest; default ${PLACEMENT_DEFAULTS.maxSkew}.`,
+      ),
+    whenUnsatisfiable: z
+      .enum(["ScheduleAnyway", "DoNotSchedule"])
+      .optional()
+      .describe(
+        "ScheduleAnyway (default) prefers the spread; DoNotSchedule leaves a pod Pending rather than break it (over nodes: also when there are fewer nodes than replicas).",
+      ),
+  })
+  .describe(
+    "Where the pods go on Kubernetes: spec.placement for every node, a node's or a generator template's own fields over it. Compose runs on one machine and ignores it.",
+  );
+export type Placement = z.infer<typeof Placement>;
+
     .min(1)
     .max(1024)
     .optional()
@@ -242,6 +271,7 @@ const nodeFieldShape = {
 };
 
 const nodeRules = rules(
+  placement: Placement.optional(),
   cel(
     "!has(self.volumes) || size(self.volumes) == 0 || !has(self.replicas) || self.replicas <= 1",
     "a node with volumes runs at most 1 replica",
@@ -269,8 +299,11 @@ export const Node = z
   );
 export type Node = z.infer<typeof Node>;
 
-const { dependsOn: _d, connectsTo: _c, task: _t, ...defaultShape } = nodeFieldShape;
-/** Merged under every node; edges are not defaults (they would make self-edges), nor is being a task. */
+const { dependsOn: _d, connectsTo: _c, task: _t, placement: _p, ...defaultShape } = nodeFieldShape;
+/**
+ * Merged under every node; edges are not defaults (they would make self-edges), nor is being a task, nor
+ * placement (spec.placement is the topology's).
+ */
 export const Defaults = z.strictObject(defaultShape);
 export type Defaults = z.infer<typeof Defaults>;
 
@@ -307,6 +340,7 @@ export const TopologySpec = z
   })
   .meta(
     rules(
+    placement: Placement.optional(),
       cel(
         "(has(self.nodes) && size(self.nodes) > 0) || (has(self.generators) && size(self.generators) > 0)",
         NO_NODES,
@@ -340,6 +374,7 @@ export const NodeStatus = z.object({
 });
 export type NodeStatus = z.infer<typeof NodeStatus>;
 
+  spreadOver: z.int().min(0).optional().describe("On how many cluster nodes the node's Ready pods run."),
 export const HistoryEntry = z.object({
   revision: z.int().min(1),
   images: z.record(z.string(), z.string()),

@@ -25,6 +25,13 @@ export interface NodeOrigin {
   generator?: { index: number; prefix: string; ordinal: number; shape: Shape };
 }
 
+/** Where a node's pods go on Kubernetes: spec.placement under the node's (or template's) own, with defaults. */
+export interface ResolvedPlacement {
+  spread: "nodes" | "zones" | "none";
+  maxSkew: number;
+  whenUnsatisfiable: "ScheduleAnyway" | "DoNotSchedule";
+}
+
 /** A file of a node: content or a Secret's key, at an absolute path, with its mode (a number, e.g. 0o444). */
 export interface ResolvedFile {
   path: string;
@@ -67,6 +74,7 @@ export interface ResolvedNode {
   connectsTo: string[];
   /** Set on a task: a node that runs to completion once per revision that changes it. */
   task?: ResolvedTask;
+  placement: ResolvedPlacement;
   origin: NodeOrigin;
 }
 

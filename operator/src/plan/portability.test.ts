@@ -23,6 +23,34 @@ describe("portabilityOf", () => {
     ).toBe("exact");
   });
 
+  it("says Compose accepts placement and ignores it, where it is written, and nothing for spread none", () => {
+    const spec = {
+      placement: { spread: "zones" },
+      nodes: [
+        { name: "api", image: "a:1", replicas: 3, placement: { maxSkew: 2 } },
+        { name: "db", image: "d:1" },
+      ],
+      generators: [
+        { prefix: "c", count: 2, shape: "ring", template: { image: "c:1", placement: { spread: "none" } } },
+      ],
+    };
+    const top = item(spec, "", "placement")!;
+    expect(top.path).toEqual(["spec", "placement"]);
+    expect(describeCarry(top, "compose")).toBe(
+      "placement: compose cannot carry it: one machine: Compose accepts placement and ignores it, every container runs on this Docker engine",
+    );
+    expect(item(spec, "api", "placement")).toMatchObject({
+      path: ["spec", "nodes", 0, "placement"],
+      kube: { carry: "exact" },
+      compose: { carry: "none" },
+    });
+    expect(item(spec, "db", "placement")).toBeUndefined();
+    expect(item(spec, "c-0", "placement")).toMatchObject({
+      path: ["spec", "generators", 0, "template", "placement"],
+      compose: { carry: "exact" },
+    });
+  });
+
   it("makes a one-way edge an approximation on Compose, and an edge declared both ways exact", () => {
     const one = {
       nodes: [

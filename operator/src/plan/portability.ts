@@ -153,6 +153,18 @@ function edgeItems(topology: Topology, node: ResolvedNode): PortabilityItem[] {
   );
 }
 
+/** Compose runs every container on one Docker engine: a spread over nodes or zones is accepted and ignored. */
+const ONE_MACHINE = none(
+  "one machine: Compose accepts placement and ignores it, every container runs on this Docker engine",
+);
+
+/** A node's own placement (or its template's), where it is written. */
+function placementItems(node: ResolvedNode): PortabilityItem[] {
+  if (node.task || !node.origin.fields.placement) return [];
+  const compose = node.placement.spread === "none" ? EXACT : ONE_MACHINE;
+  return [{ node: node.name, field: "placement", path: at(node, "placement"), kube: EXACT, compose }];
+}
+
 function nodeItems(topology: Topology, node: ResolvedNode): PortabilityItem[] {
   const simple = (field: string): PortabilityItem => ({
     node: node.name,
@@ -207,6 +219,7 @@ function nodeItems(topology: Topology, node: ResolvedNode): PortabilityItem[] {
           },
         ]
       : []),
+    ...placementItems(node),
     ...edgeItems(topology, node),
   ];
 }
@@ -226,7 +239,19 @@ export function portabilityOf(topology: Topology): PortabilityItem[] {
         },
       ]
     : [];
-  return [...top, ...topology.nodes.flatMap((n) => nodeItems(topology, n))];
+  const placement = topology.spec.placement;
+  const spread: PortabilityItem[] = placement
+    ? [
+        {
+          node: "",
+          field: "placement",
+          path: ["spec", "placement"],
+          kube: EXACT,
+          compose: placement.spread === "none" ? EXACT : ONE_MACHINE,
+        },
+      ]
+    : [];
+  return [...top, ...spread, ...topology.nodes.flatMap((n) => nodeItems(topology, n))];
 }
 
 /** The items one target does not carry exactly. */

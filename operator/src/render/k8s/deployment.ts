@@ -9,7 +9,9 @@ import {
   type ResolvedNode,
   type Topology,
 } from "../../api/topology.ts";
-import { childMeta, nodeLabels, selectorLabels, type KubeObject } from "./labels.ts";
+import { filesAnnotation, renderFileMounts, renderFilesVolume } from "./files.ts";
+import { childMeta, groupLabels, nodeLabels, selectorLabels, type KubeObject } from "./labels.ts";
+import { renderSpread, spreadGroup } from "./placement.ts";
 
 /** `host:port` of each peer that has a port, in declaration order. */
 export function peerAddresses(topology: Topology, node: ResolvedNode): string[] {
@@ -69,8 +71,13 @@ function renderContainer(topology: Topology, node: ResolvedNode): Record<string,
     ...(node.health
       ? { readinessProbe: renderProbe(node.health, false), livenessProbe: renderProbe(node.health, true) }
       : {}),
-    ...(node.volumes.length
-      ? { volumeMounts: node.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath })) }
+    ...(node.volumes.length || node.files.length
+      ? {
+          volumeMounts: [
+            ...node.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath })),
+            ...renderFileMounts(node),
+          ],
+        }
       : {}),
   };
 }
@@ -86,22 +93,31 @@ export function hashOf(value: unknown): string {
 
 /** A node's pod spec, as its Deployment's (or a task's Job's) template holds it. */
 export function renderPodSpec(topology: Topology, node: ResolvedNode): Record<string, unknown> {
+  const files = renderFilesVolume(topology, node);
   return {
     enableServiceLinks: false,
     containers: [renderContainer(topology, node)],
-    ...(node.volumes.length
+    ...(node.volumes.length || files
       ? {
-          volumes: node.volumes.map((v) => ({
-            name: v.name,
-            persistentVolumeClaim: { claimName: pvcName(topology.name, node.name, v.name) },
-          })),
+          volumes: [
+            ...node.volumes.map((v) => ({
+              name: v.name,
+              persistentVolumeClaim: { claimName: pvcName(topology.name, node.name, v.name) },
+            })),
+            ...(files ? [files] : []),
+          ],
         }
       : {}),
   };
 }
 
 export function renderDeployment(topology: Topology, node: ResolvedNode): KubeObject {
-  const podSpec = renderPodSpec(topology, node);
+  // Placement is part of the pod spec, so of the config hash: a change of it rolls out like any other.
+  const spread = renderSpread(topology, node);
+  const podSpec = {
+    ...renderPodSpec(topology, node),
+    ...(spread.length ? { topologySpreadConstraints: spread } : {}),
+  };
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -114,8 +130,11 @@ export function renderDeployment(topology: Topology, node: ResolvedNode): KubeOb
       revisionHistoryLimit: topology.rollout.historyLimit,
       template: {
         metadata: {
-          labels: nodeLabels(topology.name, node.name),
-          annotations: { [ANNOTATION_CONFIG_HASH]: hashOf(podSpec) },
+          labels: {
+            ...nodeLabels(topology.name, node.name),
+            ...groupLabels(spreadGroup(topology, node)),
+          },
+          annotations: { [ANNOTATION_CONFIG_HASH]: hashOf(podSpec), ...filesAnnotation(topology, node) },
         },
         spec: podSpec,
       },

@@ -2,6 +2,7 @@
 import {
   API_VERSION,
   KIND,
+  LABEL_GROUP,
   LABEL_INSTANCE,
   LABEL_MANAGED_BY,
   LABEL_NAME,
@@ -24,6 +25,11 @@ export function nodeLabels(topology: string, node: string): Record<string, strin
 /** The immutable Deployment selector: only labels that never change for a node. */
 export function selectorLabels(topology: string, node: string): Record<string, string> {
   return { [LABEL_TOPOLOGY]: topology, [LABEL_NODE]: node };
+}
+
+/** The label a generated group's pods share (on the pod template only: never in a selector). */
+export function groupLabels(group: string | undefined): Record<string, string> {
+  return group === undefined ? {} : { [LABEL_GROUP]: group };
 }
 
 export interface ObjectMeta {
@@ -68,5 +74,12 @@ export interface KubeObject {
   apiVersion: string;
   kind: string;
   metadata: ObjectMeta;
+  /**
+   * A ConfigMap has none at run time (renderConfigMap): read spec only of the kinds that have one, as every
+   * reader does (Deployment, Job, Service...).
+   */
   spec: Record<string, unknown>;
+  /** A ConfigMap's. */
+  data?: Record<string, string>;
+  immutable?: boolean;
 }
