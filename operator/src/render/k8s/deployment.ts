@@ -9,7 +9,6 @@ import {
   type ResolvedNode,
   type Topology,
 } from "../../api/topology.ts";
-import { filesAnnotation, renderFileMounts, renderFilesVolume } from "./files.ts";
 import { childMeta, groupLabels, nodeLabels, selectorLabels, type KubeObject } from "./labels.ts";
 import { renderSpread, spreadGroup } from "./placement.ts";
 
@@ -71,13 +70,8 @@ function renderContainer(topology: Topology, node: ResolvedNode): Record<string,
     ...(node.health
       ? { readinessProbe: renderProbe(node.health, false), livenessProbe: renderProbe(node.health, true) }
       : {}),
-    ...(node.volumes.length || node.files.length
-      ? {
-          volumeMounts: [
-            ...node.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath })),
-            ...renderFileMounts(node),
-          ],
-        }
+    ...(node.volumes.length
+      ? { volumeMounts: node.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath })) }
       : {}),
   };
 }
@@ -93,19 +87,15 @@ export function hashOf(value: unknown): string {
 
 /** A node's pod spec, as its Deployment's (or a task's Job's) template holds it. */
 export function renderPodSpec(topology: Topology, node: ResolvedNode): Record<string, unknown> {
-  const files = renderFilesVolume(topology, node);
   return {
     enableServiceLinks: false,
     containers: [renderContainer(topology, node)],
-    ...(node.volumes.length || files
+    ...(node.volumes.length
       ? {
-          volumes: [
-            ...node.volumes.map((v) => ({
-              name: v.name,
-              persistentVolumeClaim: { claimName: pvcName(topology.name, node.name, v.name) },
-            })),
-            ...(files ? [files] : []),
-          ],
+          volumes: node.volumes.map((v) => ({
+            name: v.name,
+            persistentVolumeClaim: { claimName: pvcName(topology.name, node.name, v.name) },
+          })),
         }
       : {}),
   };
@@ -134,7 +124,7 @@ export function renderDeployment(topology: Topology, node: ResolvedNode): KubeOb
             ...nodeLabels(topology.name, node.name),
             ...groupLabels(spreadGroup(topology, node)),
           },
-          annotations: { [ANNOTATION_CONFIG_HASH]: hashOf(podSpec), ...filesAnnotation(topology, node) },
+          annotations: { [ANNOTATION_CONFIG_HASH]: hashOf(podSpec) },
         },
         spec: podSpec,
       },
