@@ -114,13 +114,16 @@ export function createDashboard(o: DashboardOptions): Dashboard {
       const query =
         req.path === "/events" && typeof req.query.token === "string" ? req.query.token : undefined;
       const tokenOk = o.token !== undefined && sameToken(bearer ?? query, o.token);
-      if (!tokenOk && !login?.user(req)) {
+      const session = tokenOk ? undefined : login?.user(req);
+      if (!tokenOk && !session) {
         res
           .set("WWW-Authenticate", 'Bearer realm="topo-dashboard"')
           .status(401)
           .json({ error: "unauthorized", ...(login ? { login: LOGIN_PATH } : {}) });
         return;
       }
+      // A stream opened with a session ends with it (checked at each keep-alive); a token does not expire.
+      res.locals.session = session !== undefined;
     }
     next();
   });
@@ -206,8 +209,11 @@ export function createDashboard(o: DashboardOptions): Dashboard {
       res.flushHeaders();
       res.write("retry: 1000\n\n");
       streams.add(res);
-      const ping = setInterval(() => res.write(": keep-alive\n\n"), o.keepAliveMs ?? 15_000);
-      req.on("close", () => {
+      const ping = setInterval(() => {
+        if (res.locals.session && !login?.user(req)) res.end();
+        else res.write(": keep-alive\n\n");
+      }, o.keepAliveMs ?? 15_000);
+      res.on("close", () => {
         clearInterval(ping);
         streams.delete(res);
       });

@@ -13,6 +13,16 @@ const KEY = "topo.dashboard.token";
 
 export class Unauthorized extends Error {}
 
+/** A 401. With OIDC on, the answer names the sign-in page: the browser goes there, to come back here. */
+async function unauthorized(res: Response): Promise<Unauthorized> {
+  const body = (await res.json().catch(() => ({}))) as { login?: string };
+  if (body.login)
+    location.assign(
+      `${body.login}?return=${encodeURIComponent(location.pathname + location.search + location.hash)}`,
+    );
+  return new Unauthorized("unauthorized");
+}
+
 /** Moves a `?token=` from the address bar into sessionStorage, so it is not left in history or logs. */
 export function adoptTokenFromUrl(): void {
   const url = new URL(location.href);
@@ -34,7 +44,7 @@ async function get<T>(path: string): Promise<T> {
     headers: { accept: "application/json", ...(token() ? { authorization: `Bearer ${token()}` } : {}) },
     cache: "no-store",
   });
-  if (res.status === 401) throw new Unauthorized("unauthorized");
+  if (res.status === 401) throw await unauthorized(res);
   if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
   return (await res.json()) as T;
 }
@@ -59,7 +69,7 @@ async function postPlan(path: string, document: string): Promise<PlanResponse> {
     },
     cache: "no-store",
   });
-  if (res.status === 401) throw new Unauthorized("unauthorized");
+  if (res.status === 401) throw await unauthorized(res);
   const body = (await res.json().catch(() => ({}))) as { error?: string; issues?: PlanIssue[] };
   if (!res.ok) throw new PlanRefused(body.error ?? `HTTP ${res.status}`, body.issues ?? []);
   return body as unknown as PlanResponse;
@@ -96,7 +106,10 @@ export function follow(onMessage: (m: ChangeMessage) => void, onState: (s: LiveS
     es.addEventListener("open", () => onState("live"));
     es.addEventListener("error", () => {
       onState("down");
-      if (es?.readyState === EventSource.CLOSED) setTimeout(open, 2000);
+      if (es?.readyState !== EventSource.CLOSED) return;
+      // Refused (a session that ended closes the stream): one GET finds out, and sends the browser to sign in.
+      void get("/api/topologies").catch(() => undefined);
+      setTimeout(open, 2000);
     });
   };
   open();

@@ -20,6 +20,7 @@ import {
 } from "./api.ts";
 import { GraphView } from "./graph.ts";
 import { PHASES, phaseBadge, TASK_SHAPE } from "./phases.ts";
+import { showSession } from "./session.ts";
 
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector<T>(sel)!;
 const el = <K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string) => {
@@ -475,3 +476,4 @@ api
   .then((list) => onChange({ at: "", changed: [], topologies: list }, false))
   .catch((err: unknown) => (err instanceof Unauthorized ? askToken() : undefined));
 follow(onChange, setLive);
+void showSession();
