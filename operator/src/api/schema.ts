@@ -211,9 +211,6 @@ export const Build = z
   );
 export type Build = z.infer<typeof Build>;
 
-const nodeFieldShape = {
-  image: z
-    .string()
 export const Placement = z
   .strictObject({
     spread: z
@@ -242,6 +239,9 @@ export const Placement = z
   );
 export type Placement = z.infer<typeof Placement>;
 
+const nodeFieldShape = {
+  image: z
+    .string()
     .min(1)
     .max(1024)
     .optional()
@@ -268,10 +268,10 @@ export type Placement = z.infer<typeof Placement>;
     .describe("Starts after these nodes are healthy; implies connectsTo."),
   connectsTo: z.array(NodeRef).max(MAX_NODES).optional().describe("Peers this node talks to."),
   task: Task.optional(),
+  placement: Placement.optional(),
 };
 
 const nodeRules = rules(
-  placement: Placement.optional(),
   cel(
     "!has(self.volumes) || size(self.volumes) == 0 || !has(self.replicas) || self.replicas <= 1",
     "a node with volumes runs at most 1 replica",
@@ -337,10 +337,10 @@ export const TopologySpec = z
     generators: z.array(Generator).max(50).optional().meta(listMap("prefix")),
     isolation: z.enum(["links", "none"]).default("links"),
     rollout: Rollout.prefault({}),
+    placement: Placement.optional(),
   })
   .meta(
     rules(
-    placement: Placement.optional(),
       cel(
         "(has(self.nodes) && size(self.nodes) > 0) || (has(self.generators) && size(self.generators) > 0)",
         NO_NODES,
@@ -371,10 +371,10 @@ export const NodeStatus = z.object({
     .enum(Object.values(NodePhase) as [NodePhase, ...NodePhase[]])
     .describe("A task's phase is Waiting, Running, Succeeded or Failed."),
   message: z.string().optional(),
+  spreadOver: z.int().min(0).optional().describe("On how many cluster nodes the node's Ready pods run."),
 });
 export type NodeStatus = z.infer<typeof NodeStatus>;
 
-  spreadOver: z.int().min(0).optional().describe("On how many cluster nodes the node's Ready pods run."),
 export const HistoryEntry = z.object({
   revision: z.int().min(1),
   images: z.record(z.string(), z.string()),
