@@ -1,28 +1,83 @@
-// The registry of `topo` subcommands, in the order `topo --help` lists them.
+// The registry of `topo` subcommands, in the order `topo --help` lists them. Each command's module is
+// imported only when that command runs (or its --help is asked for), so an offline command such as
+// `topo validate` never loads the Kubernetes client, express or pino: start-up is what the command uses.
+// The summary is repeated here for `topo --help`, which lists every command without loading any;
+// commands.test.ts holds each to its module's.
 import type { Command } from "./command.ts";
-import { composeCommand } from "./compose.ts";
-import { dashboardCommand } from "./dashboard.ts";
-import { graphCommand } from "./graph.ts";
-import { historyCommand } from "./history.ts";
-import { downCommand, logsCommand, statusCommand, upCommand } from "./local.ts";
-import { operatorCommand } from "./operator.ts";
-import { planCommand } from "./plan.ts";
-import { renderCommand } from "./render.ts";
-import { rollbackCommand } from "./rollback.ts";
-import { validateCommand } from "./validate.ts";
 
-export const commands: Command[] = [
-  validateCommand,
-  renderCommand,
-  composeCommand,
-  graphCommand,
-  planCommand,
-  upCommand,
-  downCommand,
-  statusCommand,
-  logsCommand,
-  historyCommand,
-  rollbackCommand,
-  operatorCommand,
-  dashboardCommand,
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  /** Imports the command's module. */
+  load(): Promise<Command>;
+}
+
+export const commands: CommandEntry[] = [
+  {
+    name: "validate",
+    summary: "parse and validate topology files; print every error as FILE:LINE:COL: path: reason",
+    load: async () => (await import("./validate.ts")).validateCommand,
+  },
+  {
+    name: "render",
+    summary: "print the Kubernetes objects the operator would apply",
+    load: async () => (await import("./render.ts")).renderCommand,
+  },
+  {
+    name: "compose",
+    summary: "print a docker-compose.yml for the topology (secrets as ${TOPO_SECRET_*} variables)",
+    load: async () => (await import("./compose.ts")).composeCommand,
+  },
+  {
+    name: "graph",
+    summary: "print the expanded graph (generators applied) as JSON, DOT or Mermaid",
+    load: async () => (await import("./graph.ts")).graphCommand,
+  },
+  {
+    name: "plan",
+    summary: "show what applying a topology would do (per node, per object, the revision); writes nothing",
+    load: async () => (await import("./plan.ts")).planCommand,
+  },
+  {
+    name: "up",
+    summary: "run the topology with Docker Compose, wait for health, roll back on failure",
+    load: async () => (await import("./local.ts")).upCommand,
+  },
+  {
+    name: "down",
+    summary: "stop and remove the topology's compose project (volumes kept unless --volumes)",
+    load: async () => (await import("./local.ts")).downCommand,
+  },
+  {
+    name: "status",
+    summary: "each service's state, health, replicas and image, and the deployed revision",
+    load: async () => (await import("./local.ts")).statusCommand,
+  },
+  {
+    name: "logs",
+    summary: "the compose logs of the topology, or of one node",
+    load: async () => (await import("./local.ts")).logsCommand,
+  },
+  {
+    name: "history",
+    summary:
+      "the revisions of a topology (Compose: FILE; cluster: NAME -n NS): time, trigger, outcome, images",
+    load: async () => (await import("./history.ts")).historyCommand,
+  },
+  {
+    name: "rollback",
+    summary:
+      "roll back by hand to a kept revision (Compose: FILE; cluster: NAME -n NS, pinned until --release)",
+    load: async () => (await import("./rollback.ts")).rollbackCommand,
+  },
+  {
+    name: "operator",
+    summary: "run the controller (the container's entrypoint); configured by TOPO_* environment variables",
+    load: async () => (await import("./operator.ts")).operatorCommand,
+  },
+  {
+    name: "dashboard",
+    summary: "serve the dashboard (every topology as a live graph) on :8080",
+    load: async () => (await import("./dashboard.ts")).dashboardCommand,
+  },
 ];

@@ -2,8 +2,8 @@
 import { parseArgs } from "node:util";
 import { existsSync, readFileSync } from "node:fs";
 import { commands } from "./commands.ts";
-import { ConfigError } from "../config.ts";
-import { UsageError, UserError, type Command, type CommandContext } from "./command.ts";
+import { ConfigError, UsageError, UserError } from "../errors.ts";
+import type { Command, CommandContext } from "./command.ts";
 
 /**
  * The package's version, from the package.json above this file: three levels up in the source tree, four
@@ -58,9 +58,11 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     ctx.stdout.write(`topo ${version()}\n`);
     return 0;
   }
-  const cmd = commands.find((c) => c.name === name);
+  const entry = commands.find((c) => c.name === name);
+  let cmd: Command | undefined;
   try {
-    if (!cmd) throw new UsageError(`unknown command "${name}"`);
+    if (!entry) throw new UsageError(`unknown command "${name}"`);
+    cmd = await entry.load();
     if (rest.includes("--help") || rest.includes("-h")) {
       ctx.stdout.write(commandHelp(cmd));
       return 0;
