@@ -1,6 +1,8 @@
 // `topo up|down|status|logs FILE`: run a topology on this machine with Docker Compose.
 import type { Topology } from "../api/topology.ts";
 import { down, logs, status, up } from "../local/runtime.ts";
+import { stateDir } from "../local/state.ts";
+import { watchAndUp } from "../local/watch.ts";
 import { UsageError, UserError, type Command, type CommandContext } from "./command.ts";
 import { loadOrFail } from "./load.ts";
 
@@ -26,7 +28,7 @@ const secretsHelp = [
 export const upCommand: Command = {
   name: "up",
   summary: "run the topology with Docker Compose, wait for health, roll back on failure",
-  usage: "topo up FILE",
+  usage: "topo up FILE [--watch]",
   help: [
     "Renders the compose project into .topo/<topology>/revisions/<n>/ beside FILE (TOPO_STATE_DIR moves it),",
     "starts it with `docker compose` (or docker-compose v1; TOPO_COMPOSE=v1|v2 chooses), and waits until every",
@@ -35,25 +37,51 @@ export const upCommand: Command = {
     "revision is started again and the command exits 1 naming the service, the reason and its last log lines.",
     "A docker-compose.override.yml beside FILE is applied on top.",
     "",
+    "Nodes with build are built first (docker build, with its layer cache) and tagged",
+    "<image or topo.local/<topology>-<node>>:<hash of the build inputs>; an image with that tag is not built",
+    "again, and a failed build stops the release before anything is stopped.",
+    "",
+    "Options:",
+    "  --watch   after the first run, run again whenever a build context (as .dockerignore leaves it) or",
+    "            FILE changes: the changed node is built and rolled forward, or rolled back when it fails",
+    "            its health checks. Ctrl-C stops watching and leaves the project running.",
+    "",
     ...secretsHelp,
     "",
   ].join("\n"),
-  options: {},
-  async run({ positionals }, ctx) {
+  options: { watch: { type: "boolean" } },
+  async run({ positionals, values }, ctx) {
     if (positionals.length !== 1) throw new UsageError("up takes exactly one FILE");
-    return up(ctx, positionals[0]!, await loadOne(positionals[0], ctx));
+    const file = positionals[0]!;
+    const topology = await loadOne(file, ctx);
+    if (values.watch !== true) return up(ctx, file, topology);
+    return watchAndUp({
+      ctx,
+      file,
+      load: () => loadOne(file, ctx),
+      up: (t) => up(ctx, file, t),
+      ignore: [stateDir(file, topology.name, ctx.env)],
+    });
   },
 };
 
 export const downCommand: Command = {
   name: "down",
   summary: "stop and remove the topology's compose project (volumes kept unless --volumes)",
-  usage: "topo down FILE [--volumes]",
-  help: "Options:\n  --volumes   remove the named volumes too\n",
-  options: { volumes: { type: "boolean" } },
+  usage: "topo down FILE [--volumes] [--prune-images]",
+  help: [
+    "Options:",
+    "  --volumes        remove the named volumes too",
+    "  --prune-images   remove the images topo up built for nodes with build that no kept revision uses",
+    "                   (the revisions in the history keep theirs, so a later rollback still needs no build)",
+    "",
+  ].join("\n"),
+  options: { volumes: { type: "boolean" }, "prune-images": { type: "boolean" } },
   async run({ positionals, values }, ctx) {
     if (positionals.length !== 1) throw new UsageError("down takes exactly one FILE");
-    return down(ctx, positionals[0]!, await loadOne(positionals[0], ctx), values.volumes === true);
+    return down(ctx, positionals[0]!, await loadOne(positionals[0], ctx), values.volumes === true, {
+      pruneImages: values["prune-images"] === true,
+    });
   },
 };
 

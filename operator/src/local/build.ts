@@ -275,3 +275,34 @@ export function withBuiltImages(topology: Topology, images: readonly BuiltImage[
     }),
   };
 }
+
+/**
+ * Removes the images Topo built for a topology that no kept revision names (`topo down --prune-images`);
+ * a tag a kept revision names stays, whatever shares its image. Resolves with the tags removed.
+ */
+export async function pruneBuiltImages(
+  docker: Docker,
+  topology: string,
+  kept: readonly { images?: Record<string, string> }[],
+): Promise<{ removed: string[]; keptTags: number }> {
+  const inUse = new Set(kept.flatMap((h) => Object.values(h.images ?? {})));
+  const r = await docker.run([
+    "image",
+    "ls",
+    "--filter",
+    `label=${LABEL_TOPOLOGY}=${topology}`,
+    "--filter",
+    `label=${LABEL_BUILD_HASH}`,
+    "--format",
+    "{{.Repository}}:{{.Tag}}",
+  ]);
+  if (r.code !== 0) throw new UserError(`docker image ls failed: ${lastLine(r.stderr)}`);
+  const tags = r.stdout.split("\n").filter((t) => t && !t.endsWith(":<none>"));
+  const removed: string[] = [];
+  for (const tag of tags.filter((t) => !inUse.has(t))) {
+    const rm = await docker.run(["rmi", tag]);
+    if (rm.code !== 0) throw new UserError(`docker rmi ${tag} failed: ${lastLine(rm.stderr)}`);
+    removed.push(tag);
+  }
+  return { removed, keptTags: tags.length - removed.length };
+}

@@ -20,7 +20,7 @@ import {
   type ContainerState,
   type Docker,
 } from "./docker.ts";
-import { buildImages, withBuiltImages } from "./build.ts";
+import { buildImages, pruneBuiltImages, withBuiltImages } from "./build.ts";
 import { resolveSecrets } from "./secrets.ts";
 import { hashOf, recordAttempt, StateStore, stateDir, type HistoryEntry, type LocalState } from "./state.ts";
 import { pendingTasks, runTasks } from "./tasks.ts";
@@ -448,6 +448,7 @@ export async function down(
   file: string,
   topology: Topology,
   volumes: boolean,
+  opts: { pruneImages?: boolean } = {},
 ): Promise<number> {
   const c = await context(ctx, file, topology);
   const s = requireState(c);
@@ -461,6 +462,17 @@ export async function down(
   ctx.stdout.write(
     `${topology.name}: stopped and removed${volumes ? " (volumes too)" : " (volumes kept; --volumes removes them)"}\n`,
   );
+  if (opts.pruneImages) {
+    const kept = new Set(c.store.revisions());
+    const { removed, keptTags } = await pruneBuiltImages(
+      c.docker,
+      topology.name,
+      s.history.filter((h) => kept.has(h.revision)),
+    );
+    ctx.stdout.write(
+      `${topology.name}: removed ${removed.length} built image${removed.length === 1 ? "" : "s"} no kept revision uses${removed.length ? ` (${removed.join(", ")})` : ""}; kept ${keptTags}\n`,
+    );
+  }
   return 0;
 }
 
