@@ -79,6 +79,32 @@ export function createMetrics() {
       buckets: [0.5, 1, 2, 5, 10, 15, 30, 60, 120],
       registers: r,
     }),
+    historyRecords: new Counter({
+      name: "topo_history_records_total",
+      help: "Records written to the history store (a record written again under its key counts again).",
+      registers: r,
+    }),
+    historyWriteFailures: new Counter({
+      name: "topo_history_write_failures_total",
+      help: "Batches the history store refused or did not answer; each is retried with backoff.",
+      registers: r,
+    }),
+    historyDropped: new Counter({
+      name: "topo_history_dropped_total",
+      help: "Observations dropped because the history buffer (TOPO_HISTORY_BUFFER) was full.",
+      registers: r,
+    }),
+    historyBuffered: new Gauge({
+      name: "topo_history_buffered",
+      help: "Observations waiting to be written to the history store.",
+      registers: r,
+    }),
+    historyWriteDuration: new Histogram({
+      name: "topo_history_write_duration_seconds",
+      help: "Time to write one batch to the history store.",
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: r,
+    }),
     leader: new Gauge({
       name: "topo_leader",
       help: "1 when this replica holds the leader lease.",

@@ -1,6 +1,7 @@
 // `topo operator`: runs the controller (in a cluster with its service account, locally with KUBECONFIG).
 import { KubeConfig } from "../kube/client.ts";
 import { ConfigError, loadConfig } from "../config.ts";
+import { startOperatorHistory } from "../controller/history-operator.ts";
 import { Manager } from "../controller/manager.ts";
 import { createLogger } from "../log.ts";
 import { createMetrics } from "../metrics.ts";
@@ -28,7 +29,19 @@ export const operatorCommand: Command = {
     if (ctx.env.KUBERNETES_SERVICE_HOST && !ctx.env.KUBECONFIG) kc.loadFromCluster();
     else kc.loadFromDefault();
     const metrics = createMetrics();
-    const manager = new Manager({ kc, config, log, metrics });
+    const recording = config.TOPO_HISTORY_URL !== undefined && config.TOPO_HISTORY_URL !== "off";
+    const manager = new Manager({
+      kc,
+      config,
+      log,
+      metrics,
+      ...(recording
+        ? {
+            history: (watches, isLeader) =>
+              startOperatorHistory({ kc, config, log, metrics, watches, isLeader }),
+          }
+        : {}),
+    });
     const server = await listen(
       createHttpApp({ registry: metrics.registry, ready: () => manager.ready() }),
       config.TOPO_HTTP_PORT,

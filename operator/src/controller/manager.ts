@@ -8,11 +8,12 @@ import { OWNED_KINDS } from "../render/k8s/index.ts";
 import { stripBookkeeping, trimPod } from "../kube/cache-transform.ts";
 import { Conflict, isTerminal } from "../kube/errors.ts";
 import { guessResource } from "../kube/resources.ts";
-import { kubeDeps } from "./cluster-deps.ts";
+import { BY_OWNER, BY_TOPOLOGY, kubeDeps, ownerUids, topologyOf } from "./cluster-deps.ts";
 import { LeaderElector } from "../kube/leader-election.ts";
 import { WorkQueue } from "../kube/workqueue.ts";
 import { reconcile, type ReconcileDeps, type TopologyResource } from "./reconcile.ts";
 import { KindWatch, type KindSpec } from "../kube/informer.ts";
+import type { HistoryHooks } from "./history-operator.ts";
 
 const managed = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
 /** The Topologies, every kind they own (only what the operator labelled), and those children's pods. */
@@ -24,8 +25,16 @@ export const WATCHED: KindSpec[] = [
     plural: guessResource(kind),
     labelSelector: managed,
     transform: stripBookkeeping,
+    indexers: { [BY_OWNER]: ownerUids },
   })),
-  { kind: "Pod", apiVersion: "v1", plural: "pods", labelSelector: managed, transform: trimPod },
+  {
+    kind: "Pod",
+    apiVersion: "v1",
+    plural: "pods",
+    labelSelector: managed,
+    transform: trimPod,
+    indexers: { [BY_TOPOLOGY]: topologyOf },
+  },
 ];
 
 /** The key of the Topology an object belongs to: itself, its controller owner, or its topology label. */
@@ -50,6 +59,8 @@ export interface ManagerOptions {
   config: Config;
   log: Logger;
   metrics: Metrics;
+  /** The history store's recorder (controller/history-operator.ts), given the informers once they exist. */
+  history?: (watches: ReadonlyMap<string, KindWatch>, isLeader: () => boolean) => HistoryHooks;
 }
 
 export class Manager {
@@ -68,6 +79,7 @@ export class Manager {
    */
   readonly done: Promise<void>;
   private readonly o: ManagerOptions;
+  readonly history?: HistoryHooks;
 
   constructor(options: ManagerOptions) {
     this.o = options;
@@ -97,6 +109,8 @@ export class Manager {
     const cache = {
       get: (kind: string, ns: string, name: string) => this.watches.get(kind)?.get(ns, name),
       list: (kind: string, ns: string) => this.watches.get(kind)?.list(ns) ?? [],
+      byIndex: (kind: string, index: string, value: string) =>
+        this.watches.get(kind)?.byIndex(index, value) ?? [],
     };
     const base = kubeDeps({ kc: options.kc, cache, writes: metrics.apiWrites, log });
     // Every write is made only while this replica leads: one that resumes after a freeze must not act on
@@ -112,7 +126,10 @@ export class Manager {
       ...base,
       apply: leading(base.apply),
       remove: leading(base.remove),
-      patchStatus: leading(base.patchStatus),
+      patchStatus: leading(async (t, status) => {
+        await base.patchStatus(t, status);
+        this.history?.observe(t, status); // returns at once: written in the background
+      }),
       keepRevision: leading(base.keepRevision),
       pruneRevisions: leading(base.pruneRevisions),
       recovered: (seconds, trigger) => metrics.recovery.observe({ trigger }, seconds),
@@ -121,6 +138,10 @@ export class Manager {
         await base.event(t, type, reason, message);
       }),
     };
+    this.history = options.history?.(
+      this.watches,
+      () => !this.lost && (!config.TOPO_LEADER_ELECT || this.elector?.isLeader() === true),
+    );
     this.queue = new WorkQueue({
       workers: config.TOPO_WORKERS,
       handler: (key) => this.reconcileKey(key),
@@ -207,6 +228,7 @@ export class Manager {
         onStartedLeading: () => {
           metrics.leader.set(1);
           this.enqueueAll();
+          this.history?.leading();
         },
         onStoppedLeading: () => {
           metrics.leader.set(0);
@@ -220,6 +242,7 @@ export class Manager {
     } else {
       metrics.leader.set(1);
       this.enqueueAll();
+      this.history?.leading();
     }
   }
 
@@ -229,5 +252,6 @@ export class Manager {
     await this.queue.shutdown();
     await this.elector?.stop();
     await Promise.all([...this.watches.values()].map((w) => w.stop()));
+    await this.history?.close();
   }
 }

@@ -49,6 +49,29 @@ export async function openStore(url: string, options: OpenOptions = {}): Promise
   return openPostgresStore(url, options);
 }
 
+/**
+ * A store opened on first use and again after a failed open (a database not up yet when the operator
+ * starts): every call fails until it opens, and the caller's retry opens it.
+ */
+export function openStoreLazily(url: string): HistoryStore {
+  const problem = historyUrlProblem(url);
+  if (problem) throw new ConfigError(`TOPO_HISTORY_URL ${problem}`);
+  let opening: Promise<HistoryStore> | undefined;
+  const store = () =>
+    (opening ??= openStore(url).catch((err) => ((opening = undefined), Promise.reject(err))));
+  return {
+    dialect: url.startsWith("sqlite:") ? "sqlite" : "postgres",
+    write: async (records) => (await store()).write(records),
+    query: async (q) => (await store()).query(q),
+    lastPhases: async (uid) => (await store()).lastPhases(uid),
+    prune: async (retention, now) => (await store()).prune(retention, now),
+    schemaVersion: async () => (await store()).schemaVersion(),
+    close: async () => {
+      if (opening) await (await opening.catch(() => undefined))?.close();
+    },
+  };
+}
+
 /** A row as both databases return it, to a record. */
 export function rowToRecord(row: Record<string, unknown>): HistoryRecord {
   return {
