@@ -69,7 +69,8 @@ No Secrets: the kubelet, not the operator, resolves secretRef env. No wildcards.
   resources: ["deployments"]
   verbs: ["list", "watch", "create", "patch", "delete"]
 - apiGroups: [""]
-  resources: ["services", "persistentvolumeclaims"]
+  {{- /* configmaps: a node's content files, one immutable ConfigMap per content; never secrets. */}}
+  resources: ["services", "persistentvolumeclaims", "configmaps"]
   verbs: ["list", "watch", "create", "patch", "delete"]
 - apiGroups: ["networking.k8s.io"]
   resources: ["networkpolicies"]

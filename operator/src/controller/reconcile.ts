@@ -1,6 +1,7 @@
 // reconcile(key): level-based orchestration — read the Topology and its children, decide, apply, report.
 import {
   ANNOTATION_CONFIG_HASH,
+  ANNOTATION_FILES,
   ANNOTATION_ROLLBACK_TO,
   ANNOTATION_TASK_REVISION,
   ConditionType,
@@ -17,6 +18,7 @@ import { applyReason } from "./compare.ts";
 import { findPodFailures, type PodLike } from "./pods.ts";
 import {
   decideRollout,
+  historyChildren,
   snapshotOf,
   startsRevision,
   type RevisionSnapshot,
@@ -309,9 +311,13 @@ export async function reconcile(
       break;
     }
   }
-  // A task's Jobs go with the revisions that ran them (historyLimit), not before.
-  for (const h of decision.history)
-    for (const [node, hash] of Object.entries(h.tasks ?? {})) wanted.add(`Job/${jobName(name, node, hash)}`);
+  // A task's Jobs and a node's ConfigMaps go with the revisions that ran them (historyLimit), not before;
+  // nor does a ConfigMap a workload's template or a pod still mounts (a rollout in flight, a waiting node).
+  for (const key of historyChildren(name, decision.history)) wanted.add(key);
+  for (const o of [...(byKind.Deployment ?? []), ...(byKind.Job ?? []), ...pods]) {
+    const configMap = mountedConfigMap(o);
+    if (configMap) wanted.add(`ConfigMap/${configMap}`);
+  }
   if (!applyError) {
     for (const [key, obj] of observed) if (!wanted.has(key) || rerun.has(key)) await deps.remove(obj);
   }
@@ -363,6 +369,16 @@ export async function reconcile(
     phase: status.phase!,
     ...(requeue.length ? { requeueAfterMs: Math.max(100, Math.min(...requeue) + 50) } : {}),
   };
+}
+
+/** The ConfigMap of files a pod, or a workload's pod template, mounts (its topo.dev/files annotation). */
+function mountedConfigMap(o: {
+  metadata?: { annotations?: Record<string, string> };
+  spec?: unknown;
+}): string | undefined {
+  const template = (o.spec as { template?: { metadata?: { annotations?: Record<string, string> } } })
+    ?.template;
+  return (template ?? o).metadata?.annotations?.[ANNOTATION_FILES];
 }
 
 /** The log of a pod's container, when the deps can read one. */

@@ -39,6 +39,8 @@ export interface RevisionStore {
   prune(topology: TopologyResource, keep: number[]): Promise<void>;
 }
 
+const KEPT_KINDS = OWNED_KINDS.filter(({ kind }) => kind !== "ConfigMap");
+
 /** Kept revisions read back, by Topology uid and revision: a rollout in flight reads its last good one on every reconcile. */
 const MAX_LOADED = 256;
 
@@ -53,9 +55,11 @@ export function revisionStore(kc: KubeConfig, count: Count): RevisionStore {
     async keep(t, revision, hash, tasks) {
       const { namespace, name } = t.metadata;
       if (await getObject(kc, ref(t, revision))) return true;
-      // From the API server rather than the cache: the cache holds no managedFields.
+      // From the API server rather than the cache: the cache holds no managedFields. A node's ConfigMaps
+      // are not copied (up to 256 KiB each): they stay in the cluster while a revision of the history
+      // names them (historyChildren), and the revision's workloads name theirs.
       const lists = await Promise.all(
-        OWNED_KINDS.map(({ apiVersion, kind }) =>
+        KEPT_KINDS.map(({ apiVersion, kind }) =>
           request<{ items: (KubernetesObject & { metadata: { managedFields?: ManagedFieldsEntry[] } })[] }>(
             kc,
             "GET",

@@ -1,8 +1,13 @@
 // Revisions, automatic rollback and rollback by hand (a pin), decided by a pure function from the desired
 // revision, the history and health.
 import type { HistoryEntry } from "../api/schema.ts";
-import { ANNOTATION_CONFIG_HASH, LABEL_NODE, type RecoveryTrigger } from "../api/constants.ts";
-import { hashOf, type KubeObject } from "../render/k8s/index.ts";
+import {
+  ANNOTATION_CONFIG_HASH,
+  ANNOTATION_FILES,
+  LABEL_NODE,
+  type RecoveryTrigger,
+} from "../api/constants.ts";
+import { hashOf, jobName, type KubeObject } from "../render/k8s/index.ts";
 
 /**
  * A revision is the set of rendered pod templates: one configuration hash per node, a Deployment's or a
@@ -15,12 +20,15 @@ export interface RevisionSnapshot {
   images: Record<string, string>;
   /** The nodes of `templates` that are tasks (a Job, not a Deployment); snapshotOf always sets it. */
   tasks?: string[];
+  /** Per node with content files, the ConfigMap its template mounts. */
+  files?: Record<string, string>;
 }
 
 export function snapshotOf(objects: readonly KubeObject[]): RevisionSnapshot {
   const templates: Record<string, string> = {};
   const images: Record<string, string> = {};
   const tasks: string[] = [];
+  const files: Record<string, string> = {};
   for (const o of objects) {
     if (o.kind !== "Deployment" && o.kind !== "Job") continue;
     const node = o.metadata.labels[LABEL_NODE]!;
@@ -31,9 +39,28 @@ export function snapshotOf(objects: readonly KubeObject[]): RevisionSnapshot {
     };
     templates[node] = template.metadata.annotations[ANNOTATION_CONFIG_HASH]!;
     images[node] = template.spec.containers[0]!.image;
+    const configMap = template.metadata.annotations[ANNOTATION_FILES];
+    if (configMap) files[node] = configMap;
   }
   const entries = Object.entries(templates).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return { hash: hashOf(entries), templates, images, tasks: tasks.sort() };
+  return {
+    hash: hashOf(entries),
+    templates,
+    images,
+    tasks: tasks.sort(),
+    ...(Object.keys(files).length ? { files } : {}),
+  };
+}
+
+/**
+ * The children a history keeps whatever the revision applied: each task's Job and each node's ConfigMap of
+ * every revision in it, so a rollback finds them (pruned once their revision leaves the history).
+ */
+export function historyChildren(topology: string, history: readonly HistoryEntry[]): string[] {
+  return history.flatMap((h) => [
+    ...Object.entries(h.tasks ?? {}).map(([node, hash]) => `Job/${jobName(topology, node, hash)}`),
+    ...Object.values(h.files ?? {}).map((name) => `ConfigMap/${name}`),
+  ]);
 }
 
 /** The template of each task of a revision: what its history entry records, so its Jobs are kept with it. */
@@ -210,6 +237,7 @@ function decidePinned(
       hash: pin.snapshot.hash,
       images: pin.snapshot.images,
       ...(tasks ? { tasks } : {}),
+      ...(pin.snapshot.files ? { files: pin.snapshot.files } : {}),
       outcome: "Progressing",
       at,
       generation: input.generation,
@@ -264,6 +292,7 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
       hash: input.desired.hash,
       images: input.desired.images,
       ...(tasks ? { tasks } : {}),
+      ...(input.desired.files ? { files: input.desired.files } : {}),
       outcome: "Progressing",
       at: input.now.toISOString(),
       generation: input.generation,

@@ -8,9 +8,9 @@ import { LABEL_NODE } from "../api/constants.ts";
 import type { TopologyStatus } from "../api/schema.ts";
 import type { Topology } from "../api/topology.ts";
 import { applyReason } from "../controller/compare.ts";
-import { snapshotOf, startsRevision } from "../controller/rollout.ts";
+import { historyChildren, snapshotOf, startsRevision } from "../controller/rollout.ts";
 import { extractFields, mergeSets, type FieldSet, type ManagedFieldsEntry } from "../kube/managed-fields.ts";
-import { jobName, type KubeObject } from "../render/k8s/index.ts";
+import type { KubeObject } from "../render/k8s/index.ts";
 import { diffValues, type FieldChange } from "./diff.ts";
 import {
   anyChange,
@@ -127,12 +127,10 @@ function planRevision(input: KubePlanInput): RevisionPlan {
 export function planKube(input: KubePlanInput): Plan {
   const { topology } = input;
   const live = new Map(input.children.map((o) => [objectKey(o), o]));
-  // A task's Jobs stay with the revisions of the history that ran them.
+  // A task's Jobs and a node's ConfigMaps stay with the revisions of the history that ran them.
   const desiredKeys = new Set([
     ...input.desired.map(objectKey),
-    ...(input.live?.status?.history ?? []).flatMap((h) =>
-      Object.entries(h.tasks ?? {}).map(([node, hash]) => `Job/${jobName(topology.name, node, hash)}`),
-    ),
+    ...historyChildren(topology.name, input.live?.status?.history ?? []),
   ]);
   const byNode = new Map<string, ObjectPlan[]>();
   const add = (node: string, o: ObjectPlan) => byNode.set(node, [...(byNode.get(node) ?? []), o]);

@@ -64,6 +64,7 @@ const EXPECTED = [
   ...CHILD_VERBS.map((v) => `apps/deployments:${v}`),
   ...CHILD_VERBS.map((v) => `core/services:${v}`),
   ...CHILD_VERBS.map((v) => `core/persistentvolumeclaims:${v}`),
+  ...CHILD_VERBS.map((v) => `core/configmaps:${v}`),
   ...CHILD_VERBS.map((v) => `networking.k8s.io/networkpolicies:${v}`),
   ...CHILD_VERBS.map((v) => `batch/jobs:${v}`),
   "core/pods:list",

@@ -9,6 +9,7 @@ import {
   type ResolvedNode,
   type Topology,
 } from "../../api/topology.ts";
+import { filesAnnotation, renderFileMounts, renderFilesVolume } from "./files.ts";
 import { childMeta, groupLabels, nodeLabels, selectorLabels, type KubeObject } from "./labels.ts";
 import { renderSpread, spreadGroup } from "./placement.ts";
 
@@ -70,8 +71,13 @@ function renderContainer(topology: Topology, node: ResolvedNode): Record<string,
     ...(node.health
       ? { readinessProbe: renderProbe(node.health, false), livenessProbe: renderProbe(node.health, true) }
       : {}),
-    ...(node.volumes.length
-      ? { volumeMounts: node.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath })) }
+    ...(node.volumes.length || node.files.length
+      ? {
+          volumeMounts: [
+            ...node.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath })),
+            ...renderFileMounts(node),
+          ],
+        }
       : {}),
   };
 }
@@ -87,15 +93,19 @@ export function hashOf(value: unknown): string {
 
 /** A node's pod spec, as its Deployment's (or a task's Job's) template holds it. */
 export function renderPodSpec(topology: Topology, node: ResolvedNode): Record<string, unknown> {
+  const files = renderFilesVolume(topology, node);
   return {
     enableServiceLinks: false,
     containers: [renderContainer(topology, node)],
-    ...(node.volumes.length
+    ...(node.volumes.length || files
       ? {
-          volumes: node.volumes.map((v) => ({
-            name: v.name,
-            persistentVolumeClaim: { claimName: pvcName(topology.name, node.name, v.name) },
-          })),
+          volumes: [
+            ...node.volumes.map((v) => ({
+              name: v.name,
+              persistentVolumeClaim: { claimName: pvcName(topology.name, node.name, v.name) },
+            })),
+            ...(files ? [files] : []),
+          ],
         }
       : {}),
   };
@@ -124,7 +134,7 @@ export function renderDeployment(topology: Topology, node: ResolvedNode): KubeOb
             ...nodeLabels(topology.name, node.name),
             ...groupLabels(spreadGroup(topology, node)),
           },
-          annotations: { [ANNOTATION_CONFIG_HASH]: hashOf(podSpec) },
+          annotations: { [ANNOTATION_CONFIG_HASH]: hashOf(podSpec), ...filesAnnotation(topology, node) },
         },
         spec: podSpec,
       },

@@ -3,6 +3,7 @@ import { ANNOTATION_CONFIG_HASH, MAX_NAME_LENGTH, TASK_DEFAULTS } from "../../ap
 import { objectName, type ResolvedNode, type Topology } from "../../api/topology.ts";
 import { durationSeconds, parseDuration } from "../../api/units.ts";
 import { hashOf, renderPodSpec } from "./deployment.ts";
+import { filesAnnotation } from "./files.ts";
 import { childMeta, nodeLabels, type KubeObject } from "./labels.ts";
 
 /** Characters of the template hash in a Job's name: enough to tell a task's templates apart. */
@@ -37,7 +38,7 @@ export function renderJob(topology: Topology, node: ResolvedNode): KubeObject {
       template: {
         metadata: {
           labels: nodeLabels(topology.name, node.name),
-          annotations: { [ANNOTATION_CONFIG_HASH]: hash },
+          annotations: { [ANNOTATION_CONFIG_HASH]: hash, ...filesAnnotation(topology, node) },
         },
         spec: podSpec,
       },
