@@ -1,5 +1,5 @@
 import { trimPod } from "../kube/cache-transform.ts";
-import { findPodFailures, type PodLike } from "./pods.ts";
+import { findPodFailures, findUnschedulable, spreadOver, type PodLike } from "./pods.ts";
 
 const NOW = new Date("2026-11-23T10:01:00Z");
 const pod = (reason: string, hash: string, createdSecondsAgo: number, node = "api"): PodLike => ({
@@ -81,5 +81,75 @@ describe("findPodFailures on a pod trimmed for the informer cache", () => {
     const judge = (p: object) => findPodFailures([p as PodLike], { api: "h1" }, now, 10_000);
     expect(judge(trimPod(whole))).toEqual(judge(whole));
     expect(judge(trimPod(whole)).failures[0]).toMatchObject({ node: "api", reason: "CrashLoopBackOff" });
+  });
+});
+
+/** A pod of `node` on cluster node `host` (none: not scheduled), Ready or not. */
+const placed = (
+  node: string,
+  host: string | undefined,
+  ready: boolean,
+  extra: Partial<PodLike> = {},
+): PodLike => ({
+  metadata: { labels: { "topo.dev/node": node }, annotations: { "topo.dev/config-hash": "h" } },
+  ...(host ? { spec: { nodeName: host } } : {}),
+  status: { conditions: [{ type: "Ready", status: ready ? "True" : "False" }] },
+  ...extra,
+});
+
+describe("spreadOver", () => {
+  it("counts the distinct cluster nodes of each node's Ready pods", () => {
+    const pods = [
+      placed("api", "n1", true),
+      placed("api", "n2", true),
+      placed("api", "n2", true),
+      placed("api", "n3", false),
+      placed("db", "n1", true),
+    ];
+    expect(spreadOver(pods)).toEqual(
+      new Map([
+        ["api", 2],
+        ["db", 1],
+      ]),
+    );
+  });
+
+  it("leaves out pods not Ready, not scheduled or being deleted", () => {
+    const deleting = placed("api", "n2", true);
+    deleting.metadata!.deletionTimestamp = "2026-01-01T00:00:00Z";
+    expect(spreadOver([placed("api", undefined, true), placed("api", "n1", false), deleting])).toEqual(
+      new Map(),
+    );
+  });
+});
+
+describe("findUnschedulable", () => {
+  const pending = (
+    hash: string,
+    message = "0/4 nodes are available: 4 node(s) didn't match pod topology spread constraints.",
+  ): PodLike => ({
+    metadata: { labels: { "topo.dev/node": "api" }, annotations: { "topo.dev/config-hash": hash } },
+    status: { conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message }] },
+  });
+
+  it("says how many pods of the target template wait for a cluster node, and the scheduler's reason", () => {
+    expect(
+      findUnschedulable([pending("new"), pending("new"), placed("api", "n1", true)], { api: "new" }),
+    ).toEqual(
+      new Map([
+        [
+          "api",
+          "2 pods unschedulable: 0/4 nodes are available: 4 node(s) didn't match pod topology spread constraints.",
+        ],
+      ]),
+    );
+  });
+
+  it("ignores pods of another template and pods merely not yet scheduled", () => {
+    const fresh: PodLike = {
+      metadata: { labels: { "topo.dev/node": "api" }, annotations: { "topo.dev/config-hash": "new" } },
+      status: { conditions: [{ type: "PodScheduled", status: "False", reason: "SchedulingGated" }] },
+    };
+    expect(findUnschedulable([pending("old"), fresh], { api: "new" })).toEqual(new Map());
   });
 });

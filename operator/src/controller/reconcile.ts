@@ -15,7 +15,7 @@ import type { HistoryEntry, TopologyStatus } from "../api/schema.ts";
 import { formatPath } from "../api/topology.ts";
 import { jobName, OWNED_KINDS, renderKubernetes, type KubeObject } from "../render/k8s/index.ts";
 import { applyReason } from "./compare.ts";
-import { findPodFailures, type PodLike } from "./pods.ts";
+import { findPodFailures, findUnschedulable, spreadOver, type PodLike } from "./pods.ts";
 import {
   decideRollout,
   historyChildren,
@@ -235,6 +235,7 @@ export async function reconcile(
     readyTemplates,
     ...(pin ? { pin: { revision: pin.revision, snapshot: pin.snapshot } } : {}),
     failures,
+    unschedulable: Object.fromEntries(findUnschedulable(pods, snapshot.templates)),
     now,
     progressDeadlineSeconds: topology.rollout.progressDeadlineSeconds,
     autoRollback: topology.rollout.autoRollback,
@@ -323,6 +324,8 @@ export async function reconcile(
   }
 
   const failed = new Map(failures.map((f) => [f.node, f]));
+  const spread = spreadOver(pods);
+  const unschedulable = findUnschedulable(pods, targetSnapshot.templates);
   const nodes: ObservedNode[] = nodeNames.map((n) => {
     const o = observeNode(n);
     const onTasks = waiting.get(n)?.filter(isTask) ?? [];
@@ -331,6 +334,8 @@ export async function reconcile(
       ...(waiting.has(n) ? { waitingOn: waiting.get(n)! } : {}),
       ...(onTasks.length ? { waitingOnTasks: onTasks } : {}),
       ...(failed.has(n) && !isTask(n) ? { failure: failed.get(n)! } : {}),
+      ...(!isTask(n) && spread.get(n) ? { spreadOver: spread.get(n)! } : {}),
+      ...(!isTask(n) && unschedulable.has(n) ? { unschedulable: unschedulable.get(n)! } : {}),
     };
   });
   const status = computeStatus({

@@ -95,6 +95,27 @@ describe("decideRollout", () => {
     expect(d.history[1]).toMatchObject({ outcome: "RolledBack", reason: "not Ready within 90s (node a)" });
   });
 
+  it("says why a revision that ran out of time did not finish: its pods wait for a cluster node", () => {
+    const history = [entry(1, "h1", "Succeeded", 1), entry(2, "h2", "Progressing", 2)];
+    const why =
+      "1 pod unschedulable: 0/4 nodes are available: 4 node(s) didn't match pod topology spread constraints.";
+    const d = decideRollout(
+      input({
+        generation: 2,
+        desired: snap("h2"),
+        history,
+        lastGoodRevision: 1,
+        now: after(97),
+        unschedulable: { a: why },
+      }),
+    );
+    expect(d.target).toBe("lastGood");
+    expect(d.history[1]).toMatchObject({
+      outcome: "RolledBack",
+      reason: `not Ready within 90s (node a: ${why})`,
+    });
+  });
+
   it("rolls back before the deadline when a pod of the new revision is failing", () => {
     const history = [entry(1, "h1", "Succeeded", 1), entry(2, "h2", "Progressing", 2)];
     const d = decideRollout(

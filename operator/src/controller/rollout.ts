@@ -111,6 +111,11 @@ export interface RolloutInput {
   pin?: { revision: number; snapshot: RevisionSnapshot };
   /** Pods of the desired revision failing for longer than the grace period, at most one per node. */
   failures: readonly Failure[];
+  /**
+   * Per node, why pods of the desired revision wait for a cluster node (`2 pods unschedulable: ...`):
+   * said in the reason of a revision that runs out of time.
+   */
+  unschedulable?: Readonly<Record<string, string>>;
   now: Date;
   progressDeadlineSeconds: number;
   autoRollback: boolean;
@@ -325,7 +330,7 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
       const reason = failure?.reason ?? "ProgressDeadlineExceeded";
       latest.reason = failure
         ? `${reason} on node ${node}${failure.detail ? `: ${failure.detail}` : ""}`
-        : `not Ready within ${input.progressDeadlineSeconds}s (node ${node})`;
+        : `not Ready within ${input.progressDeadlineSeconds}s (node ${node}${input.unschedulable?.[node] ? `: ${input.unschedulable[node]}` : ""})`;
       if (input.autoRollback && lastGood !== undefined && lastGood !== latest.revision) {
         latest.outcome = "RolledBack";
         const failedAt = failure ? input.now.getTime() : Math.min(deadline, input.now.getTime());

@@ -105,6 +105,44 @@ describe("computeStatus", () => {
     });
   });
 
+  it("shows on how many cluster nodes a node's Ready pods run, and why pods wait for one", () => {
+    const s = computeStatus({
+      generation: 2,
+      previous: undefined,
+      nodes: [
+        { ...ready[0]!, spreadOver: 2 },
+        {
+          name: "b",
+          replicas: 3,
+          readyReplicas: 2,
+          ready: false,
+          spreadOver: 2,
+          unschedulable: "1 pod unschedulable: 0/2 nodes are available",
+        },
+      ],
+      decision: decision("Progressing", { changed: ["b"] }),
+      now: NOW,
+    });
+    expect(s.nodes).toEqual([
+      expect.objectContaining({ name: "a", spreadOver: 2 }),
+      expect.objectContaining({
+        name: "b",
+        phase: "Progressing",
+        spreadOver: 2,
+        message: "1 pod unschedulable: 0/2 nodes are available",
+      }),
+    ]);
+    expect(
+      computeStatus({
+        generation: 2,
+        previous: undefined,
+        nodes: ready,
+        decision: decision("Succeeded"),
+        now: NOW,
+      }).nodes![0],
+    ).not.toHaveProperty("spreadOver");
+  });
+
   it("names the failed revision, the node and the reason after a rollback", () => {
     const s = computeStatus({
       generation: 2,

@@ -28,6 +28,10 @@ export interface ObservedNode {
   failure?: Failure;
   /** Set on a task: where its Job is. */
   task?: { phase: "Running" | "Succeeded" | "Failed"; message?: string };
+  /** On how many cluster nodes its Ready pods run, when any is Ready. */
+  spreadOver?: number;
+  /** Why pods of the template it should run wait for a cluster node (the scheduler's message). */
+  unschedulable?: string;
 }
 
 interface DeploymentLike {
@@ -120,6 +124,7 @@ function nodeMessage(n: ObservedNode, moving: boolean): string | undefined {
   if (n.waitingOn?.length) return waitingMessage(n);
   if (n.task) return n.task.message;
   if (n.failure) return `${n.failure.reason}: ${n.failure.message ?? ""}`.trim();
+  if (!n.ready && n.unschedulable) return n.unschedulable;
   if (!n.ready && !moving) return `${n.readyReplicas}/${n.replicas} replicas Ready`;
   return undefined;
 }
@@ -268,6 +273,7 @@ export function computeStatus(input: StatusInput): TopologyStatus {
         readyReplicas: n.readyReplicas,
         phase: nodePhase(n, changed.has(n.name), rolledBack),
         ...(message ? { message } : {}),
+        ...(n.spreadOver ? { spreadOver: n.spreadOver } : {}),
       };
     }),
     history: decision.history,

@@ -60,7 +60,11 @@ describe("trimPod", () => {
     spec: { containers: [{ name: "api", image: "api:2", env: [{ name: "X", value: "y" }] }], nodeName: "n1" },
     status: {
       phase: "Pending",
-      conditions: [{ type: "Ready", status: "False" }],
+      conditions: [
+        { type: "Initialized", status: "True", lastTransitionTime: "2026-01-01T00:00:01Z" },
+        { type: "Ready", status: "False", reason: "ContainersNotReady", lastProbeTime: null },
+        { type: "PodScheduled", status: "True" },
+      ],
       podIP: "10.0.0.1",
       containerStatuses: [
         {
@@ -76,7 +80,7 @@ describe("trimPod", () => {
     },
   };
 
-  it("keeps identity, labels, annotations, owners, age and why each container waits, and nothing else", () => {
+  it("keeps identity, labels, annotations, owners, age, its node, Ready and PodScheduled, why each container waits, and nothing else", () => {
     expect(trimPod(pod)).toEqual({
       apiVersion: "v1",
       kind: "Pod",
@@ -90,8 +94,13 @@ describe("trimPod", () => {
         annotations: pod.metadata.annotations,
         ownerReferences: pod.metadata.ownerReferences,
       },
+      spec: { nodeName: "n1" },
       status: {
         phase: "Pending",
+        conditions: [
+          { type: "Ready", status: "False", reason: "ContainersNotReady" },
+          { type: "PodScheduled", status: "True" },
+        ],
         containerStatuses: [
           {
             name: "api",

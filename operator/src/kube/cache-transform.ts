@@ -39,8 +39,10 @@ interface PodIn {
     ownerReferences?: unknown[];
     deletionTimestamp?: string | Date;
   };
+  spec?: { nodeName?: string };
   status?: {
     phase?: string;
+    conditions?: { type: string; status?: string; reason?: string; message?: string }[];
     containerStatuses?: {
       name: string;
       ready?: boolean;
@@ -53,10 +55,14 @@ interface PodIn {
 const defined = <T extends object>(o: T): T =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
+/** The conditions reconcile reads: whether a pod is Ready, and why it is not scheduled. */
+const KEPT_CONDITIONS = new Set(["Ready", "PodScheduled"]);
+
 /**
  * A Pod as reconcile reads it: identity, labels and annotations (node and config hash), owners, age,
- * and per container whether and why it is waiting. A Pod's spec and most of its status are large and
- * unused: reconcile judges health from Deployments, and Pods only for terminal waiting reasons.
+ * the cluster node it runs on, its Ready and PodScheduled conditions, and per container whether and why
+ * it is waiting. The rest of a Pod's spec and status is large and unused: reconcile judges health from
+ * Deployments, and Pods only for terminal waiting reasons, unschedulable pods and the spread.
  */
 export function trimPod(obj: object): KubernetesObject {
   const pod = obj as PodIn;
@@ -71,6 +77,9 @@ export function trimPod(obj: object): KubernetesObject {
         : undefined,
     }),
   );
+  const conditions = pod.status?.conditions
+    ?.filter((c) => KEPT_CONDITIONS.has(c.type))
+    .map((c) => defined({ type: c.type, status: c.status, reason: c.reason, message: c.message }));
   return defined({
     apiVersion: pod.apiVersion,
     kind: pod.kind,
@@ -85,6 +94,9 @@ export function trimPod(obj: object): KubernetesObject {
       annotations: m.annotations,
       ownerReferences: m.ownerReferences,
     }),
-    status: pod.status ? defined({ phase: pod.status.phase, containerStatuses: statuses }) : undefined,
+    spec: pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : undefined,
+    status: pod.status
+      ? defined({ phase: pod.status.phase, conditions, containerStatuses: statuses })
+      : undefined,
   }) as KubernetesObject;
 }
