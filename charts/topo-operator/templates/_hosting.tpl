@@ -84,7 +84,7 @@
 {{- fail "dashboard.httpRoute.parentRefs is required with dashboard.httpRoute.enabled (the Gateway it attaches to)" }}
 {{- end }}
 {{- $p := .Values.history.persistence }}
-{{- if and $p.enabled (not .Values.history.url.existingSecret) (gt (int .Values.replicas) 1) (not (has "ReadWriteMany" $p.accessModes)) }}
-{{- fail "history.persistence keeps SQLite on a volume one pod mounts: it needs replicas 1 (use history.url with PostgreSQL for more)" }}
+{{- if and $p.enabled (gt (int .Values.replicas) 1) }}
+{{- fail "history.persistence keeps SQLite on a volume one pod writes: it needs replicas 1 (use history.url with PostgreSQL for more)" }}
 {{- end }}
 {{- end }}
