@@ -5,6 +5,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { loadConfig } from "../../../operator/src/config.ts";
 import { CHART, helm, render, type Manifest } from "./helm.ts";
 
 interface EnvVar {
@@ -22,6 +23,16 @@ const pod = (ms: Manifest[]) =>
   (of(ms, "Deployment")[0] as Manifest & { spec: { template: { spec: Pod } } }).spec.template.spec;
 const env = (ms: Manifest[]) => Object.fromEntries(pod(ms).containers[0]!.env.map((e) => [e.name, e]));
 const value = (ms: Manifest[], name: string) => env(ms)[name]?.value;
+/** The container's environment as the kubelet would give it, each Secret key read as `<secret>/<key>`. */
+const resolved = (ms: Manifest[], secrets: Record<string, string>) =>
+  Object.fromEntries(
+    pod(ms)
+      .containers[0]!.env.filter((e) => e.value !== undefined || e.valueFrom?.secretKeyRef)
+      .map((e) => {
+        const ref = e.valueFrom?.secretKeyRef;
+        return [e.name, ref ? secrets[`${ref.name}/${ref.key}`]! : e.value!];
+      }),
+  );
 const secretRef = (ms: Manifest[], name: string) => env(ms)[name]?.valueFrom?.secretKeyRef;
 
 const DASHBOARD = ["dashboard.enabled=true"];
@@ -100,6 +111,25 @@ describe("the chart's hosting values, rendered", () => {
     const pub = render([...OIDC, "dashboard.oidc.clientSecretKey="]);
     expect(env(pub).TOPO_DASHBOARD_OIDC_CLIENT_SECRET).toBeUndefined();
     expect(secretRef(pub, "TOPO_DASHBOARD_OIDC_SESSION_SECRET")?.name).toBe("topo-oidc");
+  });
+
+  it("sets an environment the operator's own config reader accepts, as it would start in the pod", () => {
+    const ms = render([...OIDC, "history.persistence.enabled=true", "history.retention=30d"]);
+    const config = loadConfig(
+      resolved(ms, {
+        "topo-oidc/client-secret": "from-the-provider",
+        "topo-oidc/session-secret": "s".repeat(64),
+      }),
+    );
+    expect(config.dashboardOidc).toMatchObject({
+      clientId: "topo",
+      clientSecret: "from-the-provider",
+      allowedGroups: ["ops", "sre"],
+      allowedUsers: [],
+      sessionTtlSeconds: 28_800,
+    });
+    expect(config.dashboardOidc!.redirectUrl.href).toBe("https://topo.example.com/auth/callback");
+    expect(config.TOPO_HISTORY_URL).toBe("sqlite:/var/lib/topo/history.db");
   });
 
   it("derives the redirect URL from the Ingress host (https with TLS) or the first HTTPRoute hostname", () => {
