@@ -1,10 +1,18 @@
 // `topo up|down|status|logs FILE`: run a topology on this machine with Docker Compose.
 import type { Topology } from "../api/topology.ts";
-import { down, logs, status, up } from "../local/runtime.ts";
+import { recordLocalHistory } from "../local/history.ts";
+import { down, logs, status, up as runUp } from "../local/runtime.ts";
 import { stateDir } from "../local/state.ts";
 import { watchAndUp } from "../local/watch.ts";
 import { UsageError, UserError, type Command, type CommandContext } from "./command.ts";
 import { loadOrFail } from "./load.ts";
+
+/** `topo up`, then its record into the history store. */
+async function up(ctx: CommandContext, file: string, topology: Topology): Promise<number> {
+  const code = await runUp(ctx, file, topology);
+  await recordLocalHistory(ctx, file, topology.name);
+  return code;
+}
 
 export async function loadOne(file: string | undefined, ctx: CommandContext): Promise<Topology> {
   if (!file) throw new UsageError("a topology FILE is required");

@@ -3,6 +3,7 @@
 // answer; `--release` removes the annotation, and the Topology rolls forward to its spec.
 import { ANNOTATION_ROLLBACK_TO } from "../api/constants.ts";
 import type { HistoryEntry } from "../api/schema.ts";
+import { recordLocalHistory } from "../local/history.ts";
 import { rollback as localRollback } from "../local/rollback.ts";
 import { UsageError, UserError, type Command, type CommandContext } from "./command.ts";
 import {
@@ -132,7 +133,10 @@ export const rollbackCommand: Command = {
           "--release is for a Topology in the cluster; on Compose, `topo up FILE` rolls forward",
         );
       if (values["no-wait"]) throw new UsageError("--no-wait is for a Topology in the cluster");
-      return localRollback(ctx, target.file, await loadOne(target.file, ctx), to);
+      const topology = await loadOne(target.file, ctx);
+      const code = await localRollback(ctx, target.file, topology, to);
+      await recordLocalHistory(ctx, target.file, topology.name);
+      return code;
     }
     if (values.release) {
       if (to !== undefined) throw new UsageError("--release and --to do not go together");

@@ -1,0 +1,90 @@
+// `topo up` and `topo rollback` on this machine keep their record in the history store too (SQLite by
+// default): every attempt of state.json as a revision (trigger up, or a rollback by hand), its outcome,
+// and every rollback with its recovery time. Written after the command, with the same idempotent keys as
+// the operator's, so writing all of state.json again adds only what is new. A store that cannot be
+// written is reported on stderr and never changes the command's result.
+import { loadLocalConfig } from "../config.ts";
+import type { IoContext } from "../io.ts";
+import type { HistoryRecord } from "../history/record.ts";
+import { defaultHistoryUrl, openStore } from "../history/store.ts";
+import { readState, stateDir, type LocalState } from "./state.ts";
+
+/** The namespace the dashboard and the store give topologies of this machine. */
+export const LOCAL_NAMESPACE = "local";
+
+/** The history store's URL for the local commands: TOPO_HISTORY_URL, else the file in the state directory; undefined when off. */
+export function localHistoryUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const url = loadLocalConfig(env).TOPO_HISTORY_URL ?? defaultHistoryUrl(env);
+  return url === "off" ? undefined : url;
+}
+
+/** The records of a project's state: `uid` names the project (its state directory). */
+export function localRecords(state: LocalState, uid: string): HistoryRecord[] {
+  const base = { target: "compose", namespace: LOCAL_NAMESPACE, topology: state.topology, uid } as const;
+  const out: HistoryRecord[] = [];
+  for (const h of state.history) {
+    const key = `${h.revision}@${h.at}`;
+    const manual = h.trigger === "manual";
+    out.push(
+      {
+        ...base,
+        kind: "revision",
+        key,
+        at: h.at,
+        revision: h.revision,
+        data: {
+          images: h.images ?? {},
+          hash: h.hash,
+          trigger: manual ? "manual-rollback" : "up",
+          ...(h.from !== undefined ? { from: h.from } : {}),
+        },
+      },
+      {
+        ...base,
+        kind: "outcome",
+        key: `${key}:${h.outcome}`,
+        at: h.at,
+        revision: h.revision,
+        data: { outcome: h.outcome, ...(h.reason ? { reason: h.reason } : {}) },
+      },
+    );
+    if (h.rollbackAt && (manual || h.outcome === "RolledBack")) {
+      const to = manual ? h.revision : state.lastGoodRevision;
+      const from = manual ? h.from : h.revision;
+      out.push({
+        ...base,
+        kind: "rollback",
+        key,
+        at: h.rollbackAt,
+        revision: h.revision,
+        data: {
+          trigger: manual ? "manual" : "automatic",
+          ...(from !== undefined ? { from } : {}),
+          ...(to !== undefined ? { to } : {}),
+          ...(h.recoverySeconds !== undefined ? { recoverySeconds: h.recoverySeconds } : {}),
+        },
+      });
+    }
+  }
+  return out;
+}
+
+/** Writes a project's state into the history store and applies the retention; a failure is a warning. */
+export async function recordLocalHistory(ctx: IoContext, file: string, topology: string): Promise<void> {
+  try {
+    const url = localHistoryUrl(ctx.env);
+    if (!url) return;
+    const dir = stateDir(file, topology, ctx.env);
+    const state = readState(dir);
+    if (!state) return;
+    const store = await openStore(url);
+    try {
+      await store.write(localRecords(state, `compose:${dir}`));
+      await store.prune(loadLocalConfig(ctx.env).TOPO_HISTORY_RETENTION);
+    } finally {
+      await store.close();
+    }
+  } catch (err) {
+    ctx.stderr.write(`warning: the history store was not written: ${(err as Error).message}\n`);
+  }
+}
