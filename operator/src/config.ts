@@ -214,6 +214,9 @@ export const LocalConfig = z.object({
   TOPO_COMPOSE: z.enum(["auto", "v1", "v2"]).default("auto"),
   TOPO_DOCKER: z.string().min(1).default("docker"),
   TOPO_STATE_DIR: z.string().min(1).optional(),
+  /** Unset: /run/containerd/containerd.sock (cli/build.ts DEFAULT_CONTAINERD_ADDRESS). */
+  TOPO_CONTAINERD_ADDRESS: z.string().min(1).optional(),
+  TOPO_KIND_CLUSTER: z.string().min(1).optional(),
   /** Unset: sqlite:~/.local/state/topo/history.db (history/store.ts defaultHistoryUrl). */
   TOPO_HISTORY_URL: historyUrl.optional(),
   ...historySettings,

@@ -39,6 +39,12 @@ export const commands: CommandEntry[] = [
     load: async () => (await import("./plan.ts")).planCommand,
   },
   {
+    name: "build",
+    summary:
+      "build the images of the nodes with build (the tags topo up runs); --push or --load them for a cluster",
+    load: async () => (await import("./build.ts")).buildCommand,
+  },
+  {
     name: "up",
     summary: "run the topology with Docker Compose, wait for health, roll back on failure",
     load: async () => (await import("./local.ts")).upCommand,
