@@ -23,7 +23,7 @@ import {
 import { buildImages, pruneBuiltImages, withBuiltImages } from "./build.ts";
 import { resolveSecrets } from "./secrets.ts";
 import { hashOf, recordAttempt, StateStore, stateDir, type HistoryEntry, type LocalState } from "./state.ts";
-import { pendingTasks, runTasks } from "./tasks.ts";
+import { pendingTasks, runTasks, taskPhase } from "./tasks.ts";
 
 export interface Failure {
   /** The node at fault: a compose service, or "compose" when compose itself failed. */
@@ -490,7 +490,12 @@ export async function status(
     const running = mine.filter((x) => x.status === "running").length;
     return {
       node: n.name,
-      state: mine.length ? [...new Set(mine.map((x) => x.status))].join(",") : "absent",
+      // A task's state is its phase, as on Kubernetes: an exited container is its outcome, not a fault.
+      state: n.task
+        ? taskPhase(mine)
+        : mine.length
+          ? [...new Set(mine.map((x) => x.status))].join(",")
+          : "absent",
       health: mine.length ? [...new Set(mine.map((x) => x.health || "-"))].join(",") : "-",
       image: mine[0]?.image ?? n.image,
       replicas: `${running}/${n.replicas}`,

@@ -5,7 +5,7 @@ import type { IoContext } from "../io.ts";
 import type { Compose } from "./compose.ts";
 import type { ContainerState } from "./docker.ts";
 import { assess } from "./runtime.ts";
-import { attemptOf, pendingTasks, runTasks, taskHashes } from "./tasks.ts";
+import { attemptOf, pendingTasks, runTasks, taskHashes, taskPhase } from "./tasks.ts";
 
 function shop(task: Record<string, unknown> = {}, command = "migrate"): Topology {
   const r = parseTopology({
@@ -116,6 +116,28 @@ describe("a task's attempt", () => {
   ])("reads %s", (_what, containers, expected) => {
     expect(attemptOf("migrate", hash, containers, T0)).toEqual(expected);
   });
+});
+
+describe("a task's phase in topo status", () => {
+  const run = (createdAt: number, status: string, exitCode = 0) =>
+    container("migrate", { createdAt: at(createdAt), status, exitCode });
+  it.each([
+    ["no container", [], "Waiting"],
+    ["created, not started", [run(T0, "created")], "Waiting"],
+    ["running", [run(T0, "running")], "Running"],
+    ["exited 0", [run(T0, "exited")], "Succeeded"],
+    ["exited 3", [run(T0, "exited", 3)], "Failed (exit 3)"],
+    [
+      "a failed run, then a newer one that succeeded",
+      [run(T0 + 1000, "exited"), run(T0, "exited", 1)],
+      "Succeeded",
+    ],
+    [
+      "a success, then a newer run that fails",
+      [run(T0, "exited"), run(T0 + 1000, "exited", 1)],
+      "Failed (exit 1)",
+    ],
+  ])("is %s → %s", (_what, containers, expected) => expect(taskPhase(containers)).toBe(expected));
 });
 
 describe("assess", () => {

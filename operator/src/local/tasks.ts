@@ -57,6 +57,19 @@ export function attemptOf(
   return { state: "running", startedAt };
 }
 
+/**
+ * A task's phase from its containers (the newest one decides), named as on Kubernetes: Waiting, Running,
+ * Succeeded, or Failed with its exit code.
+ */
+export function taskPhase(
+  containers: readonly Pick<ContainerState, "status" | "exitCode" | "createdAt">[],
+): string {
+  const newest = [...containers].sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))[0];
+  if (!newest || newest.status === "created") return "Waiting";
+  if (newest.status !== "exited" && newest.status !== "dead") return "Running";
+  return newest.exitCode === 0 ? "Succeeded" : `Failed (exit ${newest.exitCode})`;
+}
+
 export interface RunTasksOptions {
   ctx: IoContext;
   compose: Compose;

@@ -94,6 +94,11 @@ describe.each([["v2"], ["v1"]])("task nodes with compose %s", (compose) => {
       1900,
     );
     expect(Date.parse(api.State.StartedAt)).toBeGreaterThanOrEqual(Date.parse(migrate.State.FinishedAt));
+    // topo status reads the finished task as its outcome, not as a stopped service.
+    const status = JSON.parse((await topo("status", file, "-o", "json")).stdout) as {
+      nodes: { node: string; state: string }[];
+    };
+    expect(status.nodes.find((n) => n.node === "migrate")!.state).toBe("Succeeded");
   });
 
   it("does not run the unchanged task again on a revision that changes only api", async () => {
