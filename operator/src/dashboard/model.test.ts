@@ -1,4 +1,5 @@
-import { toSummary, type ObservedTopology } from "./model.ts";
+import { resolve } from "../../../test/unit/fixtures.ts";
+import { fromResolved, toDetail, toSummary, type ObservedTopology } from "./model.ts";
 import type { NodePhase } from "./types.ts";
 
 const observed = (phases: NodePhase[], phase: string): ObservedTopology => ({
@@ -33,5 +34,33 @@ describe("toSummary", () => {
       totalNodes: phases.length,
       phase,
     });
+  });
+});
+
+describe("toDetail", () => {
+  it("carries on how many cluster nodes a node's Ready pods run, and nothing for a node without", () => {
+    const declared = resolve({
+      nodes: [
+        { name: "api", image: "api:1", replicas: 3 },
+        { name: "db", image: "db:1" },
+      ],
+    }).nodes.map(fromResolved);
+    const d = toDetail({
+      namespace: "ns",
+      name: "shop",
+      source: "kube",
+      declared,
+      status: {
+        phase: "Ready",
+        nodes: [
+          { name: "api", replicas: 3, readyReplicas: 3, phase: "Ready", spreadOver: 3 },
+          { name: "db", replicas: 1, readyReplicas: 0, phase: "Progressing" },
+        ],
+      },
+    });
+    expect(d.nodes.map((n) => [n.name, n.spreadOver])).toEqual([
+      ["api", 3],
+      ["db", undefined],
+    ]);
   });
 });

@@ -21,7 +21,10 @@ export interface ObservedTopology {
     revision?: number;
     lastGoodRevision?: number;
     message?: string;
-    nodes?: Pick<NodeStatus, "name" | "replicas" | "readyReplicas" | "phase" | "message" | "image">[];
+    nodes?: Pick<
+      NodeStatus,
+      "name" | "replicas" | "readyReplicas" | "phase" | "message" | "image" | "spreadOver"
+    >[];
     history?: (Pick<HistoryEntry, "revision" | "at" | "reason"> & {
       outcome: string;
       images?: Record<string, string>;
@@ -122,6 +125,7 @@ export function toDetail(t: ObservedTopology): TopologyDetail {
       readyReplicas: o?.readyReplicas ?? 0,
       phase: (o?.phase ?? "Pending") as NodePhase,
       ...(o?.message ? { message: o.message } : {}),
+      ...(o?.spreadOver ? { spreadOver: o.spreadOver } : {}),
       ports: n.ports.map((p) => ({
         name: p.name,
         port: p.port,

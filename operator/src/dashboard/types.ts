@@ -42,6 +42,8 @@ export interface GraphNode {
   readyReplicas: number;
   phase: NodePhase;
   message?: string;
+  /** On how many cluster nodes its Ready pods run (Kubernetes only). */
+  spreadOver?: number;
   ports: { name: string; port: number; protocol: string; hostPort?: number }[];
   env: NodeEnv[];
   /** Start order layer over dependsOn (0 = depends on nothing). */

@@ -222,6 +222,7 @@ function renderPanel(): void {
       `runs to completion once per revision that changes it; ${n.task.retries} ${n.task.retries === 1 ? "retry" : "retries"}, timeout ${n.task.timeout}`,
     );
   else row("Replicas", `${n.readyReplicas} ready / ${n.replicas} desired`);
+  if (n.spreadOver) row("Spread", `on ${n.spreadOver} cluster node${n.spreadOver === 1 ? "" : "s"}`);
   row(
     "Ports",
     n.ports
