@@ -5,6 +5,7 @@
 #                                    data and PKI (a frozen one is thawed, kwok restarted when its stages
 #                                    changed); prints the admin kubeconfig path
 #   hack/cluster.sh up --fresh       down, then up: a new, empty cluster
+#   hack/cluster.sh up --zones Z     the fake nodes in Z zones (label topology.kubernetes.io/zone)
 #   hack/cluster.sh up --real-node   also a real kubelet node (hack/real-node.sh); remembered by the state dir
 #   hack/cluster.sh status           report each component (running, frozen or stopped) and the API server
 #   hack/cluster.sh diagnose         each component's state and log tail, then nodes and pods
@@ -25,6 +26,8 @@
 #   TOPO_SCHEDULER_PORT      kube-scheduler's /healthz, HTTPS (default 20259)
 #                            kwok listens on no port: it runs without --node-port and --server-address
 #   TOPO_FAKE_NODES          fake nodes (default 3; or --nodes N)
+#   TOPO_FAKE_ZONES          zones the fake nodes are spread over (default 0: no topology.kubernetes.io/zone
+#                            label; or --zones Z): kwok-node-i is in zone-(i mod Z)
 #   TOPO_FAKE_NODE_PODS      pods each fake node holds (default 1000)
 #   TOPO_NODE_LEASE_SECONDS  kwok's node lease (default 40, renewed every quarter of it); the node lifecycle
 #                            controller marks a node NotReady this + 10 s after its last renewal (1.34's 50 s)
@@ -52,6 +55,7 @@ API_PORT="${TOPO_APISERVER_PORT:-16443}"
 KCM_PORT="${TOPO_KCM_PORT:-20257}"
 SCHED_PORT="${TOPO_SCHEDULER_PORT:-20259}"
 NODES="${TOPO_FAKE_NODES:-3}"
+ZONES="${TOPO_FAKE_ZONES:-0}"
 # Pods per fake node: nothing runs on them, so room for a benchmark of 200 topologies x 10 nodes on 3 nodes.
 NODE_PODS="${TOPO_FAKE_NODE_PODS:-1000}"
 LEASE="${TOPO_NODE_LEASE_SECONDS:-40}"
@@ -228,7 +232,9 @@ stop_component() { # SIGTERM (and SIGCONT, should it be frozen), SIGKILL after 5
 }
 
 fake_nodes() {
+  local zone=""
   for i in $(seq 0 $((NODES - 1))); do
+    if [ "$ZONES" -gt 0 ]; then zone=", topology.kubernetes.io/zone: zone-$((i % ZONES))"; fi
     cat <<YAML
 ---
 apiVersion: v1
@@ -236,7 +242,7 @@ kind: Node
 metadata:
   name: kwok-node-$i
   annotations: { kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0" }
-  labels: { type: kwok, kubernetes.io/hostname: kwok-node-$i, kubernetes.io/os: linux, kubernetes.io/arch: amd64 }
+  labels: { type: kwok, kubernetes.io/hostname: kwok-node-$i, kubernetes.io/os: linux, kubernetes.io/arch: amd64$zone }
 status:
   allocatable: { cpu: "32", memory: 256Gi, pods: "$NODE_PODS" }
   capacity: { cpu: "32", memory: 256Gi, pods: "$NODE_PODS" }
@@ -360,7 +366,7 @@ one() { # one ACTION COMPONENT
 
 usage() {
   local IFS='|'
-  echo "usage: hack/cluster.sh up [--nodes N] [--fresh] [--real-node] | status | diagnose | down" >&2
+  echo "usage: hack/cluster.sh up [--nodes N] [--zones Z] [--fresh] [--real-node] | status | diagnose | down" >&2
   echo "       hack/cluster.sh restart|stop|start|freeze|thaw ${COMPONENTS[*]}" >&2
   exit 2
 }
@@ -377,6 +383,7 @@ REAL_NODE=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --nodes) NODES="$2"; shift 2 ;;
+    --zones) ZONES="$2"; shift 2 ;;
     --fresh) FRESH=1; shift ;;
     --real-node) REAL_NODE=1; shift ;;
     *) echo "unknown option: $1" >&2; usage ;;

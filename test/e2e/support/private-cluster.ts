@@ -28,6 +28,8 @@ export interface PrivateClusterOptions {
   nodeLeaseSeconds?: number;
   /** Fake nodes (default 3). */
   nodes?: number;
+  /** Zones the fake nodes are spread over, labelled topology.kubernetes.io/zone (default none). */
+  zones?: number;
   /** Ports 22000 + 10 × offset onwards (0-99); by default the first free block from a hash of `name`. */
   offset?: number;
 }
@@ -151,6 +153,7 @@ export async function startPrivateCluster(opts: PrivateClusterOptions): Promise<
     TOPO_SCHEDULER_PORT: String(ports.scheduler),
     TOPO_NODE_LEASE_SECONDS: String(opts.nodeLeaseSeconds ?? 40),
     TOPO_FAKE_NODES: String(opts.nodes ?? 3),
+    TOPO_FAKE_ZONES: String(opts.zones ?? 0),
   };
   const script = (args: string[], timeoutMs?: number) => runScript(args, env, timeoutMs);
   const must = async (args: string[]) => {
