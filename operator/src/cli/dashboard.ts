@@ -5,6 +5,8 @@ import type { Logger } from "pino";
 import { loadDashboardConfig, type Config } from "../config.ts";
 import type { KindWatch } from "../kube/informer.ts";
 import { ComposeSource } from "../dashboard/compose-source.ts";
+import { openStoreLazily } from "../history/store.ts";
+import { localHistoryUrl } from "../local/history.ts";
 import { Docker } from "../local/docker.ts";
 import { operatorKubeSource, standaloneKubeSource } from "../dashboard/kube-source.ts";
 import { serveDashboard, webRoot } from "../dashboard/server.ts";
@@ -29,6 +31,9 @@ export async function startOperatorDashboard(o: {
     ...(o.config.TOPO_DASHBOARD_TOKEN ? { token: o.config.TOPO_DASHBOARD_TOKEN } : {}),
     ...(o.config.dashboardOidc ? { oidc: o.config.dashboardOidc } : {}),
     plan: (namespace, _name, topology) => planOnCluster(o.kc, topology, namespace),
+    ...(o.config.TOPO_HISTORY_URL && o.config.TOPO_HISTORY_URL !== "off"
+      ? { history: openStoreLazily(o.config.TOPO_HISTORY_URL) }
+      : {}),
   });
   o.log.info(
     {
@@ -56,7 +61,8 @@ export const dashboardCommand: Command = {
     "Environment: TOPO_DASHBOARD_TOKEN (require `Authorization: Bearer TOKEN` on /api; open the page once",
     "with ?token=TOKEN), TOPO_NAMESPACES (kube: namespaces to watch, default all), TOPO_DOCKER (compose:",
     "the docker CLI; DOCKER_HOST and the rest of its environment are passed on), TOPO_DASHBOARD_OIDC_*",
-    "(people sign in with OpenID Connect: docs/dashboard.md, Logging in).",
+    "(people sign in with OpenID Connect: docs/dashboard.md, Logging in), TOPO_HISTORY_URL (the history",
+    "store the timeline reads; default sqlite:~/.local/state/topo/history.db, where `topo up` writes).",
   ].join("\n"),
   options: { source: { type: "string" }, port: { type: "string" }, host: { type: "string" } },
   async run({ positionals, values }, ctx) {
@@ -83,7 +89,9 @@ export const dashboardCommand: Command = {
       plan = (_namespace, _name, topology) => planProject(ctx, topology);
     }
     const token = config.TOPO_DASHBOARD_TOKEN;
+    const historyUrl = localHistoryUrl(ctx.env);
     const d = await serveDashboard({
+      ...(historyUrl ? { history: openStoreLazily(historyUrl) } : {}),
       source,
       port,
       host: String(values.host ?? "127.0.0.1"),

@@ -13,6 +13,8 @@ import express, {
 } from "express";
 import type { DashboardOidc } from "../config.ts";
 import { UserError } from "../errors.ts";
+import type { HistoryStore } from "../history/store.ts";
+import { mountHistoryApi } from "./history.ts";
 import { createOidcLogin, LOGIN_PATH } from "./oidc.ts";
 import { PLAN_TYPES, planResponse, readPlanRequest, type Planner } from "./plan.ts";
 import { debounceKeys, type DashboardSource } from "./source.ts";
@@ -58,6 +60,8 @@ export interface DashboardOptions {
   now?: () => number;
   /** The built front end; defaults to webRoot(). */
   staticDir?: string;
+  /** The history store behind .../timeline and /recoveries (history.ts); absent: 501. */
+  history?: HistoryStore;
   /** Plans a Topology document against the source's target (POST .../plan); absent: 501. */
   plan?: Planner;
   debounceMs?: number;
@@ -153,6 +157,8 @@ export function createDashboard(o: DashboardOptions): Dashboard {
       else res.json(await o.source.events(ns, name));
     }),
   );
+
+  mountHistoryApi(api, o.history);
 
   api.post(
     "/topologies/:namespace/:name/plan",
