@@ -16,7 +16,6 @@ import { deleteObject, serverSideApply } from "../kube/apply.ts";
 import type { KubeConfig, KubernetesObject } from "../kube/client.ts";
 import { EventRecorder } from "../kube/events.ts";
 import { request, requestText, resourcePath } from "../kube/rest.ts";
-import { ownedBy } from "./owner.ts";
 import type { PodLike } from "./pods.ts";
 import type { ChildObject, ReconcileDeps, TopologyResource } from "./reconcile.ts";
 import { revisionStore } from "./revisions.ts";
@@ -24,7 +23,23 @@ import { revisionStore } from "./revisions.ts";
 export interface CacheReader {
   get(kind: string, namespace: string, name: string): KubernetesObject | undefined;
   list(kind: string, namespace: string): KubernetesObject[];
+  /** The cached objects of `kind` that its informer's index `index` maps to `value`. */
+  byIndex(kind: string, index: string, value: string): KubernetesObject[];
 }
+
+/**
+ * The informer indexes a Topology's children are found by, so a reconcile reads its own children and not
+ * every object in the namespace: the owned kinds by their owners' uids, pods (owned by ReplicaSets) by
+ * their topology label.
+ */
+export const BY_OWNER = "owner";
+export const BY_TOPOLOGY = "topology";
+export const ownerUids = (o: KubernetesObject): string[] =>
+  o.metadata?.ownerReferences?.map((r) => r.uid) ?? [];
+export const topologyOf = (o: KubernetesObject): string[] => {
+  const topology = o.metadata?.labels?.[LABEL_TOPOLOGY];
+  return topology ? [`${o.metadata?.namespace ?? ""}/${topology}`] : [];
+};
 
 export interface WriteCounter {
   inc(labels: { verb: string; kind: string }): void;
@@ -87,16 +102,16 @@ export function kubeDeps(opts: {
       const t = opts.cache.get(KIND, namespace, name) as TopologyResource | undefined;
       return t && memo.apply(t);
     },
-    listChildren(namespace, _topology, uid) {
+    listChildren(namespace, topology, uid) {
       const byKind = Object.fromEntries(
         OWNED_KINDS.map(({ kind }) => [
           kind,
-          opts.cache.list(kind, namespace).filter(ownedBy(uid)) as ChildObject[],
+          opts.cache
+            .byIndex(kind, BY_OWNER, uid)
+            .filter((o) => o.metadata?.namespace === namespace) as ChildObject[],
         ]),
       );
-      const pods = opts.cache
-        .list("Pod", namespace)
-        .filter((p) => p.metadata?.labels?.[LABEL_TOPOLOGY] === _topology) as PodLike[];
+      const pods = opts.cache.byIndex("Pod", BY_TOPOLOGY, `${namespace}/${topology}`) as PodLike[];
       return { byKind, pods };
     },
     async apply(obj) {

@@ -162,6 +162,29 @@ describe("KindWatch", () => {
     expect(api.listPaths).toEqual(["/api/v1/namespaces/a/configmaps"]);
   });
 
+  it("keeps its indexes with the cache: added, changed, deleted, and what a relist drops", async () => {
+    const api = new FakeApi();
+    api.put("a", "one", { owners: "x" });
+    const owners = (o: KubernetesObject) =>
+      ((o as { data?: { owners?: string } }).data?.owners ?? "").split(",").filter(Boolean);
+    const s = await run(api, {
+      spec: { kind: "ConfigMap", apiVersion: "v1", plural: "configmaps", indexers: { owner: owners } },
+    });
+    const by = (v: string) => s.watch.byIndex("owner", v).map((o) => o.metadata!.name);
+    api.put("a", "two", { owners: "x,y" });
+    api.put("a", "three", { owners: "y" });
+    expect([by("x"), by("y"), by("z")]).toEqual([["one", "two"], ["two", "three"], []]);
+    api.put("a", "one", { owners: "y" }); // moved from x to y
+    api.delete("a", "three");
+    expect([by("x"), by("y")]).toEqual([["two"], ["two", "one"]]);
+    // Deleted while the watch is down: the relist removes it from the cache and from the index.
+    api.breakWatches();
+    api.objects.delete("a/two");
+    await until("the relist", () => api.listPaths.length === 2 && s.watch.list("a").length === 1);
+    expect([by("x"), by("y")]).toEqual([[], ["one"]]);
+    expect(() => s.watch.byIndex("label", "x")).toThrow('ConfigMap informer has no index "label"');
+  });
+
   it("restarts once after a broken watch, relists once, and its own abort of the old watch is not another restart", async () => {
     const api = new FakeApi();
     api.put("a", "one");

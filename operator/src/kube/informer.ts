@@ -83,6 +83,11 @@ export interface KindSpec {
   labelSelector?: string;
   /** Trims an object before it is cached (see cache-transform.ts); it must keep what reconcile reads. */
   transform?: (obj: KubernetesObject) => KubernetesObject;
+  /**
+   * Indexes kept beside the cache, as client-go's Indexers: each names the values an object is found by
+   * (say, its owners' uids), so `byIndex` answers in the time of what it returns, not of the cache's size.
+   */
+  indexers?: Record<string, (obj: KubernetesObject) => string[]>;
 }
 
 /** Where the lists and watches go: the API server, or a fake one in unit tests. */
@@ -154,8 +159,13 @@ const messageOf = (err: unknown) => String((err as Error)?.message ?? err);
 const sameVersion = (a: KubernetesObject, b: KubernetesObject) =>
   a.metadata?.resourceVersion !== undefined && a.metadata.resourceVersion === b.metadata?.resourceVersion;
 
+/** One index: objects by value, each by its namespace/name. */
+type Index = Map<string, Map<string, KubernetesObject>>;
+const keyOf = (obj: KubernetesObject) => `${obj.metadata?.namespace ?? ""}/${obj.metadata?.name ?? ""}`;
+
 export class KindWatch {
   private readonly slots = new Map<string, Slot>();
+  private readonly indices = new Map<string, Index>();
   private readonly listeners: Listener[] = [];
   private readonly client: ListerWatcher;
   private watchdog?: NodeJS.Timeout;
@@ -166,6 +176,7 @@ export class KindWatch {
   constructor(options: WatchOptions) {
     this.o = options;
     const { kind, apiVersion, labelSelector, transform } = options.spec;
+    for (const name of Object.keys(options.spec.indexers ?? {})) this.indices.set(name, new Map());
     const watch = new Watch(options.kc);
     this.client = options.client ?? {
       list: (path) =>
@@ -342,15 +353,39 @@ export class KindWatch {
     const old = byName.get(name);
     if (old && sameVersion(old, obj)) return; // a relist of an object that did not change
     byName.set(name, obj);
+    if (old) this.unindex(old);
+    this.index(obj);
     this.emit(old ? "update" : "add", obj);
   }
 
   private remove(slot: Slot, obj: KubernetesObject): void {
     const ns = obj.metadata?.namespace ?? "";
     const byName = slot.store.get(ns);
-    if (!byName?.delete(obj.metadata?.name ?? "")) return;
+    const old = byName?.get(obj.metadata?.name ?? "");
+    if (!byName || !old) return;
+    byName.delete(obj.metadata?.name ?? "");
     if (byName.size === 0) slot.store.delete(ns);
+    this.unindex(old);
     this.emit("delete", obj);
+  }
+
+  private index(obj: KubernetesObject): void {
+    for (const [name, index] of this.indices)
+      for (const value of this.o.spec.indexers![name]!(obj)) {
+        let objects = index.get(value);
+        if (!objects) index.set(value, (objects = new Map()));
+        objects.set(keyOf(obj), obj);
+      }
+  }
+
+  /** Removes `obj`, as it was cached, from every index (the values it was indexed by are its own). */
+  private unindex(obj: KubernetesObject): void {
+    for (const [name, index] of this.indices)
+      for (const value of this.o.spec.indexers![name]!(obj)) {
+        const objects = index.get(value);
+        objects?.delete(keyOf(obj));
+        if (objects?.size === 0) index.delete(value);
+      }
   }
 
   private emit(event: "add" | "update" | "delete", obj: KubernetesObject): void {
@@ -384,6 +419,13 @@ export class KindWatch {
 
   list(namespace: string): KubernetesObject[] {
     return [...(this.slotOf(namespace)?.store.get(namespace)?.values() ?? [])];
+  }
+
+  /** The cached objects that index `name` (one of the spec's indexers) maps to `value`. */
+  byIndex(name: string, value: string): KubernetesObject[] {
+    const index = this.indices.get(name);
+    if (!index) throw new Error(`${this.o.spec.kind} informer has no index "${name}"`);
+    return [...(index.get(value)?.values() ?? [])];
   }
 
   all(): KubernetesObject[] {
