@@ -39,6 +39,8 @@ export interface ComposePlanInput {
   serviceHashes: Readonly<Record<string, string>>;
   /** The id of each image `next` names, as the engine has it now; absent when it has not got it. */
   imageIds: Readonly<Record<string, string>>;
+  /** The tasks `topo up` would run (local/tasks.ts pendingTasks); none when absent. */
+  tasks?: string[];
   /** What chooseRevision (local/runtime.ts) says `topo up` runs. */
   revision: { current?: number; next: number; verb: "starting" | "checking" | "retrying" };
   notes?: string[];
@@ -160,7 +162,8 @@ export function planCompose(input: ComposePlanInput): Plan {
     revision: { ...(current ? { current } : {}), next: revision, new: verb === "starting" },
     startOrder: startOrderOf(topology, ordered),
     recreate,
+    ...(input.tasks?.length ? { tasks: input.tasks } : {}),
     notes,
-    changed: anyChange(ordered, shared) || verb === "starting",
+    changed: anyChange(ordered, shared) || verb === "starting" || !!input.tasks?.length,
   };
 }

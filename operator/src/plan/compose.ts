@@ -14,6 +14,7 @@ import { lastLine, projectFilter, run } from "../local/docker.ts";
 import { chooseRevision } from "../local/runtime.ts";
 import { resolveSecrets } from "../local/secrets.ts";
 import { hashOf, readState, StateStore, stateDir, stateDirOfComposeFile } from "../local/state.ts";
+import { pendingTasks } from "../local/tasks.ts";
 import {
   renderCompose,
   renderComposeYaml,
@@ -120,8 +121,9 @@ export async function planLocally(ctx: IoContext, file: string, topology: Topolo
     notes.push(`topo up would stop here: ${err.message.split("\n").join(" ")}`);
   }
   const override = join(dirname(path), OVERRIDE);
-  const [containers, hashes, ids] = await Promise.all([
+  const [containers, states, hashes, ids] = await Promise.all([
     projectContainers(compose, topology.name),
+    compose.docker.listContainers(projectFilter(topology.name)),
     serviceHashes(compose, ctx, {
       project: topology.name,
       yaml,
@@ -140,6 +142,8 @@ export async function planLocally(ctx: IoContext, file: string, topology: Topolo
     containers,
     serviceHashes: hashes,
     imageIds: ids,
+    // What topo up decides the same way: a task runs unless a container ran its configuration to success.
+    tasks: pendingTasks(topology, states),
     revision: {
       ...(state?.revision ? { current: state.revision } : {}),
       next: choice.revision,

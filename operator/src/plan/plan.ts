@@ -48,7 +48,7 @@ export interface Plan {
   revision: RevisionPlan;
   /** The nodes that start new pods or containers, in dependency layers (layer 0 first). */
   startOrder: string[][];
-  /** Kubernetes: the tasks that would run (a Job of their template is created). */
+  /** The tasks that would run: Kubernetes creates a Job of their template, Compose runs their container. */
   tasks?: string[];
   /** Compose: the services whose containers would be recreated. */
   recreate?: string[];

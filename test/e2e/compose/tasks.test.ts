@@ -117,6 +117,17 @@ describe.each([["v2"], ["v1"]])("task nodes with compose %s", (compose) => {
     expect((await inspect("migrate")).State.StartedAt).toBe(before.State.StartedAt);
   });
 
+  it("plans no task for a change that leaves it as it ran, and names the task a change to it would run", async () => {
+    const unchanged = await topo("plan", file, "--target", "compose", "-o", "json");
+    expect(unchanged.code === 0 ? "exit 0" : unchanged.stderr).toBe("exit 0");
+    expect(JSON.parse(unchanged.stdout).plans[0].tasks).toBeUndefined();
+    const other = join(dir, "shop-next.yaml");
+    writeFileSync(other, stringify(shop(name, { migrate: "echo migrating to 43", api: { RELEASE: "2" } })));
+    const changed = await topo("plan", other, "--target", "compose");
+    expect(changed.code === 0 ? "exit 0" : changed.stderr).toBe("exit 0");
+    expect(changed.stdout).toMatch(/Tasks that run: migrate/);
+  });
+
   it("fails the revision when the task fails, shows its last log lines, and rolls back without running it", async () => {
     const api = await inspect("api");
     writeFileSync(
