@@ -247,7 +247,13 @@ export async function buildImages(opts: BuildOptions): Promise<BuiltImage[]> {
       const tail = output
         .trim()
         .split("\n")
-        .filter((l) => l.trim() && !/DEPRECATED|legacy builder|buildx|docs\.docker\.com\/go\/buildx/.test(l))
+        .filter(
+          (l) =>
+            l.trim() &&
+            !/DEPRECATED|legacy builder|buildx|^\s*---> |^Removing intermediate|^Sending build context/.test(
+              l,
+            ),
+        )
         .slice(-8)
         .map((l) => `    ${l.trim()}`)
         .join("\n");
