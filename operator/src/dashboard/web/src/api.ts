@@ -81,6 +81,14 @@ export const api = {
   get: (ns: string, name: string) => get<TopologyDetail>(`/api/topologies/${seg(ns)}/${seg(name)}`),
   events: (ns: string, name: string) =>
     get<DashboardEvent[]>(`/api/topologies/${seg(ns)}/${seg(name)}/events`),
+  timeline: (ns: string, name: string, since: string, node?: string) =>
+    get<import("./timeline.ts").Timeline>(
+      `/api/topologies/${seg(ns)}/${seg(name)}/timeline?since=${seg(since)}${node ? `&node=${seg(node)}` : ""}`,
+    ),
+  recoveries: (ns: string, name: string, since: string) =>
+    get<import("./timeline.ts").Recoveries>(
+      `/api/recoveries?namespace=${seg(ns)}&topology=${seg(name)}&since=${seg(since)}`,
+    ),
   plan: (ns: string, name: string, document: string) =>
     postPlan(`/api/topologies/${seg(ns)}/${seg(name)}/plan`, document),
 };

@@ -1,6 +1,7 @@
 // The dashboard page: the overview of every topology, the selected topology's live graph, its node list,
 // revision history and a node panel. Routes live in the hash: #/<namespace>/<name>[/<node>].
 import "./style.css";
+import { showTimeline } from "./timeline.ts";
 import type {
   ChangeMessage,
   DashboardEvent,
@@ -381,6 +382,7 @@ async function load(key: string | undefined, node?: string): Promise<void> {
   renderOverview();
   renderDetail();
   if (changedTopology) graph.select(node);
+  void showTimeline(key);
 }
 
 /**
@@ -461,6 +463,8 @@ $<HTMLFormElement>("#plan-form").addEventListener("submit", (e) => {
   e.preventDefault();
   void askPlan();
 });
+for (const id of ["#tl-range", "#tl-node"])
+  $(id).addEventListener("change", () => void showTimeline(state.key));
 $("#plan-clear").addEventListener("click", () => {
   state.plan = undefined;
   renderPlan(undefined);
