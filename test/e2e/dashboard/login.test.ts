@@ -2,12 +2,14 @@
 // (oidc-provider, started here): the provider's form, the allow-list, expiry, sign-out, and /api and the
 // event stream refusing whoever has neither a session nor the token. The dashboard runs in this process
 // over an in-memory source, so the test can move its session clock instead of waiting out a TTL.
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { loadDashboardConfig } from "../../../operator/src/config.ts";
 import { serveDashboard } from "../../../operator/src/dashboard/server.ts";
-import { freePort, waitFor } from "../operator/harness.ts";
-import { cspViolations, ensureWebBuilt, launch, openPage, screenshot } from "./browser.ts";
+import { freePort, ROOT, waitFor } from "../operator/harness.ts";
+import { cspViolations, ensureWebBuilt, launch, openPage, screenshot, startDashboardCli } from "./browser.ts";
 import { generatedTopology, MEMORY_NAMESPACE, memorySource } from "./memory-source.ts";
 import { startOidcProvider, type TestProvider } from "./oidc-provider.ts";
 
@@ -25,14 +27,20 @@ describe("dashboard sign-in with OpenID Connect", () => {
   let browser: Browser;
   let url: string;
   let skewMs = 0;
+  let cliPort: number;
 
   beforeAll(async () => {
     ensureWebBuilt();
     const [providerPort, port] = await Promise.all([freePort(), freePort()]);
+    cliPort = await freePort();
     url = `http://127.0.0.1:${port}`;
     provider = await startOidcProvider({
       port: providerPort,
-      client: { id: "topo-dashboard", secret: "dashboard-secret", redirectUri: `${url}/auth/callback` },
+      client: {
+        id: "topo-dashboard",
+        secret: "dashboard-secret",
+        redirectUris: [`${url}/auth/callback`, `http://127.0.0.1:${cliPort}/auth/callback`],
+      },
       users: USERS,
     });
     // Through the same reader as `topo dashboard` and the operator: the settings as a person writes them.
@@ -170,5 +178,56 @@ describe("dashboard sign-in with OpenID Connect", () => {
     expect(await apiStatus(page)).toBe(401);
     expect(await cspViolations(page)).toEqual([]);
     await page.context().close();
+  });
+
+  it("is what `topo dashboard` serves from TOPO_DASHBOARD_OIDC_*, and a missing setting stops it, named", async () => {
+    const oidcEnv = {
+      TOPO_DASHBOARD_OIDC_ISSUER_URL: provider.issuer,
+      TOPO_DASHBOARD_OIDC_CLIENT_ID: "topo-dashboard",
+      TOPO_DASHBOARD_OIDC_CLIENT_SECRET: "dashboard-secret",
+      TOPO_DASHBOARD_OIDC_REDIRECT_URL: `http://127.0.0.1:${cliPort}/auth/callback`,
+      TOPO_DASHBOARD_OIDC_ALLOWED_USERS: "*",
+      TOPO_DASHBOARD_OIDC_SESSION_SECRET: randomBytes(32).toString("hex"),
+    };
+    const missing = spawnSync(
+      process.execPath,
+      [join(ROOT, "operator/src/cli/bin.ts"), "dashboard", "--source", "compose", "--port", String(cliPort)],
+      {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: { ...process.env, ...oidcEnv, TOPO_DASHBOARD_OIDC_SESSION_SECRET: "" },
+      },
+    );
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain("TOPO_DASHBOARD_OIDC_SESSION_SECRET is required");
+
+    const cli = await startDashboardCli(["--source", "compose"], cliPort, oidcEnv);
+    try {
+      const base = `http://127.0.0.1:${cliPort}`;
+      expect(cli.logs()).toContain(`(sign-in with ${provider.issuer}/)`);
+      const refused = await fetch(`${base}/api/topologies`);
+      expect(refused.status).toBe(401);
+      expect(await refused.json()).toEqual({ error: "unauthorized", login: "/auth/login" });
+      const page = await fetch(`${base}/`, { redirect: "manual" });
+      expect(page.headers.get("location")).toBe("/auth/login?return=%2F");
+      // The sign-in goes to the provider with this dashboard's client, redirect URL and a PKCE challenge.
+      const login = await fetch(`${base}/auth/login?return=%2F`, { redirect: "manual" });
+      expect(login.status).toBe(303);
+      const authorize = new URL(login.headers.get("location")!);
+      expect(authorize.origin).toBe(provider.issuer);
+      expect(Object.fromEntries(authorize.searchParams)).toMatchObject({
+        client_id: "topo-dashboard",
+        redirect_uri: oidcEnv.TOPO_DASHBOARD_OIDC_REDIRECT_URL,
+        response_type: "code",
+        code_challenge_method: "S256",
+        scope: "openid profile email",
+      });
+      expect(authorize.searchParams.get("code_challenge")).toMatch(/^[\w-]{43}$/);
+      expect(login.headers.get("set-cookie")).toMatch(
+        /^topo_login=[^;]+; Path=\/auth\/callback; Max-Age=600; HttpOnly; SameSite=Lax$/,
+      );
+    } finally {
+      await cli.stop();
+    }
   });
 });

@@ -34,7 +34,7 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
 
 export async function startOidcProvider(o: {
   port: number;
-  client: { id: string; secret: string; redirectUri: string };
+  client: { id: string; secret: string; redirectUris: string[] };
   users: Record<string, TestUser>;
 }): Promise<TestProvider> {
   const issuer = `http://127.0.0.1:${o.port}`;
@@ -43,7 +43,7 @@ export async function startOidcProvider(o: {
       {
         client_id: o.client.id,
         client_secret: o.client.secret,
-        redirect_uris: [o.client.redirectUri],
+        redirect_uris: o.client.redirectUris,
         grant_types: ["authorization_code"],
         response_types: ["code"],
         token_endpoint_auth_method: "client_secret_basic",
@@ -117,8 +117,9 @@ export async function startOidcProvider(o: {
   const server = createServer((req, res) => {
     const m = /^\/interaction\/([^/?]+)/.exec(req.url ?? "");
     if (!m) return void callback(req, res);
+    // A request without the interaction's cookie (a client that keeps none) is the client's error.
     interaction(req, res, m[1]!).catch((err: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+      if (!res.headersSent) res.writeHead(400, { "content-type": "text/plain" });
       res.end(String(err));
     });
   });
