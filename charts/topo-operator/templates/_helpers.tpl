@@ -91,6 +91,8 @@ No Secrets: the kubelet, not the operator, resolves secretRef env. No wildcards.
   verbs: ["create", "get", "list", "delete"]
 - apiGroups: [""]
   resources: ["events"]
-  {{- /* The dashboard's events endpoint lists the Events of a topology and its children. */}}
-  verbs: {{ if .Values.dashboard.enabled }}["create", "list"]{{ else }}["create"]{{ end }}
+  {{- /* The dashboard's events endpoint lists the Events of a topology and its children; the history
+  recorder lists and watches them, so they outlive the API server's hour. */}}
+  {{- $history := or .Values.history.url.existingSecret .Values.history.persistence.enabled }}
+  verbs: {{ if $history }}["create", "list", "watch"]{{ else if .Values.dashboard.enabled }}["create", "list"]{{ else }}["create"]{{ end }}
 {{- end }}
