@@ -13,7 +13,8 @@ import { docker, ROOT, sh } from "./shell.ts";
 const BIN = join(ROOT, "operator/src/cli/bin.ts");
 
 function topology(name: string) {
-  const health = { interval: "1s", timeout: "2s", retries: 2 };
+  // A generous timeout: on a loaded machine a check that passes can take seconds (a timeout counts as a failure).
+  const health = { interval: "1s", timeout: "5s", retries: 3 };
   return {
     apiVersion: "topo.dev/v1alpha1",
     kind: "Topology",

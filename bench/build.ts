@@ -1,0 +1,107 @@
+// Benchmark: a no-change `topo up` of a project whose nodes are built from source, as a whole process,
+// against the same project with those nodes naming the images it built (no build), in the same rounds
+// (A B A B...): what hashing the contexts (.dockerignore applied) and looking up the content tags costs
+// when nothing changed. Three built nodes, each context a small service tree (60 files, 1.5 MiB), and one
+// node from an image, on the real Docker engine (hack/docker.sh up, hack/images.sh).
+// Run: npm run bench:build     (BENCH_ROUNDS=9; TOPO_COMPOSE=v1|v2 as for topo up)
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { stringify } from "yaml";
+
+const ROOT = join(import.meta.dirname, "..");
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
+const bin = join(ROOT, "operator/src/cli/bin.ts");
+const dir = mkdtempSync(join(tmpdir(), "topo-bench-build-"));
+const id = Math.random().toString(36).slice(2, 6);
+const NODES = ["api", "worker", "gateway"];
+
+for (const node of NODES) {
+  const ctx = join(dir, node);
+  mkdirSync(join(ctx, "src"), { recursive: true });
+  mkdirSync(join(ctx, "node_modules"));
+  writeFileSync(join(ctx, "Dockerfile"), "FROM topo/busybox:local\nCOPY src /app/src\n");
+  writeFileSync(join(ctx, ".dockerignore"), "node_modules\n*.log\n");
+  for (let i = 0; i < 60; i++) writeFileSync(join(ctx, "src", `m${i}.js`), `// ${node} ${i}\n`.repeat(900));
+  for (let i = 0; i < 200; i++) writeFileSync(join(ctx, "node_modules", `dep${i}.js`), "x");
+}
+
+const health = { exec: { command: ["test", "-d", "/"] }, interval: "1s", timeout: "2s", retries: 3 };
+const node = (name: string, source: Record<string, unknown>) => ({
+  name,
+  ...source,
+  command: ["sleep", "3600"],
+  health,
+});
+const file = (name: string, images?: Record<string, string>) => {
+  const path = join(dir, `${name}.yaml`);
+  writeFileSync(
+    path,
+    stringify({
+      apiVersion: "topo.dev/v1alpha1",
+      kind: "Topology",
+      metadata: { name },
+      spec: {
+        nodes: [
+          ...NODES.map((n) => node(n, images ? { image: images[n] } : { build: { context: `./${n}` } })),
+          node("store", { image: "topo/busybox:local" }),
+        ],
+      },
+    }),
+  );
+  return path;
+};
+
+function up(path: string): { ms: number; code: number | null; err: string } {
+  const t = performance.now();
+  const r = spawnSync(process.execPath, [bin, "up", path], { encoding: "utf8", env: process.env });
+  return { ms: performance.now() - t, code: r.status, err: r.stderr };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const built = file(`bench-built-${id}`);
+let first = up(built);
+if (first.code !== 0) throw new Error(`topo up of the built project failed:\n${first.err}`);
+const state = JSON.parse(readFileSync(join(dir, ".topo", `bench-built-${id}`, "state.json"), "utf8")) as {
+  history: { images: Record<string, string> }[];
+};
+const plain = file(`bench-plain-${id}`, state.history.at(-1)!.images);
+first = up(plain);
+if (first.code !== 0) throw new Error(`topo up of the plain project failed:\n${first.err}`);
+
+const a: number[] = [];
+const b: number[] = [];
+try {
+  for (let r = 0; r < ROUNDS; r++) {
+    const x = up(built);
+    const y = up(plain);
+    if (x.code !== 0 || y.code !== 0) throw new Error(`a round failed:\n${x.err}\n${y.err}`);
+    if (/building/.test(x.err)) throw new Error(`an unchanged project was built again:\n${x.err}`);
+    a.push(x.ms);
+    b.push(y.ms);
+  }
+  const ratios = a.map((ms, i) => ms / b[i]!);
+  console.log(
+    `no-change topo up, whole process, ${ROUNDS} rounds (A B A B), load ${loadavg()[0]!.toFixed(1)}, ${NODES.length} built nodes + 1 image node`,
+  );
+  console.log(
+    `  with build:    median ${(median(a) / 1000).toFixed(2)} s  (min ${(Math.min(...a) / 1000).toFixed(2)}, max ${(Math.max(...a) / 1000).toFixed(2)})`,
+  );
+  console.log(
+    `  without build: median ${(median(b) / 1000).toFixed(2)} s  (min ${(Math.min(...b) / 1000).toFixed(2)}, max ${(Math.max(...b) / 1000).toFixed(2)})`,
+  );
+  console.log(
+    `  ratio (pair by pair): median ${median(ratios).toFixed(2)}x, min ${Math.min(...ratios).toFixed(2)}x, max ${Math.max(...ratios).toFixed(2)}x`,
+  );
+} finally {
+  for (const p of [built, plain])
+    spawnSync(process.execPath, [bin, "down", p, "--prune-images"], { stdio: "ignore" });
+  const tags = state.history
+    .flatMap((h) => Object.values(h.images))
+    .filter((t) => t.startsWith("topo.local/"));
+  spawnSync("docker", ["rmi", ...new Set(tags)], { stdio: "ignore" });
+  rmSync(dir, { recursive: true, force: true });
+}
