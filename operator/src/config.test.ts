@@ -195,6 +195,12 @@ describe("operator configuration", () => {
       loadDashboardConfig({ ...oidc, TOPO_DASHBOARD_OIDC_ISSUER_URL: "http://127.0.0.1:5556" }).dashboardOidc
         ?.issuer.port,
     ).toBe("5556");
+    for (const path of ["/", "/api/callback", "/assets", "/auth/login"])
+      expect(() =>
+        loadDashboardConfig({ ...oidc, TOPO_DASHBOARD_OIDC_REDIRECT_URL: `https://topo.example.com${path}` }),
+      ).toThrow(
+        /its path is the dashboard's callback, so not \/, another \/auth\/ page, nor under \/api or \/assets/,
+      );
     expect(() => loadDashboardConfig({ ...oidc, TOPO_DASHBOARD_OIDC_SCOPES: "profile" })).toThrow(
       /TOPO_DASHBOARD_OIDC_SCOPES="profile": must include openid/,
     );

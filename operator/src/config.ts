@@ -100,11 +100,16 @@ export function readDashboardOidc(c: z.infer<typeof DashboardOidcEnv>): Dashboar
     throw new ConfigError(
       `invalid environment: TOPO_DASHBOARD_OIDC_ISSUER_URL=${JSON.stringify(c.TOPO_DASHBOARD_OIDC_ISSUER_URL)}: must be https (http only on 127.0.0.1 or localhost)`,
     );
+  const redirectUrl = new URL(c.TOPO_DASHBOARD_OIDC_REDIRECT_URL!);
+  if (/^\/((api|assets)(\/.*)?|auth\/(login|logout|session|style\.css))?$/.test(redirectUrl.pathname))
+    throw new ConfigError(
+      `invalid environment: TOPO_DASHBOARD_OIDC_REDIRECT_URL=${JSON.stringify(c.TOPO_DASHBOARD_OIDC_REDIRECT_URL)}: its path is the dashboard's callback, so not /, another /auth/ page, nor under /api or /assets (e.g. /auth/callback)`,
+    );
   return {
     issuer,
     clientId: c.TOPO_DASHBOARD_OIDC_CLIENT_ID!,
     ...(c.TOPO_DASHBOARD_OIDC_CLIENT_SECRET ? { clientSecret: c.TOPO_DASHBOARD_OIDC_CLIENT_SECRET } : {}),
-    redirectUrl: new URL(c.TOPO_DASHBOARD_OIDC_REDIRECT_URL!),
+    redirectUrl,
     scopes: c.TOPO_DASHBOARD_OIDC_SCOPES ?? "openid profile email",
     allowedUsers: users,
     allowedGroups: groups,
