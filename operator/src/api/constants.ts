@@ -16,6 +16,8 @@ export const LABEL_TOPOLOGY = "topo.dev/topology";
 export const LABEL_NODE = "topo.dev/node";
 /** On the pods of a generator's nodes (its prefix): what they spread over as a group. */
 export const LABEL_GROUP = "topo.dev/group";
+/** Beside it: the hash of the group's pod specs, so a group's rolling update spreads the new pods only. */
+export const LABEL_GROUP_REVISION = "topo.dev/group-revision";
 export const ANNOTATION_CONFIG_HASH = "topo.dev/config-hash";
 /** On a ControllerRevision: the Topology revision it keeps. */
 export const LABEL_REVISION = "topo.dev/revision";

@@ -135,16 +135,25 @@ describe("placement on four nodes in two zones", () => {
     expect(skew(perNode)).toBeLessThanOrEqual(1);
     expect(spreadOf(lab, "conn-3")).toBe(1);
 
-    // The pod-template-hash case: the new ReplicaSet's pods spread among themselves, not around the old.
-    await applyTopology(api("api:2"));
-    await readyAt("shop", 2);
+    // The pod-template-hash case: the new ReplicaSet's pods spread among themselves, not around the old;
+    // and the mesh's new pods among themselves (topo.dev/group-revision), not around the old ones.
+    await Promise.all([applyTopology(api("api:2")), applyTopology(mesh("conn:2"))]);
+    await Promise.all([readyAt("shop", 2), readyAt("lab", 2)]);
     const updated = await settled("shop", "api", 3);
-    expect(
-      updated.every(
-        (p) => p.metadata.labels["pod-template-hash"] === updated[0]!.metadata.labels["pod-template-hash"],
-      ),
-    ).toBe(true);
+    const hashes = new Set(updated.map((p) => p.metadata.labels["pod-template-hash"]));
+    expect(hashes.size).toBe(1);
     expect(new Set(updated.map((p) => p.spec.nodeName)).size).toBe(3);
+    const meshNow = await waitFor("the mesh's 8 pods of revision 2 alone", async () => {
+      const pods = await readyPods("lab");
+      const revisions = new Set(pods.map((p) => p.metadata.labels["topo.dev/group-revision"]));
+      return pods.length === 8 && revisions.size === 1 ? pods : undefined;
+    });
+    expect(meshNow[0]!.metadata.labels["topo.dev/group-revision"]).not.toBe(
+      meshPods[0]!.metadata.labels["topo.dev/group-revision"],
+    );
+    const perNodeNow = countBy(meshNow, (h) => h, hosts);
+    expect([...perNodeNow.values()].every((n) => n > 0)).toBe(true);
+    expect(skew(perNodeNow)).toBeLessThanOrEqual(1);
   });
 
   it("spreads over zones: four replicas, two in each", async () => {

@@ -111,13 +111,37 @@ export function renderPodSpec(topology: Topology, node: ResolvedNode): Record<st
   };
 }
 
-export function renderDeployment(topology: Topology, node: ResolvedNode): KubeObject {
-  // Placement is part of the pod spec, so of the config hash: a change of it rolls out like any other.
+/** A Deployment's pod spec: the node's, with its spread. */
+function deploymentPodSpec(topology: Topology, node: ResolvedNode): Record<string, unknown> {
   const spread = renderSpread(topology, node);
-  const podSpec = {
+  return {
     ...renderPodSpec(topology, node),
     ...(spread.length ? { topologySpreadConstraints: spread } : {}),
   };
+}
+
+/** Per topology (immutable once parsed) and group, the hash of its members' pod specs: computed once. */
+const groupRevisions = new WeakMap<Topology, Map<string, string>>();
+
+function groupRevision(topology: Topology, group: string): string {
+  const known = groupRevisions.get(topology) ?? new Map<string, string>();
+  groupRevisions.set(topology, known);
+  let revision = known.get(group);
+  if (revision === undefined) {
+    const members = topology.nodes.filter((n) => !n.task && spreadGroup(topology, n) === group);
+    revision = hashOf(members.map((n) => deploymentPodSpec(topology, n)));
+    known.set(group, revision);
+  }
+  return revision;
+}
+
+export function renderDeployment(topology: Topology, node: ResolvedNode): KubeObject {
+  // Placement is part of the pod spec, so of the config hash: a change of it rolls out like any other.
+  const podSpec = deploymentPodSpec(topology, node);
+  const name = spreadGroup(topology, node);
+  const group = name === undefined ? undefined : { name, revision: groupRevision(topology, name) };
+  // A group member's template carries the group's revision: in its hash too, so the revision says it rolls.
+  const hash = hashOf(group ? { podSpec, group: group.revision } : podSpec);
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -132,9 +156,9 @@ export function renderDeployment(topology: Topology, node: ResolvedNode): KubeOb
         metadata: {
           labels: {
             ...nodeLabels(topology.name, node.name),
-            ...groupLabels(spreadGroup(topology, node)),
+            ...groupLabels(group),
           },
-          annotations: { [ANNOTATION_CONFIG_HASH]: hashOf(podSpec), ...filesAnnotation(topology, node) },
+          annotations: { [ANNOTATION_CONFIG_HASH]: hash, ...filesAnnotation(topology, node) },
         },
         spec: podSpec,
       },

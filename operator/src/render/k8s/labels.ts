@@ -3,6 +3,7 @@ import {
   API_VERSION,
   KIND,
   LABEL_GROUP,
+  LABEL_GROUP_REVISION,
   LABEL_INSTANCE,
   LABEL_MANAGED_BY,
   LABEL_NAME,
@@ -27,9 +28,9 @@ export function selectorLabels(topology: string, node: string): Record<string, s
   return { [LABEL_TOPOLOGY]: topology, [LABEL_NODE]: node };
 }
 
-/** The label a generated group's pods share (on the pod template only: never in a selector). */
-export function groupLabels(group: string | undefined): Record<string, string> {
-  return group === undefined ? {} : { [LABEL_GROUP]: group };
+/** The labels a generated group's pods share (on the pod template only: never in a selector). */
+export function groupLabels(group: { name: string; revision: string } | undefined): Record<string, string> {
+  return group === undefined ? {} : { [LABEL_GROUP]: group.name, [LABEL_GROUP_REVISION]: group.revision };
 }
 
 export interface ObjectMeta {

@@ -125,6 +125,7 @@ describe("renderSpread", () => {
         topologyKey: "kubernetes.io/hostname",
         whenUnsatisfiable: "ScheduleAnyway",
         labelSelector: { matchLabels: { "topo.dev/topology": "t", "topo.dev/group": "conn" } },
+        matchLabelKeys: ["topo.dev/group-revision"],
       },
     ]);
   });
@@ -148,8 +149,26 @@ describe("renderSpread", () => {
         topologyKey: "kubernetes.io/hostname",
         whenUnsatisfiable: "ScheduleAnyway",
         labelSelector: { matchLabels: { "topo.dev/topology": "t", "topo.dev/group": "conn" } },
+        matchLabelKeys: ["topo.dev/group-revision"],
       },
     ]);
+  });
+
+  it("labels a group's pods with its revision, which every member's change moves, so an update spreads the new pods alone", () => {
+    const group = (image: string) => ({
+      generators: [{ prefix: "conn", count: 4, shape: "mesh", template: { image } }],
+    });
+    const revisions = (spec: Record<string, unknown>) =>
+      deployments(spec).map((d) => d.spec.template.metadata.labels["topo.dev/group-revision"]);
+    const [first, ...rest] = revisions(group("c:1"));
+    expect(first).toMatch(/^[0-9a-f]{16}$/);
+    expect(rest).toEqual([first, first, first]);
+    const [next] = revisions(group("c:2"));
+    expect(next).not.toBe(first);
+    // In the config hash too: the revision of the Topology says the members roll.
+    const hash = (spec: Record<string, unknown>) =>
+      deployment(spec, "conn-0").spec.template.metadata.annotations["topo.dev/config-hash"];
+    expect(hash(group("c:2"))).not.toBe(hash(group("c:1")));
   });
 
   it("treats a generator of one node as a node of its own", () => {

@@ -1,5 +1,5 @@
 // renderSpread: a node's topologySpreadConstraints from its placement, so replicas and groups survive a node (pure).
-import { LABEL_GROUP, LABEL_TOPOLOGY } from "../../api/constants.ts";
+import { LABEL_GROUP, LABEL_GROUP_REVISION, LABEL_TOPOLOGY } from "../../api/constants.ts";
 import type { ResolvedNode, Topology } from "../../api/topology.ts";
 import { selectorLabels } from "./labels.ts";
 
@@ -24,7 +24,9 @@ export function spreadGroup(topology: Topology, node: ResolvedNode): string | un
  * template (matchLabelKeys: pod-template-hash), so a rolling update is judged on the new ReplicaSet alone
  * and keeps the skew (kubernetes #98215). A generated group's nodes spread their pods together instead, so
  * a mesh of single-replica nodes spreads too: the API server takes one constraint per topology key and
- * policy, and the group's count includes each node's replicas. The constraint does not depend on the
+ * policy, and the group's count includes each node's replicas. The group's pods of one revision count
+ * together (matchLabelKeys: topo.dev/group-revision, the hash of every member's pod spec), for the reason
+ * pod-template-hash does for one node's. The constraint does not depend on the
  * number of replicas (a single pod's is trivially met), so scaling never changes the pod template; but
  * DoNotSchedule over nodes asks for a node per replica (minDomains): with fewer nodes, the pods beyond
  * maxSkew per node stay Pending instead of sharing one, and its replicas are part of the template.
@@ -36,7 +38,11 @@ export function renderSpread(topology: Topology, node: ResolvedNode): Record<str
   const group = spreadGroup(topology, node);
   if (group)
     return [
-      { ...base, labelSelector: { matchLabels: { [LABEL_TOPOLOGY]: topology.name, [LABEL_GROUP]: group } } },
+      {
+        ...base,
+        labelSelector: { matchLabels: { [LABEL_TOPOLOGY]: topology.name, [LABEL_GROUP]: group } },
+        matchLabelKeys: [LABEL_GROUP_REVISION],
+      },
     ];
   const insist = whenUnsatisfiable === "DoNotSchedule" && spread === "nodes";
   return [
