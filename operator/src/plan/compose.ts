@@ -9,6 +9,7 @@ import { parse } from "yaml";
 import type { Topology } from "../api/topology.ts";
 import { UserError } from "../errors.ts";
 import type { IoContext } from "../io.ts";
+import { planBuilds, withBuiltImages } from "../local/build.ts";
 import { detect, type Compose } from "../local/compose.ts";
 import { lastLine, projectFilter, run } from "../local/docker.ts";
 import { chooseRevision } from "../local/runtime.ts";
@@ -86,9 +87,15 @@ async function imageIds(compose: Compose, images: string[]): Promise<Record<stri
 }
 
 /** Plans `topology` (from `file`) against the Compose project of its name on the local engine. */
-export async function planLocally(ctx: IoContext, file: string, topology: Topology): Promise<Plan> {
+export async function planLocally(ctx: IoContext, file: string, source: Topology): Promise<Plan> {
   const path = resolve(ctx.cwd, file);
   const compose = await detect(ctx.env);
+  // Nodes with build run their content tags, as topo up would tag them (nothing is built here).
+  const builds = await planBuilds(source, path);
+  const topology = withBuiltImages(
+    source,
+    builds.flatMap((b) => b.nodes.map((node, i) => ({ node, tag: b.tags[i]!, id: "", built: false }))),
+  );
   let next: ComposeDocument;
   let yaml: string;
   try {
