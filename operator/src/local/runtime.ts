@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import { UserError } from "../errors.ts";
 import type { IoContext } from "../io.ts";
 import type { Topology } from "../api/topology.ts";
-import { renderComposeYaml, SecretVariableConflictError } from "../render/compose/index.ts";
+import { filesToWrite, renderComposeYaml, SecretVariableConflictError } from "../render/compose/index.ts";
 import { detect, type Compose, type ProjectFiles } from "./compose.ts";
 import {
   EngineUnavailableError,
@@ -21,8 +21,16 @@ import {
   type Docker,
 } from "./docker.ts";
 import { buildImages, pruneBuiltImages, withBuiltImages } from "./build.ts";
-import { resolveSecrets } from "./secrets.ts";
-import { hashOf, recordAttempt, StateStore, stateDir, type HistoryEntry, type LocalState } from "./state.ts";
+import { resolveSecretFiles, resolveSecrets } from "./secrets.ts";
+import {
+  hashOf,
+  recordAttempt,
+  REVISION_FILE_DIRS,
+  StateStore,
+  stateDir,
+  type HistoryEntry,
+  type LocalState,
+} from "./state.ts";
 import { pendingTasks, runTasks, taskPhase } from "./tasks.ts";
 
 export interface Failure {
@@ -347,7 +355,8 @@ export async function up(ctx: IoContext, file: string, source: Topology): Promis
   const c: Ctx = { ...base, topology };
   let yaml: string;
   try {
-    yaml = renderComposeYaml(topology);
+    // For the Compose at hand: docker-compose 1.29 mounts content files as binds rather than configs.
+    yaml = renderComposeYaml(topology, { compose: c.compose.version, ...REVISION_FILE_DIRS });
   } catch (err) {
     if (err instanceof SecretVariableConflictError) throw new UserError(err.message, { cause: err });
     throw err;
@@ -364,8 +373,10 @@ export async function up(ctx: IoContext, file: string, source: Topology): Promis
   const same = verb !== "starting";
 
   c.store.writeSecrets(resolveSecrets(topology, file, ctx.env));
+  c.store.writeSecretFiles(resolveSecretFiles(topology, file, ctx.env));
   await preflight(c, previous);
   if (!same || !existsSync(c.store.composeFile(revision))) c.store.writeRevision(revision, yaml);
+  c.store.writeFiles(filesToWrite(topology));
   const limit = topology.rollout.historyLimit;
   ctx.stderr.write(
     `${verb} ${topology.name} revision ${revision} with compose ${c.compose.version} (deadline ${topology.rollout.progressDeadlineSeconds}s)\n`,
@@ -459,6 +470,7 @@ export async function down(
   ]);
   if (r.code !== 0) throw new UserError(`compose down failed: ${r.stderr.trim().split("\n").at(-1)}`);
   c.store.writeSecrets({}); // the values are not needed any more; the revisions stay as history
+  c.store.removeSecretFiles();
   ctx.stdout.write(
     `${topology.name}: stopped and removed${volumes ? " (volumes too)" : " (volumes kept; --volumes removes them)"}\n`,
   );

@@ -3,7 +3,10 @@
 // the disk and the images already on the machine, and the secrets env file with mode 0600. `topo up` writes
 // it; the dashboard reads it through the same schema and paths.
 //   revisions/<n>/docker-compose.yml   what revision n ran (no secret values)
+//   files/<node>-<hash>/<path>         a node's content files, with their modes, named by their content: kept
+//                                      while a kept revision's compose file names them (a rollback needs them)
 //   secrets.env                        TOPO_SECRET_* values for --env-file (0600)
+//   secrets/<node>/<key>               the values of a node's secret files, with their modes (directory 0700)
 //   state.json                         revision, lastGoodRevision, history (one entry per attempt)
 import { createHash } from "node:crypto";
 import {
@@ -21,6 +24,7 @@ import {
 import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { loadLocalConfig } from "../config.ts";
+import type { FileToWrite } from "../render/compose/index.ts";
 import { UserError } from "../errors.ts";
 
 export const Outcome = z.enum(["Succeeded", "Failed", "RolledBack"]);
@@ -68,7 +72,20 @@ export const statePaths = {
   revision: (dir: string, revision: number) => join(dir, "revisions", String(revision)),
   composeFile: (dir: string, revision: number) =>
     join(dir, "revisions", String(revision), "docker-compose.yml"),
+  files: (dir: string) => join(dir, "files"),
+  secretFiles: (dir: string) => join(dir, "secrets"),
 };
+
+/**
+ * Where a revision's compose file finds the files: beside revisions/, the same relative path from every
+ * revision, so Compose (1.29 hashes a bind mount's path) recreates only a service whose files changed.
+ */
+export const REVISION_FILE_DIRS = { filesDir: "../../files", secretsDir: "../../secrets" } as const;
+
+/** The content directories (files/<node>-<hash>) a compose file names. */
+function contentDirsOf(compose: string): string[] {
+  return [...compose.matchAll(/\.\.\/\.\.\/files\/([^/\s"']+)\//g)].map((m) => m[1]!);
+}
 
 /** The state directory a project's compose file lives in (…/revisions/<n>/), or undefined: not topo up's. */
 export function stateDirOfComposeFile(composeFile: string): string | undefined {
@@ -187,6 +204,56 @@ export class StateStore {
     const keep = new Set([...history.map((h) => h.revision), state.lastGoodRevision, state.revision]);
     for (const r of this.revisions())
       if (!keep.has(r)) rmSync(this.revisionDir(r), { recursive: true, force: true });
+    // Content files go with the last kept revision that names them.
+    const files = statePaths.files(this.dir);
+    if (!existsSync(files)) return;
+    const named = new Set(
+      this.revisions().flatMap((r) =>
+        existsSync(this.composeFile(r)) ? contentDirsOf(readFileSync(this.composeFile(r), "utf8")) : [],
+      ),
+    );
+    for (const d of readdirSync(files))
+      if (!named.has(d)) rmSync(join(files, d), { recursive: true, force: true });
+  }
+
+  /**
+   * Writes a revision's content files where its compose file points (files/<node>-<hash>/...), each with
+   * its mode. A directory is named by its content: one that is there already is left as it is.
+   */
+  writeFiles(files: readonly FileToWrite[]): void {
+    for (const f of files) {
+      if (f.content === undefined) continue;
+      const path = join(statePaths.files(this.dir), f.file);
+      if (existsSync(path)) continue;
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(`${path}.tmp`, f.content, { mode: 0o600 });
+      chmodSync(`${path}.tmp`, f.mode);
+      renameSync(`${path}.tmp`, path);
+    }
+  }
+
+  /**
+   * Writes the values of the secret files under secrets/ (0700, as each node's directory), each file with
+   * its mode: never in a compose file, never in the project directory. A value is rewritten in place, so
+   * a running container's bind mount reads the new one.
+   */
+  writeSecretFiles(files: readonly { file: string; value: string; mode: number }[]): void {
+    const root = statePaths.secretFiles(this.dir);
+    if (files.length === 0 && !existsSync(root)) return;
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    chmodSync(root, 0o700);
+    for (const f of files) {
+      const path = join(root, f.file);
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      if (existsSync(path)) chmodSync(path, 0o600);
+      writeFileSync(path, f.value, { mode: 0o600 });
+      chmodSync(path, f.mode);
+    }
+  }
+
+  /** Removes the secret files (`topo down`): their values are not needed any more. */
+  removeSecretFiles(): void {
+    rmSync(statePaths.secretFiles(this.dir), { recursive: true, force: true });
   }
 
   revisions(): number[] {

@@ -14,7 +14,14 @@ import { detect, type Compose } from "../local/compose.ts";
 import { lastLine, projectFilter, run } from "../local/docker.ts";
 import { chooseRevision } from "../local/runtime.ts";
 import { resolveSecrets } from "../local/secrets.ts";
-import { hashOf, readState, StateStore, stateDir, stateDirOfComposeFile } from "../local/state.ts";
+import {
+  hashOf,
+  readState,
+  REVISION_FILE_DIRS,
+  StateStore,
+  stateDir,
+  stateDirOfComposeFile,
+} from "../local/state.ts";
 import { pendingTasks } from "../local/tasks.ts";
 import {
   renderCompose,
@@ -99,8 +106,10 @@ export async function planLocally(ctx: IoContext, file: string, source: Topology
   let next: ComposeDocument;
   let yaml: string;
   try {
-    next = renderCompose(topology);
-    yaml = renderComposeYaml(topology);
+    // As topo up renders it for this Compose (local/runtime.ts).
+    const opts = { compose: compose.version, ...REVISION_FILE_DIRS };
+    next = renderCompose(topology, opts);
+    yaml = renderComposeYaml(topology, opts);
   } catch (err) {
     if (err instanceof SecretVariableConflictError) throw new UserError(err.message, { cause: err });
     throw err;

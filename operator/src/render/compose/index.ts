@@ -2,10 +2,19 @@
 import { Document, isScalar, visit } from "yaml";
 import { LABEL_NODE, LABEL_TOPOLOGY } from "../../api/constants.ts";
 import type { Topology } from "../../api/topology.ts";
+import { renderFileEntries, type ComposeVersion } from "./files.ts";
 import { planNetworks } from "./networks.ts";
 import { secretVariables } from "./secrets.ts";
 import { escapeDollars, renderService, volumeName } from "./service.ts";
 
+export {
+  contentDir,
+  filesToWrite,
+  nodeFiles,
+  type ComposeFilesOptions,
+  type ComposeVersion,
+  type FileToWrite,
+} from "./files.ts";
 export { cliqueCover, planNetworks, undirectedEdges, type NetworkPlan } from "./networks.ts";
 export {
   formatEnvExample,
@@ -26,6 +35,14 @@ export {
 export interface RenderComposeOptions {
   /** Publish hostPorts on the host (default true); false exposes them like every other port. */
   publishPorts?: boolean;
+  /**
+   * Which Compose runs the file (default v2): docker-compose 1.29 ignores `configs:` outside Swarm, so
+   * there a content file is a read-only bind mount of the same file.
+   */
+  compose?: ComposeVersion;
+  /** Where the files filesToWrite() lists are, relative to the compose file: default ./files and ./secrets. */
+  filesDir?: string;
+  secretsDir?: string;
 }
 
 /** The resolved graph without secret values, under `x-topo`, for the dashboard and `topo up`. */
@@ -49,6 +66,8 @@ export interface ComposeDocument {
   services: Record<string, Record<string, unknown>>;
   networks: Record<string, Record<string, unknown>>;
   volumes?: Record<string, Record<string, unknown>>;
+  configs?: Record<string, { file: string }>;
+  secrets?: Record<string, { file: string }>;
   "x-topo": TopoExtension;
 }
 
@@ -61,6 +80,11 @@ export function renderCompose(topology: Topology, opts: RenderComposeOptions = {
   const plan = planNetworks(topology);
   const healthy = new Set(topology.nodes.filter((n) => n.health).map((n) => n.name));
   const tasks = new Set(topology.nodes.filter((n) => n.task).map((n) => n.name));
+  const files = {
+    compose: opts.compose ?? "v2",
+    filesDir: opts.filesDir ?? "./files",
+    secretsDir: opts.secretsDir ?? "./secrets",
+  };
   const services = Object.fromEntries(
     topology.nodes.map((n) => [
       n.name,
@@ -69,6 +93,7 @@ export function renderCompose(topology: Topology, opts: RenderComposeOptions = {
         networks: plan.byNode.get(n.name) ?? [],
         healthy: (name) => healthy.has(name),
         task: (name) => tasks.has(name),
+        files,
       }),
     ]),
   );
@@ -87,6 +112,7 @@ export function renderCompose(topology: Topology, opts: RenderComposeOptions = {
     services,
     networks,
     ...(Object.keys(volumes).length ? { volumes } : {}),
+    ...renderFileEntries(topology, files),
     "x-topo": renderExtension(topology),
   };
 }

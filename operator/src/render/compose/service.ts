@@ -16,6 +16,7 @@ import {
   type Topology,
 } from "../../api/topology.ts";
 import { hashOf, peerAddresses } from "../k8s/index.ts";
+import { nodeFiles, renderServiceFiles, type ComposeFilesOptions } from "./files.ts";
 import { secretVariableName } from "./secrets.ts";
 
 /** Compose interpolates `$` everywhere (x- fields too, in v2): a literal `$` is written `$$`. */
@@ -108,6 +109,8 @@ export interface ServiceOptions {
   healthy: (node: string) => boolean;
   /** Whether each node is a task: its dependents wait until it completed successfully. */
   task: (node: string) => boolean;
+  /** Which Compose reads the file and where the node's files are (files.ts). */
+  files: ComposeFilesOptions;
 }
 
 /** A dependent's depends_on condition: a task completed, a node with a health check healthy, or started. */
@@ -124,6 +127,7 @@ export function renderService(
   const published = opts.publishPorts ? node.ports.filter((p) => p.hostPort !== undefined) : [];
   const exposed = node.ports.filter((p) => !published.includes(p));
   const alias = objectName(topology.name, node.name);
+  const files = renderServiceFiles(node, opts.files);
   const service: Record<string, unknown> = {
     image: escapeDollars(node.image || builtImageRepository(topology.name, node.name)),
     // `topo up` builds (and then renders the tag it built, without build); `topo compose` leaves it to Compose.
@@ -157,15 +161,20 @@ export function renderService(
       : {}),
     // A task runs once to completion: never restarted, by the engine or on failure.
     restart: node.task ? "no" : "unless-stopped",
-    ...(node.volumes.length
+    ...(node.volumes.length || files.binds
       ? {
-          volumes: node.volumes.map((v) => ({
-            type: "volume",
-            source: volumeName(node.name, v.name),
-            target: escapeDollars(v.mountPath),
-          })),
+          volumes: [
+            ...node.volumes.map((v) => ({
+              type: "volume",
+              source: volumeName(node.name, v.name),
+              target: escapeDollars(v.mountPath),
+            })),
+            ...(files.binds ?? []),
+          ],
         }
       : {}),
+    ...(files.configs ? { configs: files.configs } : {}),
+    ...(files.secrets ? { secrets: files.secrets } : {}),
     deploy: { replicas: node.replicas },
   };
   return {
@@ -174,9 +183,24 @@ export function renderService(
       [LABEL_TOPOLOGY]: topology.name,
       [LABEL_NODE]: node.name,
       // A task's container says which configuration it ran, so `topo up` runs it again only once that changes.
-      ...(node.task ? { [ANNOTATION_CONFIG_HASH]: taskHash(service) } : {}),
+      ...(node.task ? { [ANNOTATION_CONFIG_HASH]: taskHash(withoutFileMounts(node, service)) } : {}),
     },
     networks: Object.fromEntries(opts.networks.map((n) => [n, { aliases: [alias] }])),
+  };
+}
+
+/**
+ * The service as a task's hash sees it: its files by path, content directory and mode rather than by how
+ * each Compose mounts them, so the hash is the same for Compose v2 and 1.29 and wherever the files are.
+ */
+function withoutFileMounts(node: ResolvedNode, service: Record<string, unknown>): Record<string, unknown> {
+  if (node.files.length === 0) return service;
+  const { configs: _c, secrets: _s, volumes, ...rest } = service;
+  const named = (volumes as { type: string }[] | undefined)?.filter((v) => v.type === "volume") ?? [];
+  return {
+    ...rest,
+    ...(named.length ? { volumes: named } : {}),
+    files: nodeFiles(node).map((f) => [f.target, f.file, f.mode]),
   };
 }
 

@@ -10,7 +10,7 @@ import { renderService, renderVolumeClaims } from "./service.ts";
 export type { KubeObject } from "./labels.ts";
 export { hashOf, peerAddresses, renderDeployment } from "./deployment.ts";
 export { jobName, renderJob } from "./job.ts";
-export { configMapName, FILES_VOLUME, nodeConfigMap, renderConfigMap } from "./files.ts";
+export { configMapName, fileKeys, FILES_VOLUME, nodeConfigMap, renderConfigMap } from "./files.ts";
 
 /**
  * The kinds the operator owns, in the order it applies them: a NetworkPolicy before the Deployment (or a
