@@ -137,7 +137,9 @@ describe("HistoryRecorder", () => {
     expect(errors.length).toBeGreaterThan(0);
     f.state.down = false;
     expect(await recorder.flush(5_000)).toBe(true);
-    const phases = (await store.query({ kinds: ["phase"] })).map((r) => `${r.key} ${(r.data as { phase: string }).phase}`);
+    const phases = (await store.query({ kinds: ["phase"] })).map(
+      (r) => `${r.key} ${(r.data as { phase: string }).phase}`,
+    );
     expect(phases).toEqual(["api#1 Degraded", "db#1 Ready", "api#2 Ready"]);
   });
 
@@ -156,7 +158,9 @@ describe("HistoryRecorder", () => {
     expect(dropped).toBe(1);
     f.state.down = false;
     expect(await recorder.flush(5_000)).toBe(true);
-    expect((await store.query({ kinds: ["phase"] })).map((r) => (r.data as { phase: string }).phase)).toEqual(["Degraded", "Ready"]);
+    expect((await store.query({ kinds: ["phase"] })).map((r) => (r.data as { phase: string }).phase)).toEqual(
+      ["Degraded", "Ready"],
+    );
   });
 
   it("a second recorder on the same store (a restart, a new leader) continues the count and repeats nothing", async () => {
