@@ -258,8 +258,13 @@ export function createOidcLogin(o: OidcLoginOptions): OidcLogin {
     res.set("Cache-Control", "no-store").redirect(303, tx.returnTo);
   });
 
-  // POST only: a link or an image elsewhere cannot sign anyone out (SameSite=Lax keeps cross-site forms out).
-  router.post(LOGOUT_PATH, (_req, res) => {
+  // POST only, so a link or an image elsewhere cannot sign anyone out; and not from another site's form
+  // (the browser says where a request comes from in Sec-Fetch-Site).
+  router.post(LOGOUT_PATH, (req, res) => {
+    if (req.get("sec-fetch-site") === "cross-site") {
+      res.status(403).json({ error: "sign out from the dashboard's own page" });
+      return;
+    }
     setCookie(res, SESSION_COOKIE, "", "/", 0);
     page(
       res,

@@ -109,6 +109,11 @@ describe("dashboard sign-in with OpenID Connect", () => {
     expect(page.headers.get("location")).toBe("/auth/login?return=%2F");
     expect((await fetch(`${url}/auth/session`)).status).toBe(401);
     expect((await fetch(`${url}/auth/logout`)).status).toBe(405);
+    const crossSite = await fetch(`${url}/auth/logout`, {
+      method: "POST",
+      headers: { "sec-fetch-site": "cross-site" },
+    });
+    expect(crossSite.status).toBe(403);
     // The bearer token works beside the login, for scripts.
     const withToken = await fetch(`${url}/api/topologies`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(withToken.status).toBe(200);
