@@ -175,7 +175,19 @@ function nodeItems(topology: Topology, node: ResolvedNode): PortabilityItem[] {
   });
   const r = node.resources;
   return [
-    simple("image"),
+    ...(node.build
+      ? [
+          {
+            node: node.name,
+            field: "build",
+            path: at(node, "build"),
+            kube: approx(
+              "the operator never builds: `topo build FILE --push` (or --load) makes the same image and `topo render FILE --images-from-build --topology` pins it",
+            ),
+            compose: EXACT,
+          },
+        ]
+      : [simple("image")]),
     ...(node.command ? [simple("command")] : []),
     ...(node.args ? [simple("args")] : []),
     ...(node.replicas !== 1 ? [simple("replicas")] : []),
