@@ -151,6 +151,58 @@ describe("planKube", () => {
     expect(p.notes).toEqual([expect.stringContaining("revision 2 failed")]);
   });
 
+  describe("while the children run another revision than the file's", () => {
+    const good = spec();
+    const bad = spec({ api: "api:2" });
+    const entry = (revision: number, s: ReturnType<typeof spec>, outcome: HistoryEntry["outcome"]) => ({
+      revision,
+      hash: snapshotOf(renderKubernetes(topo(s))).hash,
+      images: {},
+      outcome,
+      at: "2026-01-01T00:00:00Z",
+      generation: revision,
+    });
+    /** The children run `good` (revision 1); the live spec is `bad`, revision 2, rolled back. */
+    const rolledBack = (next: ReturnType<typeof spec>, over: Partial<KubePlanInput> = {}) =>
+      plan(good, next, {
+        live: {
+          spec: bad,
+          generation: 2,
+          status: {
+            revision: 2,
+            lastGoodRevision: 1,
+            history: [entry(1, good, "Succeeded"), entry(2, bad, "RolledBack")],
+          },
+        },
+        specChanged: JSON.stringify(next) !== JSON.stringify(bad),
+        ...over,
+      });
+
+    it("plans the unchanged spec of a rolled-back revision as no change: the operator does not retry it", () => {
+      const p = rolledBack(bad);
+      expect(verdicts(p)).toEqual({ db: "unchanged", api: "unchanged", web: "unchanged" });
+      expect(p.changed).toBe(false);
+      expect(p.startOrder).toEqual([]);
+      expect(p.revision).toEqual({ current: 2, next: 2, new: false });
+      expect(p.notes).toEqual([
+        expect.stringContaining("revision 2 was rolled back and the children run revision 1"),
+      ]);
+    });
+
+    it("plans an edited spec after a rollback as a new revision against what the children run", () => {
+      const p = rolledBack(spec({ api: "api:3" }));
+      expect(verdicts(p)).toEqual({ db: "unchanged", api: "restart", web: "unchanged" });
+      expect(p.revision).toEqual({ current: 2, next: 3, new: true });
+    });
+
+    it("keeps every node as it runs while a pin holds it, whatever the file says", () => {
+      const p = rolledBack(spec({ api: "api:3" }), { pinned: 1 });
+      expect(verdicts(p)).toEqual({ db: "unchanged", api: "unchanged", web: "unchanged" });
+      expect(p.startOrder).toEqual([]);
+      expect(p.notes).toEqual([expect.stringContaining("pinned revision 1")]);
+    });
+  });
+
   it("notes an object of the same name that the Topology does not own", () => {
     const topology = topo(spec());
     const desired = renderKubernetes(topology);

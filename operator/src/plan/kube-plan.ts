@@ -61,6 +61,8 @@ export interface KubePlanInput {
   /** The dry-run answer for each desired object, by `Kind/name`; absent when it could not be asked. */
   dryRun: ReadonlyMap<string, LiveObject>;
   fieldManager: string;
+  /** The revision topo.dev/rollback-to pins the Topology to, when it does: the operator applies that one. */
+  pinned?: number;
   notes?: string[];
 }
 
@@ -109,6 +111,16 @@ function planObject(desired: KubeObject, input: KubePlanInput, live: LiveObject 
   return { ...base, action: changes.length ? "change" : "unchanged", changes };
 }
 
+/** Why the operator would keep the children as they are whatever the file says, or undefined. */
+function heldBy(input: KubePlanInput): string | undefined {
+  const latest = input.live?.status?.history?.at(-1);
+  if (input.pinned !== undefined)
+    return `the children stay on pinned revision ${input.pinned} as they run now`;
+  if (!input.specChanged && latest?.outcome === "RolledBack")
+    return `revision ${latest.revision} was rolled back and the children run revision ${input.live?.status?.lastGoodRevision ?? "?"}; an unchanged spec does not retry it (edit the spec to start a new revision)`;
+  return undefined;
+}
+
 /** Whether a Deployment's change reaches its pod template (the pods are replaced), or a task's Job is new (it runs). */
 const restartsPods = (o: ObjectPlan) =>
   (o.kind === "Deployment" || o.kind === "Job") &&
@@ -124,8 +136,41 @@ function planRevision(input: KubePlanInput): RevisionPlan {
   return { ...(current ? { current } : {}), next, new: isNew };
 }
 
+/**
+ * The plan while the operator holds the children on another revision than the file's: pinned by
+ * topo.dev/rollback-to, or rolled back from a spec that applying again does not change (an unchanged spec
+ * never retries a revision). Applying changes nothing the children run, so every node is unchanged.
+ */
+function heldPlan(input: KubePlanInput, revision: RevisionPlan, note: string): Plan {
+  const byNode = new Map<string, ObjectPlan[]>();
+  for (const o of input.children)
+    byNode.set(nodeOf(o), [
+      ...(byNode.get(nodeOf(o)) ?? []),
+      { kind: o.kind, name: o.metadata.name, action: "unchanged", changes: [] },
+    ]);
+  const nodes = orderNodes(
+    input.topology,
+    [...byNode].map(([name, objects]) => ({ name, verdict: "unchanged" as const, objects })),
+  );
+  return {
+    target: "kube",
+    topology: input.topology.name,
+    scope: input.topology.namespace ?? "default",
+    exists: true,
+    nodes,
+    shared: [],
+    revision: { ...revision, next: revision.current ?? revision.next, new: false },
+    startOrder: [],
+    tasks: [],
+    notes: [...(input.notes ?? []), note],
+    changed: input.specChanged,
+  };
+}
+
 export function planKube(input: KubePlanInput): Plan {
   const { topology } = input;
+  const held = heldBy(input);
+  if (held) return heldPlan(input, planRevision(input), held);
   const live = new Map(input.children.map((o) => [objectKey(o), o]));
   // A task's Jobs and a node's ConfigMaps stay with the revisions of the history that ran them.
   const desiredKeys = new Set([

@@ -132,6 +132,8 @@ async function plan(kc: KubeConfig, topology: Topology, namespace: string): Prom
     children,
     dryRun,
     fieldManager: FIELD_MANAGER,
+    // Held only once the operator runs the pinned revision (a refused pin holds nothing).
+    ...(pinned !== undefined && live?.status?.revision === Number(pinned) ? { pinned: Number(pinned) } : {}),
     notes,
   });
 }

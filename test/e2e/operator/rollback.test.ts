@@ -1,5 +1,7 @@
 // Automatic rollback and dependency order, against a real API server with kwok nodes.
 import type { KubernetesObject } from "@kubernetes/client-node";
+import { stringify } from "yaml";
+import { topo } from "../../unit/topo.ts";
 import {
   applyTopology,
   counter,
@@ -96,6 +98,30 @@ describe("rollout", () => {
       [1, "Succeeded"],
       [2, "RolledBack"],
     ]);
+    // topo plan of that same spec says what applying it does: nothing, the children stay on revision 1.
+    const run = await topo(
+      ["plan", "-", "-n", ns.name, "-o", "json"],
+      stringify(topology(ns.name, "web", web("api:2", UNSCHEDULABLE))),
+      {
+        env: { KUBECONFIG: process.env.KUBECONFIG! },
+      },
+    );
+    expect(run.code === 0 ? "exit 0" : run.stderr).toBe("exit 0");
+    const planned = (
+      JSON.parse(run.stdout) as {
+        plans: { nodes: { name: string; verdict: string }[]; revision: unknown; notes: string[] }[];
+      }
+    ).plans[0]!;
+    expect(planned.nodes.map((n) => [n.name, n.verdict])).toEqual([
+      ["db", "unchanged"],
+      ["api", "unchanged"],
+    ]);
+    expect(planned.revision).toEqual({ current: 2, next: 2, new: false });
+    expect(planned.notes).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining("revision 2 was rolled back and the children run revision 1"),
+      ]),
+    );
   });
 
   it("with historyLimit 1, rolls a bad revision back to the good one and then holds still", async () => {
