@@ -10,7 +10,8 @@ import type { HistoryStore } from "../history/store.ts";
 /** The design's recovery time objective: every rollback's recovery is drawn against it. */
 export const RECOVERY_OBJECTIVE_SECONDS = 120;
 const DEFAULT_RANGE_MS = 7 * 86_400_000;
-const AVAILABLE = new Set(["Ready", "Succeeded"]);
+// RolledBack: Ready on the last good revision after a rollback.
+const AVAILABLE = new Set(["Ready", "Succeeded", "RolledBack"]);
 
 export interface Timeline {
   namespace: string;

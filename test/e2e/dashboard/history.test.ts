@@ -26,7 +26,8 @@ const web = (image: string, resources?: object) => ({
     { name: "api", image, dependsOn: ["db"], ...(resources ? { resources } : {}) },
     { name: "web", image: "web:1", dependsOn: ["api"] },
   ],
-  rollout: { progressDeadlineSeconds: DEADLINE },
+  // Only the revision meant to fail has the short deadline: a loaded machine may miss it for the others.
+  rollout: { progressDeadlineSeconds: resources ? DEADLINE : 300 },
 });
 
 interface Drawn {
@@ -115,7 +116,7 @@ describe("dashboard: the timeline and the recovery chart", () => {
     expect(d.bars).toEqual([{ seconds: recovery, within: String(recovery <= 120) }]);
     expect(d.objective).toBe(true);
     expect(new Set(d.phases.map((p) => p.node))).toEqual(new Set(["api", "db", "web"]));
-    // Availability as the API computes it, every node between 0 and 1, api below db (it was not Ready a while).
+    // Availability as the API computes it (RolledBack counts: Ready on revision 1), api below db: it was not Ready a while.
     const api = (await (await fetch(`${url}/api/topologies/${ns.name}/web/timeline?since=1h`)).json()) as {
       availability: Record<string, number>;
     };
