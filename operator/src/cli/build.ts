@@ -193,10 +193,14 @@ export function pinnedTopologyDocument(
   namespace?: string,
 ): Record<string, unknown> {
   const spec = structuredClone(topology.spec) as Topology["spec"] & Record<string, unknown>;
+  const pinnedGenerators = new Set<number>();
   for (const p of pinned) {
     const node = topology.nodes.find((n) => n.name === p.node)!;
     const g = node.origin.generator;
     if (g) {
+      // Every node of a generator shares its build: the first node's image stands for all of them.
+      if (pinnedGenerators.has(g.index)) continue;
+      pinnedGenerators.add(g.index);
       const gen = spec.generators![g.index]!;
       gen.template = { ...gen.template, image: p.ref };
     } else {

@@ -1,6 +1,6 @@
 // `topo compose FILE [--out PATH]`: the docker-compose.yml for a topology, to stdout or a file.
 import { chmod, mkdir, writeFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { loadLocalConfig } from "../config.ts";
 import type { Topology } from "../api/topology.ts";
 import {
@@ -39,10 +39,27 @@ export const composeCommand: Command = {
       throw new UserError(
         `${positionals[0]} holds ${loaded.length} topologies (${loaded.map((l) => l.topology.name).join(", ")}); --out writes one compose file, so split the file or use standard output`,
       );
+    // Compose reads a build context relative to the compose file: from FILE's directory to --out's (or
+    // the working directory, for standard output).
+    const outDir = out ? dirname(resolve(ctx.cwd, out)) : ctx.cwd;
+    const rebase = (file: string, topology: Topology): Topology => ({
+      ...topology,
+      nodes: topology.nodes.map((n) =>
+        n.build
+          ? {
+              ...n,
+              build: {
+                ...n.build,
+                context: relative(outDir, resolve(ctx.cwd, dirname(file), n.build.context)) || ".",
+              },
+            }
+          : n,
+      ),
+    });
     let documents: string[];
     try {
       const compose = loadLocalConfig(ctx.env).TOPO_COMPOSE === "v1" ? "v1" : "v2";
-      documents = loaded.map(({ topology }) => renderComposeYaml(topology, { compose }));
+      documents = loaded.map(({ file, topology }) => renderComposeYaml(rebase(file, topology), { compose }));
     } catch (err) {
       if (err instanceof SecretVariableConflictError) throw new UserError(err.message, { cause: err });
       throw err;
