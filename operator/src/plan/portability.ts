@@ -2,6 +2,8 @@
 // carry, with the path where the field is written (pure). It says what the two renderers do, so a user who
 // needs identical behaviour on a laptop and in a cluster knows where it differs before running either.
 import {
+  fileOrigin,
+  formatMode,
   formatPath,
   hostPortRange,
   objectName,
@@ -127,6 +129,33 @@ function envItems(node: ResolvedNode): PortabilityItem[] {
   }));
 }
 
+/**
+ * A node's files: the same path, content and mode on both targets. Compose bind-mounts a file that the
+ * user who ran topo up owns (root owns it on Kubernetes), which only matters to a mode others cannot read;
+ * a secret's value comes from where topo up finds secrets.
+ */
+function fileItems(node: ResolvedNode): PortabilityItem[] {
+  return node.files.map((f, i) => {
+    const owner =
+      f.mode & 0o004
+        ? undefined
+        : `owned by the user who ran topo up, not root: with mode ${formatMode(f.mode)} a container user that is neither cannot read it`;
+    return {
+      node: node.name,
+      field: f.secretRef ? `files[${i}].secretRef` : `files[${i}]`,
+      path: node.origin.fields[fileOrigin(f.path)] ?? at(node, "files", i),
+      kube: EXACT,
+      compose: f.secretRef
+        ? approx(
+            `a Compose secret read by topo up from ${secretVariableName(f.secretRef)} or ${f.secretRef.name}.env beside the file, not from a Secret${owner ? `; ${owner}` : ""}`,
+          )
+        : owner
+          ? approx(owner)
+          : EXACT,
+    };
+  });
+}
+
 function edgeItems(topology: Topology, node: ResolvedNode): PortabilityItem[] {
   if (topology.isolation !== "links") return [];
   const byName = new Map(topology.nodes.map((n) => [n.name, n]));
@@ -206,6 +235,7 @@ function nodeItems(topology: Topology, node: ResolvedNode): PortabilityItem[] {
       : []),
     ...portItems(topology, node),
     ...envItems(node),
+    ...fileItems(node),
     ...healthItems(node),
     ...node.volumes.map((v, i) => ({
       node: node.name,

@@ -3,7 +3,9 @@ import { EXAMPLES, loadExample } from "../../../../test/unit/fixtures.ts";
 import { COUNTS, SHAPES, shapeTopology } from "../../../../test/e2e/compose-config/shapes.ts";
 import { durationSeconds, parseDuration } from "../../api/units.ts";
 import { renderKubernetes } from "../k8s/index.ts";
-import { renderCompose, secretVariableName } from "./index.ts";
+import type { Topology } from "../../api/topology.ts";
+import { resolve } from "../../../../test/unit/fixtures.ts";
+import { filesToWrite, renderCompose, secretVariableName, type ComposeVersion } from "./index.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- both documents are read as plain data
 type Any = Record<string, any>;
@@ -72,5 +74,102 @@ describe("parity between renderKubernetes and renderCompose", () => {
 
       expect(composeCheck(s.healthcheck)).toEqual(k8sCheck(c.readinessProbe, c.ports ?? []));
     }
+  });
+});
+
+/** Every file a node's container sees on Kubernetes: path, what it holds (content or secret/key), mode. */
+function k8sFiles(topology: Topology): Record<string, Any[]> {
+  const objects = renderKubernetes(topology) as Any[];
+  const configMaps = new Map(objects.filter((o) => o.kind === "ConfigMap").map((o) => [o.metadata.name, o.data]));
+  const out: Record<string, Any[]> = {};
+  for (const w of objects.filter((o) => o.kind === "Deployment" || o.kind === "Job")) {
+    const pod = w.spec.template.spec;
+    const sources = (pod.volumes ?? []).find((v: Any) => v.name === "topo-files")?.projected.sources ?? [];
+    const item = (path: string) => {
+      for (const src of sources) {
+        const ref = src.configMap ?? src.secret;
+        const found = ref.items.find((i: Any) => i.path === path);
+        if (found)
+          return src.configMap
+            ? { content: configMaps.get(ref.name)[found.key], mode: found.mode }
+            : { secret: `${ref.name}/${found.key}`, mode: found.mode };
+      }
+      throw new Error(`no item ${path}`);
+    };
+    out[w.metadata.labels["topo.dev/node"]] = (pod.containers[0].volumeMounts ?? [])
+      .filter((m: Any) => m.name === "topo-files")
+      .map((m: Any) => ({ path: m.mountPath, ...item(m.subPath) }))
+      .sort((a: Any, b: Any) => (a.path < b.path ? -1 : 1));
+  }
+  return out;
+}
+
+/** The same from the compose file: each config, bind or secret, and the file topo up writes for it. */
+function composeFiles(topology: Topology, version: ComposeVersion): Record<string, Any[]> {
+  const doc = renderCompose(topology, { compose: version }) as Any;
+  const written = new Map(filesToWrite(topology).map((f) => [f.file, f]));
+  const file = (path: string, dir: string) => {
+    const f = written.get(unescape(path).slice(dir.length + 1))!;
+    return f.secretRef ? { secret: `${f.secretRef.name}/${f.secretRef.key}`, mode: f.mode } : { content: f.content, mode: f.mode };
+  };
+  const out: Record<string, Any[]> = {};
+  for (const [name, s] of Object.entries(doc.services as Record<string, Any>)) {
+    const mounts = [
+      ...(s.configs ?? []).map((c: Any) => ({ path: unescape(c.target), ...file(doc.configs[c.source].file, "./files") })),
+      ...(s.volumes ?? [])
+        .filter((v: Any) => v.type === "bind")
+        .map((v: Any) => {
+          expect(v.read_only).toBe(true);
+          return { path: unescape(v.target), ...file(v.source, "./files") };
+        }),
+      ...(s.secrets ?? []).map((c: Any) => ({ path: unescape(c.target), ...file(doc.secrets[c.source].file, "./secrets") })),
+    ];
+    out[name] = mounts.sort((a: Any, b: Any) => (a.path < b.path ? -1 : 1));
+  }
+  return out;
+}
+
+const withFiles = () =>
+  resolve(
+    {
+      defaults: { files: [{ path: "/etc/ssl/ca.pem", secretRef: { name: "ca", key: "pem" }, mode: "0444" }] },
+      nodes: [
+        {
+          name: "prom",
+          image: "prom/prometheus:v2.54.1",
+          files: [
+            { path: "/etc/prometheus/prometheus.yml", content: "scrape_configs:\n  - job_name: api\n" },
+            { path: "/etc/prometheus/$weird name.yml", content: "cost: $5\n", mode: "0640" },
+            { path: "/run/secrets/broker-token", secretRef: { name: "broker", key: "token" } },
+          ],
+        },
+        { name: "migrate", image: "m:1", task: {}, files: [{ path: "/app/alembic.ini", content: "[alembic]\n" }] },
+        { name: "plain", image: "p:1" },
+      ],
+    },
+    { name: "shop" },
+  );
+
+describe("parity of files between renderKubernetes and renderCompose", () => {
+  it.each([...cases, ["files", withFiles] as const].flatMap(([name, load]) =>
+    (["v2", "v1"] as const).map((v) => [name, v, load] as const),
+  ))("%s with compose %s: every node sees the same files at the same paths, with the same contents and modes", (_, version, load) => {
+    const topology = load();
+    const k8s = k8sFiles(topology);
+    const compose = composeFiles(topology, version);
+    expect(compose).toEqual(k8s);
+    for (const node of topology.nodes)
+      expect((k8s[node.name] ?? []).map((f) => f.path)).toEqual(node.files.map((f) => f.path));
+  });
+
+  it("covers files in its own case: contents, secrets and modes", () => {
+    const k8s = k8sFiles(withFiles());
+    expect(k8s.prom!.map((f) => [f.path, f.mode.toString(8)])).toEqual([
+      ["/etc/prometheus/$weird name.yml", "640"],
+      ["/etc/prometheus/prometheus.yml", "444"],
+      ["/etc/ssl/ca.pem", "444"],
+      ["/run/secrets/broker-token", "400"],
+    ]);
+    expect(k8s.plain!.map((f) => f.secret)).toEqual(["ca/pem"]);
   });
 });
