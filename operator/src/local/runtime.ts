@@ -10,7 +10,7 @@ import { dirname, join, resolve } from "node:path";
 import { spawn } from "node:child_process";
 import { UserError } from "../errors.ts";
 import type { IoContext } from "../io.ts";
-import type { Topology } from "../api/topology.ts";
+import { hostPortRange, type Topology } from "../api/topology.ts";
 import { filesToWrite, renderComposeYaml, SecretVariableConflictError } from "../render/compose/index.ts";
 import { detect, type Compose, type ProjectFiles } from "./compose.ts";
 import {
@@ -315,9 +315,14 @@ async function preflight(c: Ctx, previous: LocalState | undefined): Promise<void
     : new Set<number>();
   for (const n of c.topology.nodes)
     for (const p of n.ports) {
-      if (p.hostPort === undefined || ownPorts.has(p.hostPort)) continue;
-      if (!(await portFree(p.hostPort)))
-        throw new UserError(`node ${n.name}: host port ${p.hostPort} is already in use; nothing was started`);
+      // A replicated node publishes one host port per replica: every port of its range must be free.
+      const range = hostPortRange(n, p);
+      if (!range) continue;
+      for (let port = range.first; port <= range.last; port++) {
+        if (ownPorts.has(port) || (await portFree(port))) continue;
+        const of = range.last > range.first ? ` (of ${range.first}-${range.last}, one per replica)` : "";
+        throw new UserError(`node ${n.name}: host port ${port}${of} is already in use; nothing was started`);
+      }
     }
 }
 

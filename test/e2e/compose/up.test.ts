@@ -243,6 +243,31 @@ describe("topo up errors a person can act on", () => {
     expect(r.stderr).toContain(`node web: host port ${port} is already in use`);
   });
 
+  it("checks every host port of a replicated node's range, not only the first", async () => {
+    const { createServer } = await import("node:net");
+    const srv = createServer().listen(0, "0.0.0.0");
+    await new Promise((r) => srv.once("listening", r));
+    const port = (srv.address() as { port: number }).port;
+    const file = join(dir, "range.yaml");
+    const web = { name: "web", image: "topo/testsvc:local", replicas: 3 };
+    writeFileSync(
+      file,
+      stringify({
+        apiVersion: "topo.dev/v1alpha1",
+        kind: "Topology",
+        metadata: { name: "range-taken" },
+        spec: { nodes: [{ ...web, ports: [{ name: "http", port: 8080, hostPort: port - 2 }] }] },
+      }),
+    );
+    const r = await topo({}, "up", file);
+    srv.close();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `node web: host port ${port} (of ${port - 2}-${port}, one per replica) is already in use; nothing was started`,
+    );
+    expect((await docker("ps", "-aq", "--filter", "label=com.docker.compose.project=range-taken")).stdout.trim()).toBe("");
+  });
+
   it("says in one line that no engine answers", async () => {
     const file = join(dir, "missing.yaml");
     const r = await topo({ DOCKER_HOST: "unix:///nonexistent/docker.sock" }, "up", file);
