@@ -52,6 +52,11 @@ async function clusterRollback(
   ctx: CommandContext,
 ): Promise<number> {
   const t = await readTopology(r);
+  // The operator applies nothing for an invalid spec, a kept revision included: say so now, not after a wait.
+  if (t.status?.phase === "Invalid")
+    throw new UserError(
+      `${where(r)} is Invalid (${t.status.message ?? "its spec breaks a rule"}): the operator applies nothing while its spec is invalid, a kept revision included; fix the spec, or apply the file of a good revision (\`topo history ${r.name} -n ${r.namespace}\` lists them); nothing was changed`,
+    );
   const revision = to ?? previousGood(t);
   if (revision === undefined)
     throw new UserError(

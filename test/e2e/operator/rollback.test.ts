@@ -219,5 +219,17 @@ describe("rollout", () => {
       return r.includes("InvalidSpec") && r;
     });
     expect(reasons).toContain("InvalidSpec");
+    // A rollback by hand of an invalid Topology is refused at once, and the annotation is not set.
+    const r = await topo(["rollback", "broken", "-n", ns.name, "--to", "1"], "", {
+      env: { KUBECONFIG: process.env.KUBECONFIG! },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /broken is Invalid \(.*unknown node "nowhere".*\): the operator applies nothing/,
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(
+      (await readTopology(ns.name, "broken")).metadata!.annotations?.["topo.dev/rollback-to"],
+    ).toBeUndefined();
   });
 });
