@@ -4,10 +4,15 @@
 //      the first frame cytoscape draws with the graph; baseline: a 10-node linear topology through the same
 //      server, page and browser. Every page is a fresh browser context (cold HTTP cache); one discarded
 //      warm-up of each, then the median of BENCH_ROUNDS (default 5), the two alternating.
+//      The mesh is first drawn as one group (groups.ts) beside its not-Ready nodes; the same page then taps
+//      it open, and the time to the frame with all 250 nodes is reported too.
+//   3. Frame times while panning and zooming (mouse drags and wheel turns, 3 s), from requestAnimationFrame
+//      in the page: median and 95th percentile, as frames a second; of the collapsed mesh and the opened one.
 //   2. The built bundle (npm run build:web, done here first), raw and gzip (level 6, as servers send it);
 //      baseline: cytoscape's own minified build, the one dependency the bundle carries.
 // Run: npm run bench:dashboard
 import { readdirSync, readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "vite";
@@ -49,9 +54,60 @@ const browser = await launch();
 interface Render {
   firstRenderMs: number;
   marks: [string, number][];
+  /** The opened mesh: ms from the tap to its first frame, and frame rates while panning and zooming. */
+  openMs?: number;
+  fps?: { collapsed: Fps; opened: Fps };
+}
+interface Fps {
+  medianFps: number;
+  p95FrameMs: number;
 }
 
-async function firstRender(name: string): Promise<Render> {
+type Page = Awaited<ReturnType<typeof openPage>>;
+type GraphHook = {
+  __topo: {
+    graph(): { nodes: { phase: string; at?: { x: number; y: number } }[] };
+    marks(): [string, number][];
+  };
+};
+
+/** Frame times over 3 s of drags and wheel turns across the graph, from requestAnimationFrame. */
+async function panZoom(page: Page): Promise<Fps> {
+  const box = (await page.locator("#graph").boundingBox())!;
+  const cx = box.x + box.width / 2;
+  const cy = box.y + box.height / 2;
+  await page.evaluate(() => {
+    const w = window as unknown as { __frames: number[]; __framing: boolean };
+    w.__frames = [];
+    w.__framing = true;
+    const tick = (t: number) => {
+      w.__frames.push(t);
+      if (w.__framing) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  const until = Date.now() + 3000;
+  for (let i = 0; Date.now() < until; i++) {
+    await page.mouse.move(cx - 100, cy);
+    await page.mouse.down();
+    await page.mouse.move(cx + 100, cy + 40, { steps: 8 });
+    await page.mouse.up();
+    await page.mouse.wheel(0, i % 2 ? 240 : -240);
+  }
+  const frames = await page.evaluate(() => {
+    const w = window as unknown as { __frames: number[]; __framing: boolean };
+    w.__framing = false;
+    return w.__frames;
+  });
+  const gaps = frames.slice(1).map((t, i) => t - frames[i]!);
+  const sorted = [...gaps].sort((a, b) => a - b);
+  return {
+    medianFps: +(1000 / median(gaps)).toFixed(1),
+    p95FrameMs: Math.round(sorted[Math.floor(sorted.length * 0.95)] ?? NaN),
+  };
+}
+
+async function firstRender(name: string, open = false): Promise<Render> {
   const page = await openPage(browser);
   try {
     await page.goto(`http://127.0.0.1:${server.port}/#/${MEMORY_NAMESPACE}/${name}`);
@@ -59,10 +115,34 @@ async function firstRender(name: string): Promise<Render> {
     await page.waitForFunction(() => (window as unknown as Hook).__topo.firstRenderMs() !== undefined, null, {
       timeout: 180_000,
     });
-    return await page.evaluate(() => ({
+    const first = await page.evaluate(() => ({
       firstRenderMs: (window as unknown as Hook).__topo.firstRenderMs()!,
       marks: (window as unknown as Hook).__topo.marks(),
     }));
+    if (!open) return first;
+    const collapsed = await panZoom(page);
+    // Tap the group open and wait for the frame with every node.
+    const group = (await page.evaluate(() => (window as unknown as GraphHook).__topo.graph())).nodes.find(
+      (n) => n.phase === "Group",
+    );
+    if (!group?.at) throw new Error(`${name} was not drawn as a group`);
+    const box = (await page.locator("#graph").boundingBox())!;
+    await page.reload(); // the pan and zoom moved it: start again from the first frame
+    await page.waitForFunction(() => (window as unknown as Hook).__topo.firstRenderMs() !== undefined, null, {
+      timeout: 180_000,
+    });
+    const tapped = await page.evaluate(() => performance.now());
+    await page.mouse.click(box.x + group.at.x, box.y + group.at.y);
+    await page.waitForFunction(
+      () => (window as unknown as GraphHook).__topo.marks().filter(([m]) => m === "topo:render").length >= 2,
+      null,
+      { timeout: 300_000 },
+    );
+    const renders = (await page.evaluate(() => (window as unknown as GraphHook).__topo.marks())).filter(
+      ([m]) => m === "topo:render",
+    );
+    const openMs = renders[1]![1] - tapped;
+    return { ...first, openMs, fps: { collapsed, opened: await panZoom(page) } };
   } finally {
     await page.context().close();
   }
@@ -77,6 +157,8 @@ try {
     linear.push(await firstRender("linear10"));
     mesh.push(await firstRender("mesh250"));
   }
+  // The mesh opened, and panned and zoomed, once: drawing 62,250 edges is what it measures.
+  const opened = await firstRender("mesh250", true);
   const meshMs = median(mesh.map((r) => r.firstRenderMs));
   const linearMs = median(linear.map((r) => r.firstRenderMs));
   // Where the mesh's time goes, from the page's performance marks (median of each step).
@@ -96,7 +178,10 @@ try {
       mesh250FirstRenderMs: Math.round(meshMs),
       linear10FirstRenderMs: Math.round(linearMs),
       meshOverLinear: +(meshMs / linearMs).toFixed(2),
+      mesh250OpenMs: Math.round(opened.openMs!),
+      panZoom: opened.fps,
       mesh250Steps: {
+        collapseMs: step("topo:collapse", "topo:elements"),
         fetchMs: step("topo:fetch", "topo:fetched"),
         elementsMs: step("topo:elements", "topo:added"),
         layoutMs: step("topo:added", "topo:layout"),
@@ -109,6 +194,13 @@ try {
       cytoscapeMinKiB: kib(cytoscape.raw),
       cytoscapeMinGzipKiB: kib(cytoscape.gzip),
       bundleGzipOverCytoscape: +(bundle.gzip / cytoscape.gzip).toFixed(2),
+      targets: {
+        mesh250FirstRenderMs: "<= 1000",
+        meshOverLinear: "<= 2",
+        panZoomMedianFps: ">= 30",
+        bundleGzipKiB: "<= 150",
+      },
+      loadAverage: loadavg().map((l) => +l.toFixed(2)),
     }),
   );
 } finally {

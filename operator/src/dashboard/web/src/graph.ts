@@ -1,7 +1,10 @@
 // The graph view: cytoscape (canvas rendering, built-in zoom and pan, no install scripts). Elements are
-// rebuilt only when the set of nodes or edges changes; a status change only restyles nodes in place.
+// rebuilt only when the set of nodes or edges changes; a status change only restyles nodes in place. A
+// large group (groups.ts) is drawn as one shape with its count and health until it is tapped, which opens
+// it; "Collapse groups" closes them again.
 import cytoscape, { type Core, type ElementDefinition, type LayoutOptions } from "cytoscape";
 import type { GraphNode, TopologyDetail } from "../../types.ts";
+import { collapse, healthSummary, type Group } from "./groups.ts";
 import { DENSE_EDGES, presetPositions } from "./layout.ts";
 import { look, TASK_SHAPE } from "./phases.ts";
 
@@ -23,6 +26,20 @@ const STYLE: cytoscape.StylesheetJson = [
       "text-background-opacity": 0.8,
       "text-background-padding": "1px",
       "min-zoomed-font-size": 7,
+    },
+  },
+  // A collapsed group: a large double-bordered shape, labelled with its count and health.
+  {
+    selector: "node[?group]",
+    style: {
+      width: "data(size)",
+      height: "data(size)",
+      "border-width": 6,
+      "border-style": "double",
+      "font-size": 13,
+      "font-weight": "bold",
+      "text-wrap": "wrap",
+      "background-opacity": 0.85,
     },
   },
   // A task: a wider rhomboid (TASK_SHAPE), a shape no phase of a serving node has.
@@ -86,10 +103,23 @@ function nodeData(n: GraphNode) {
   };
 }
 
+/** The shape a group is drawn as: its generator's shape, as a word ("mesh ×250"), on a round shape. */
+function groupData(g: Group) {
+  return {
+    id: g.id,
+    label: `▣ ${g.name} (${g.shape || "group"} ×${g.members.length})\n${healthSummary(g)}`,
+    phase: "Group",
+    color: "#2e7d32",
+    shape: g.shape === "linear" ? "round-rectangle" : "ellipse",
+    group: true,
+    size: Math.round(40 + 12 * Math.log2(g.members.length)),
+  };
+}
+
 /** For a hand-written graph without dependsOn (the others have preset positions): force-directed. */
-export function layoutFor(d: TopologyDetail): LayoutOptions {
+export function layoutFor(nodes: number): LayoutOptions {
   const base = { animate: false, fit: true, padding: 30 } as const;
-  if (d.nodes.length <= 60)
+  if (nodes <= 60)
     return { ...base, name: "cose", randomize: false, nodeRepulsion: () => 8000 } as LayoutOptions;
   const degree = (node: cytoscape.NodeSingular) => node.degree(false);
   return { ...base, name: "concentric", concentric: degree, minNodeSpacing: 12 };
@@ -104,11 +134,31 @@ export class GraphView {
   renders = 0;
   private readonly container: HTMLElement;
   private readonly onSelect: (node: string | undefined) => void;
+  /** Groups opened by a tap, by id; kept while the same topology is shown. */
+  private readonly expanded = new Set<string>();
+  private shown?: TopologyDetail;
+  private readonly collapseButton: HTMLButtonElement;
 
   constructor(container: HTMLElement, onSelect: (node: string | undefined) => void) {
     this.container = container;
     this.onSelect = onSelect;
     this.cy = this.create(false);
+    this.collapseButton = document.createElement("button");
+    this.collapseButton.type = "button";
+    this.collapseButton.className = "collapse-groups";
+    this.collapseButton.textContent = "Collapse groups";
+    this.collapseButton.hidden = true;
+    this.collapseButton.addEventListener("click", () => {
+      this.expanded.clear();
+      if (this.shown) this.show(this.shown);
+    });
+    container.insertAdjacentElement("afterend", this.collapseButton);
+  }
+
+  /** Opens a collapsed group (by id: `group:<generator>`) into its nodes. */
+  expand(group: string): void {
+    this.expanded.add(group);
+    if (this.shown) this.show(this.shown);
   }
 
   /** Big meshes draw a texture while panning/zooming instead of every edge each frame (init-only options). */
@@ -125,7 +175,10 @@ export class GraphView {
       hideEdgesOnViewport: big,
       textureOnViewport: big,
     });
-    cy.on("tap", "node", (e) => this.onSelect(e.target.id() as string));
+    cy.on("tap", "node", (e) => {
+      if (e.target.data("group")) this.expand(e.target.id() as string);
+      else this.onSelect(e.target.id() as string);
+    });
     cy.on("tap", (e) => {
       if (e.target === cy) this.onSelect(undefined);
     });
@@ -133,12 +186,18 @@ export class GraphView {
   }
 
   show(d: TopologyDetail): void {
-    const sig = `${d.namespace}/${d.name}|${d.nodes.map((n) => n.name).join(",")}|${d.edges
-      .map((e) => `${e.from}>${e.to}:${e.kind}`)
-      .join(",")}`;
+    const id = `${d.namespace}/${d.name}`;
+    if (this.shown && `${this.shown.namespace}/${this.shown.name}` !== id) this.expanded.clear();
+    this.shown = d;
+    performance.mark("topo:collapse");
+    const view = collapse(d, this.expanded);
+    this.collapseButton.hidden = this.expanded.size === 0;
+    const sig = `${id}|${view.nodes.map((n) => n.name).join(",")}|${view.groups
+      .map((g) => g.id)
+      .join(",")}|${view.edges.map((e) => `${e.from}>${e.to}:${e.kind}`).join(",")}`;
     if (sig !== this.signature) {
       this.signature = sig;
-      const big = d.edges.length > DENSE_EDGES;
+      const big = view.edges.length > DENSE_EDGES;
       if (big !== this.big) {
         this.cy.destroy();
         this.cy = this.create(big);
@@ -146,14 +205,39 @@ export class GraphView {
       performance.mark("topo:elements");
       // A connectsTo pair in both directions is one line (a mesh has n(n-1) edges: half as many to draw).
       const keyOf = (from: string, to: string, kind: string) => `${from}\u0000${to}\u0000${kind}`;
-      const all = new Set(d.edges.map((e) => keyOf(e.from, e.to, e.kind)));
+      const all = new Set(view.edges.map((e) => keyOf(e.from, e.to, e.kind)));
+      // Positions of the whole graph: a group sits at the middle of its members, and the members drawn on
+      // their own (not Ready) on a small circle around it, close enough to read at the zoom that fits.
       const pos = presetPositions(d);
-      const elements: ElementDefinition[] = d.nodes.map((n) => ({
+      const drawnPos: Record<string, { x: number; y: number }> = {};
+      for (const g of view.groups) {
+        const at = pos && g.members.map((m) => pos[m]!).filter(Boolean);
+        if (!at?.length) continue;
+        const c = {
+          x: at.reduce((s, p) => s + p.x, 0) / at.length,
+          y: at.reduce((s, p) => s + p.y, 0) / at.length,
+        };
+        drawnPos[g.id] = c;
+        const alone = g.members.filter((m) => view.nodes.some((n) => n.name === m));
+        const r = groupData(g).size / 2 + 60 + 6 * alone.length;
+        alone.forEach((m, i) => {
+          const angle = (2 * Math.PI * i) / alone.length - Math.PI / 2;
+          drawnPos[m] = { x: c.x + r * Math.cos(angle), y: c.y + r * Math.sin(angle) };
+        });
+      }
+      const place = (id: string) => drawnPos[id] ?? pos?.[id];
+      const elements: ElementDefinition[] = view.nodes.map((n) => ({
         group: "nodes" as const,
         data: nodeData(n),
-        ...(pos?.[n.name] ? { position: pos[n.name] } : {}),
+        ...(place(n.name) ? { position: place(n.name) } : {}),
       }));
-      d.edges.forEach((e, i) => {
+      for (const g of view.groups)
+        elements.push({
+          group: "nodes",
+          data: groupData(g),
+          ...(place(g.id) ? { position: place(g.id) } : {}),
+        });
+      view.edges.forEach((e, i) => {
         const both = e.kind === "connectsTo" && all.has(keyOf(e.to, e.from, e.kind));
         if (both && e.from > e.to) return;
         elements.push({
@@ -167,7 +251,7 @@ export class GraphView {
       });
       performance.mark("topo:added");
       if (pos) this.cy.fit(this.cy.nodes(), 30);
-      else this.cy.layout(layoutFor(d)).run();
+      else this.cy.layout(layoutFor(view.nodes.length + view.groups.length)).run();
       performance.mark("topo:layout");
       // A handful of nodes would be fitted to a giant zoom: keep them at a readable size instead.
       if (this.cy.zoom() > 1.3) {
@@ -181,7 +265,8 @@ export class GraphView {
       });
     } else {
       this.cy.batch(() => {
-        for (const n of d.nodes) this.cy.getElementById(n.name).data(nodeData(n));
+        for (const n of view.nodes) this.cy.getElementById(n.name).data(nodeData(n));
+        for (const g of view.groups) this.cy.getElementById(g.id).data(groupData(g));
       });
     }
     if (this.plan) this.showPlan(this.plan);
@@ -240,6 +325,11 @@ export class GraphView {
 
   select(node: string | undefined): void {
     this.cy.$(":selected").unselect();
+    // A node chosen in the list inside a collapsed group: the group opens to show it.
+    if (node && this.cy.getElementById(node).empty() && this.shown) {
+      const group = collapse(this.shown, this.expanded).groups.find((g) => g.members.includes(node));
+      if (group) this.expand(group.id);
+    }
     if (node) this.cy.getElementById(node).select();
   }
 
@@ -258,6 +348,8 @@ export class GraphView {
         shape: n.data("shape") as string,
         task: n.data("task") === true,
         ...(n.data("plan") ? { plan: n.data("plan") as string } : {}),
+        // A group's label (count and health) and where it is on screen, to be tapped open.
+        ...(n.data("group") ? { label: n.data("label") as string, at: n.renderedPosition() } : {}),
       })),
       // One line may stand for both directions of a connectsTo pair: list both, as the API does.
       edges: this.cy
