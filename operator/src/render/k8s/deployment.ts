@@ -120,28 +120,56 @@ function deploymentPodSpec(topology: Topology, node: ResolvedNode): Record<strin
   };
 }
 
-/** Per topology (immutable once parsed) and group, the hash of its members' pod specs: computed once. */
-const groupRevisions = new WeakMap<Topology, Map<string, string>>();
+interface RenderedSpec {
+  spec: Record<string, unknown>;
+  hash: string;
+}
 
+/**
+ * Per topology (immutable once parsed): each group's revision, and the members' pod specs (with their
+ * hashes) rendered for it until their own Deployment takes them, once: each is rendered and hashed once.
+ */
+const memo = new WeakMap<Topology, { revisions: Map<string, string>; specs: Map<string, RenderedSpec> }>();
+
+function renderSpec(topology: Topology, node: ResolvedNode): RenderedSpec {
+  const spec = deploymentPodSpec(topology, node);
+  return { spec, hash: hashOf(spec) };
+}
+
+/** The hash of every member's pod spec hash: it moves whenever one of them does. */
 function groupRevision(topology: Topology, group: string): string {
-  const known = groupRevisions.get(topology) ?? new Map<string, string>();
-  groupRevisions.set(topology, known);
-  let revision = known.get(group);
+  const known = memo.get(topology) ?? { revisions: new Map(), specs: new Map() };
+  memo.set(topology, known);
+  let revision = known.revisions.get(group);
   if (revision === undefined) {
     const members = topology.nodes.filter((n) => !n.task && spreadGroup(topology, n) === group);
-    revision = hashOf(members.map((n) => deploymentPodSpec(topology, n)));
-    known.set(group, revision);
+    const hashes = members.map((n) => {
+      const rendered = renderSpec(topology, n);
+      known.specs.set(n.name, rendered);
+      return rendered.hash;
+    });
+    revision = hashOf(hashes);
+    known.revisions.set(group, revision);
   }
   return revision;
 }
 
+/** The pod spec rendered for the node's group revision, handed out once; otherwise a new one. */
+function takeSpec(topology: Topology, node: ResolvedNode): RenderedSpec {
+  const specs = memo.get(topology)?.specs;
+  const rendered = specs?.get(node.name);
+  if (!rendered) return renderSpec(topology, node);
+  specs!.delete(node.name);
+  return rendered;
+}
+
 export function renderDeployment(topology: Topology, node: ResolvedNode): KubeObject {
-  // Placement is part of the pod spec, so of the config hash: a change of it rolls out like any other.
-  const podSpec = deploymentPodSpec(topology, node);
   const name = spreadGroup(topology, node);
   const group = name === undefined ? undefined : { name, revision: groupRevision(topology, name) };
+  // Placement is part of the pod spec, so of the config hash: a change of it rolls out like any other.
+  const { spec: podSpec, hash: specHash } = takeSpec(topology, node);
   // A group member's template carries the group's revision: in its hash too, so the revision says it rolls.
-  const hash = hashOf(group ? { podSpec, group: group.revision } : podSpec);
+  const hash = group ? hashOf([specHash, group.revision]) : specHash;
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
