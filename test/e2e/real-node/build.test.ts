@@ -3,10 +3,11 @@
 // --images-from-build --topology` pins it, and the operator runs exactly that image on the real node. The
 // same file applied as written (build, no image) is InvalidSpec, saying to run topo build: the operator
 // never builds.
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { parse, stringify } from "yaml";
 import type { TopologyObject } from "../../../operator/src/api/schema.ts";
 import { request } from "../../../operator/src/kube/rest.ts";
@@ -57,6 +58,7 @@ describe("topo build --load on the real node", () => {
   const dir = mkdtempSync(join(tmpdir(), "topo-rn-build-"));
   const file = join(dir, "built.yaml");
   let op: OperatorProcess;
+  let tag: string | undefined;
 
   beforeAll(async () => {
     mkdirSync(join(dir, "api"));
@@ -76,6 +78,19 @@ describe("topo build --load on the real node", () => {
     await op?.stop();
     await request(kube().kc, "DELETE", `/api/v1/namespaces/${NS}`).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
+    if (tag) {
+      // The image this test built, from the engine and from the node's containerd.
+      await promisify(execFile)("docker", ["rmi", tag]).catch(() => undefined);
+      await promisify(execFile)("ctr", [
+        "--address",
+        join(CLUSTER_DIR, "node/containerd/containerd.sock"),
+        "--namespace",
+        "k8s.io",
+        "images",
+        "rm",
+        tag,
+      ]).catch(() => undefined);
+    }
   });
 
   it("refuses the file as written: InvalidSpec, saying to run topo build", async () => {
@@ -93,7 +108,8 @@ describe("topo build --load on the real node", () => {
     const built = await topo("build", file, "--load");
     expect(built.code === 0 ? "exit 0" : built.stderr).toBe("exit 0");
     const [line] = built.stdout.trim().split("\n");
-    const [, tag, id] = line!.split("\t");
+    const [, builtTag, id] = line!.split("\t");
+    tag = builtTag;
     expect(tag).toMatch(new RegExp(`^topo\\.local/${NAME}-api:[0-9a-f]{16}$`));
     expect(built.stderr).toContain("loaded 1 image(s) into containerd at");
 
