@@ -121,16 +121,17 @@ async function firstRender(name: string, open = false): Promise<Render> {
     }));
     if (!open) return first;
     const collapsed = await panZoom(page);
-    // Tap the group open and wait for the frame with every node.
+    // Start again from the first frame (the pan and zoom moved it), then tap the group open and wait for
+    // the frame with every node.
+    await page.reload();
+    await page.waitForFunction(() => (window as unknown as Hook).__topo.firstRenderMs() !== undefined, null, {
+      timeout: 180_000,
+    });
     const group = (await page.evaluate(() => (window as unknown as GraphHook).__topo.graph())).nodes.find(
       (n) => n.phase === "Group",
     );
     if (!group?.at) throw new Error(`${name} was not drawn as a group`);
     const box = (await page.locator("#graph").boundingBox())!;
-    await page.reload(); // the pan and zoom moved it: start again from the first frame
-    await page.waitForFunction(() => (window as unknown as Hook).__topo.firstRenderMs() !== undefined, null, {
-      timeout: 180_000,
-    });
     const tapped = await page.evaluate(() => performance.now());
     await page.mouse.click(box.x + group.at.x, box.y + group.at.y);
     await page.waitForFunction(

@@ -195,8 +195,10 @@ export function createDashboard(o: DashboardOptions): Dashboard {
   const pusher = debounceKeys((changed) => {
     void o.source
       .list()
-      .then((topologies) => {
-        const msg: ChangeMessage = { at: new Date().toISOString(), changed, topologies };
+      .then((all) => {
+        const keys = new Set(changed);
+        const topologies = all.filter((t) => keys.has(`${t.namespace}/${t.name}`));
+        const msg: ChangeMessage = { at: new Date().toISOString(), changed, topologies, partial: true };
         for (const res of streams) send(res, "change", msg);
       })
       .catch((err: unknown) => o.log?.warn({ err: String(err) }, "dashboard: listing topologies failed"));

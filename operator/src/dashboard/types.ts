@@ -96,7 +96,13 @@ export interface ChangeMessage {
   at: string;
   /** "namespace/name" keys that changed; empty on connect. */
   changed: string[];
+  /**
+   * On connect (`topologies` event), every topology. In a `change` event (`partial`), only the changed
+   * ones that still exist: a key in `changed` without its summary here was deleted. So a status write at
+   * 1,000 topologies sends one summary, not a thousand.
+   */
   topologies: TopologySummary[];
+  partial?: true;
 }
 
 /** An error in a document sent to the plan endpoint, where it is written in it. */

@@ -413,11 +413,25 @@ function askToken(): void {
 }
 
 let streamedOnce = false;
+/** The list with a partial change applied: changed summaries replaced or added, the missing ones deleted. */
+function merged(list: TopologySummary[], m: ChangeMessage): TopologySummary[] {
+  const key = (t: TopologySummary) => `${t.namespace}/${t.name}`;
+  const changed = new Set(m.changed);
+  const fresh = new Map(m.topologies.map((t) => [key(t), t]));
+  const out = list.flatMap((t) => (changed.has(key(t)) ? (fresh.get(key(t)) ?? []) : [t]));
+  const known = new Set(list.map(key));
+  const added = m.topologies.filter((t) => !known.has(key(t)));
+  if (!added.length) return out;
+  return [...out, ...added].sort(
+    (a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name),
+  );
+}
+
 function onChange(m: ChangeMessage, fromStream = true): void {
   // The first snapshot only fills the list (the selection was just loaded); later empty ones are reconnects.
   const reconnect = fromStream && m.changed.length === 0 && streamedOnce;
   if (fromStream) streamedOnce = true;
-  state.list = m.topologies;
+  state.list = m.partial ? merged(state.list, m) : m.topologies;
   if (!state.key && state.list[0]) {
     const first = state.list[0];
     return go(`${first.namespace}/${first.name}`);
