@@ -1,13 +1,15 @@
 // Upgrading the chart from its previous release (N-1, the commit TOPO_PREVIOUS_RELEASE in
 // hack/lib/versions.sh) to this tree (N): the operator's new version takes over the Topologies the old one
-// made and restarts none of their pods — it renders the same pod templates, starts no revision, and
-// writes no Deployment.
+// made and restarts no pod it renders as N-1 did; a Deployment it renders differently (a new rendering rule)
+// rolls as one new revision of its Topology, which becomes Ready, and nothing rolls back.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
+import { parseSpec } from "../../../operator/src/api/parse.ts";
 import { request } from "../../../operator/src/kube/rest.ts";
+import { renderKubernetes } from "../../../operator/src/render/k8s/index.ts";
 import { record } from "../support/measure.ts";
 import {
   applyTopology,
@@ -87,7 +89,7 @@ describe("upgrading the chart from the previous release (N-1 -> N)", () => {
     for (const step of cleanups.reverse()) await Promise.resolve(step()).catch(() => undefined);
   });
 
-  it("restarts no workload pod of any Topology: same pod templates, no new revision, no Deployment written", async () => {
+  it("restarts only the workloads N renders differently, as one revision each, and no other pod", async () => {
     const previous = extract(previousRelease());
     cleanups.push(() => rmSync(previous, { recursive: true, force: true }));
     const { objects } = kube();
@@ -149,21 +151,67 @@ describe("upgrading the chart from the previous release (N-1 -> N)", () => {
       },
       120_000,
     );
-    await new Promise((r) => setTimeout(r, 3000));
-    const metrics = await op.operator.metrics();
-    record("chart upgrade N-1 -> N", { takeOverSeconds: (Date.now() - upgradeStarted) / 1000 });
-
-    expect(await workloads(apps)).toEqual(before);
-    expect(counter(metrics, "topo_api_writes_total", 'kind="Deployment"')).toBe(0);
+    // What N renders differently from what N-1 left running (a new rendering rule, such as the spread
+    // constraints of placement): only those Deployments may change, as one new revision per Topology that
+    // has any; every other pod keeps running.
+    const changed = new Map<string, string[]>();
     for (const name of names) {
       const t = await readTopology(apps, name);
-      expect({ name, phase: t.status!.phase, revision: t.status!.revision }).toEqual({
+      const parsed = parseSpec(t.spec, { name, namespace: apps, uid: t.metadata!.uid! });
+      if (!parsed.ok) throw new Error(`N cannot parse ${name}: ${JSON.stringify(parsed.issues)}`);
+      const rendered = renderKubernetes(parsed.topology).filter(
+        (o) => o.kind === "Deployment",
+      ) as unknown as (Deployment & {
+        metadata: { name: string };
+      })[];
+      changed.set(
+        name,
+        rendered
+          .filter(
+            (d) =>
+              !before.deployments[d.metadata.name]?.endsWith(
+                `config ${d.spec.template.metadata.annotations?.["topo.dev/config-hash"]}`,
+              ),
+          )
+          .map((d) => d.metadata.name),
+      );
+    }
+    const expected = (name: string) => revisions[name]! + (changed.get(name)!.length ? 1 : 0);
+    for (const name of names)
+      await waitFor(
+        `${name} Ready on revision ${expected(name)}`,
+        async () => {
+          const t = await readTopology(apps, name);
+          return t.status?.phase === "Ready" && t.status.revision === expected(name) ? t : undefined;
+        },
+        180_000,
+      );
+    await new Promise((r) => setTimeout(r, 3000));
+    const metrics = await op.operator.metrics();
+    record("chart upgrade N-1 -> N", {
+      takeOverSeconds: (Date.now() - upgradeStarted) / 1000,
+      deploymentsChanged: [...changed.values()].flat().length,
+    });
+
+    const after = await workloads(apps);
+    const rerendered = new Set([...changed.values()].flat());
+    const podOf = (pod: string) =>
+      Object.keys(before.deployments).find((d) => new RegExp(`^${d}-[a-z0-9]+-[a-z0-9]{5}/`).test(pod));
+    // Every pod of a Deployment N renders as N-1 did is the very same pod (same uid).
+    const kept = before.pods.filter((p) => !rerendered.has(podOf(p) ?? ""));
+    expect(after.pods).toEqual(expect.arrayContaining(kept));
+    for (const [d, was] of Object.entries(before.deployments))
+      if (!rerendered.has(d)) expect({ d, now: after.deployments[d] }).toEqual({ d, now: was });
+    expect(counter(metrics, "topo_api_writes_total", 'kind="Deployment"')).toBe(rerendered.size);
+    for (const name of names) {
+      const t = await readTopology(apps, name);
+      expect({ name, phase: t.status!.phase, outcomes: t.status!.history!.map((h) => h.outcome) }).toEqual({
         name,
         phase: "Ready",
-        revision: revisions[name],
+        outcomes: t.status!.history!.map(() => "Succeeded"),
       });
       const started = (await events(apps, name)).filter((e) => e.reason === "RolloutStarted");
-      expect({ name, rollouts: started.length }).toEqual({ name, rollouts: 1 });
+      expect({ name, rollouts: started.length }).toEqual({ name, rollouts: expected(name) });
     }
   });
 });
