@@ -63,7 +63,7 @@ export function drawTimeline(t: Timeline, node: string | undefined): void {
   // The range, or from a little before the first record when the records start later (a young topology).
   const t1 = Date.parse(t.until);
   const first = Math.min(...[...t.revisions, ...t.phases, ...t.events].map((r) => Date.parse(r.at)), t1);
-  const t0 = Math.max(Date.parse(t.since), first - Math.max(30_000, (t1 - first) * 0.05));
+  const t0 = Math.max(Date.parse(t.since), first - Math.max(1_000, (t1 - first) * 0.05));
   const x = (iso: string) =>
     LEFT + ((Math.min(Math.max(Date.parse(iso), t0), t1) - t0) / (t1 - t0)) * (W - LEFT - 10);
   const nodes = node ? [node] : t.nodes;
@@ -117,7 +117,9 @@ export function drawTimeline(t: Timeline, node: string | undefined): void {
     g.appendChild(
       el(
         "text",
-        { x: a + 3, y: bottom + 12, class: "tl-rollback-text" },
+        a > W - 160
+          ? { x: a - 3, y: bottom + 12, class: "tl-rollback-text", "text-anchor": "end" }
+          : { x: a + 3, y: bottom + 12, class: "tl-rollback-text" },
         `↺ ${rb.from ?? "?"}→${rb.to ?? "?"} ${rb.recoverySeconds !== undefined ? `${rb.recoverySeconds.toFixed(1)}s` : "recovering"}`,
       ),
     );
@@ -225,7 +227,8 @@ export async function showTimeline(key: string | undefined): Promise<void> {
     nodeSelect.value = node ?? "";
     drawTimeline(t, node);
     drawRecoveries(r);
-    section.dataset.updated = String(Date.now());
+    section.dataset.since = t.since;
+    section.dataset.until = t.until;
   } catch {
     section.hidden = true; // no history store behind this dashboard (501), or not reachable
   }
