@@ -11,7 +11,7 @@ import { toSummary } from "../operator/src/dashboard/model.ts";
 import { serveDashboard } from "../operator/src/dashboard/server.ts";
 import type { DashboardSource } from "../operator/src/dashboard/source.ts";
 import type { TopologySummary } from "../operator/src/dashboard/types.ts";
-import { launch, openPage } from "../test/e2e/dashboard/browser.ts";
+import { ensureWebBuilt, launch, openPage } from "../test/e2e/dashboard/browser.ts";
 import { generatedTopology, MEMORY_NAMESPACE } from "../test/e2e/dashboard/memory-source.ts";
 
 const TOPOLOGIES = Number(process.env.BENCH_TOPOLOGIES ?? 1000);
@@ -37,6 +37,7 @@ function write(i: number, phase: string): string {
   return key;
 }
 
+ensureWebBuilt();
 const server = await serveDashboard({ source, port: 0, host: "127.0.0.1" });
 const browser = await launch();
 // The stream as a client reads it, for the size of each message.
@@ -74,8 +75,9 @@ try {
     const phase = r % 2 ? "Ready" : "Degraded";
     const started = performance.now();
     const key = write(i, phase);
+    // The row in the overview table shows the new phase.
     await page.waitForFunction(
-      ([k, p]) => (window as unknown as Hook).__topo.phase(k!) === p,
+      ([k, p]) => document.querySelector(`tr[data-key="${CSS.escape(k!)}"] .phase`)?.textContent === p,
       [key, phase] as const,
       { polling: "raf", timeout: 60_000 },
     );

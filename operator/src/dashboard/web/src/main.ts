@@ -427,16 +427,43 @@ function merged(list: TopologySummary[], m: ChangeMessage): TopologySummary[] {
   );
 }
 
+/** Rewrites the cells of these topologies' rows in place; false when a row is missing (then redraw all). */
+function updateRows(changed: TopologySummary[]): boolean {
+  const rows = changed.map((t) =>
+    $("#overview tbody").querySelector<HTMLTableRowElement>(
+      `tr[data-key="${CSS.escape(`${t.namespace}/${t.name}`)}"]`,
+    ),
+  );
+  if (rows.some((r) => !r)) return false;
+  changed.forEach((t, i) => {
+    const cells = rows[i]!.cells;
+    const rb = t.lastRollback;
+    cells[0]!
+      .querySelector("button")!
+      .setAttribute(
+        "aria-label",
+        `${t.name} in ${t.namespace}: ${t.phase}, ${t.readyNodes} of ${t.totalNodes} nodes ready`,
+      );
+    cells[2]!.replaceChildren(phaseBadge(t.phase));
+    cells[3]!.textContent = `${t.readyNodes}/${t.totalNodes}`;
+    cells[4]!.textContent = t.revision !== undefined ? String(t.revision) : "–";
+    cells[5]!.textContent = rb ? `rev ${rb.revision} at ${new Date(rb.at).toLocaleString()}` : "–";
+  });
+  return true;
+}
+
 function onChange(m: ChangeMessage, fromStream = true): void {
   // The first snapshot only fills the list (the selection was just loaded); later empty ones are reconnects.
   const reconnect = fromStream && m.changed.length === 0 && streamedOnce;
   if (fromStream) streamedOnce = true;
+  const before = state.list.length;
   state.list = m.partial ? merged(state.list, m) : m.topologies;
   if (!state.key && state.list[0]) {
     const first = state.list[0];
     return go(`${first.namespace}/${first.name}`);
   }
-  renderOverview();
+  // A change that only updates rows (none added or deleted) rewrites those rows' cells, not 1,000 rows.
+  if (!m.partial || state.list.length !== before || !updateRows(m.topologies)) renderOverview();
   // After a reconnect, or when the snapshot disagrees with what is drawn, refresh the selection too.
   const now = state.list.find((t) => `${t.namespace}/${t.name}` === state.key);
   const d = state.detail;
