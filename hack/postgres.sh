@@ -31,32 +31,42 @@ as_user() {
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
 
-# Fetches the pinned server (or, when the archive no longer serves it, the candidate of the same major).
+candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}'; }
+
+# Fetches the pinned server; when the archive no longer serves it, the candidate of the same major; when
+# the sources have no postgresql-$POSTGRES_MAJOR at all (another distribution), their newest major.
 install() {
-  local stamp
-  for stamp in "$TOPO_CACHE"/postgres-*/.complete; do
-    [ -e "$stamp" ] || continue
-    case "$stamp" in "$TOPO_CACHE/postgres-$POSTGRES_VERSION/.complete") ROOT="$(dirname "$stamp")"; return 0 ;; esac
-  done
+  if [ -e "$TOPO_CACHE/postgres-$POSTGRES_VERSION/.complete" ]; then
+    ROOT="$TOPO_CACHE/postgres-$POSTGRES_VERSION"
+    POSTGRES_MAJOR="$(cat "$ROOT/.major")"
+    return 0
+  fi
   local version="$POSTGRES_VERSION" tmp
   if ! apt-cache madison "postgresql-$POSTGRES_MAJOR" 2>/dev/null | grep -q " $version "; then
     apt-get update >&2 || true
   fi
   if ! apt-cache madison "postgresql-$POSTGRES_MAJOR" 2>/dev/null | grep -q " $version "; then
-    version="$(apt-cache policy "postgresql-$POSTGRES_MAJOR" | awk '/Candidate:/ {print $2}')"
-    log "the archive no longer serves $POSTGRES_VERSION; using $version (bump POSTGRES_VERSION in hack/lib/versions.sh)"
+    version="$(candidate "postgresql-$POSTGRES_MAJOR")"
+    if [ -z "$version" ] || [ "$version" = "(none)" ]; then
+      POSTGRES_MAJOR="$(apt-cache pkgnames postgresql- | grep -E '^postgresql-[0-9]+$' | sed 's/^postgresql-//' | sort -n | tail -1)"
+      [ -n "$POSTGRES_MAJOR" ] || { log "the apt sources have no postgresql-NN package"; exit 1; }
+      version="$(candidate "postgresql-$POSTGRES_MAJOR")"
+    fi
+    log "the archive does not serve $POSTGRES_VERSION; using postgresql-$POSTGRES_MAJOR $version (bump POSTGRES_VERSION in hack/lib/versions.sh)"
   fi
   ROOT="$TOPO_CACHE/postgres-$version"
   [ -e "$ROOT/.complete" ] && return 0
   log "fetching postgresql-$POSTGRES_MAJOR $version from Debian into $ROOT"
   tmp="$(mktemp -d)"
   local pkgs=("postgresql-$POSTGRES_MAJOR=$version" "postgresql-client-$POSTGRES_MAJOR=$version") p
-  for p in $LIB_PACKAGES; do installed "$p" || pkgs+=("$p"); done
+  # Libraries another distribution names otherwise are left to it (they are installed there already).
+  for p in $LIB_PACKAGES; do installed "$p" || ! apt-cache show "$p" >/dev/null 2>&1 || pkgs+=("$p"); done
   chmod 755 "$tmp" # apt downloads as _apt when it can
   (cd "$tmp" && apt-get download "${pkgs[@]}" >&2)
   rm -rf "$ROOT" && mkdir -p "$ROOT"
   for p in "$tmp"/*.deb; do dpkg -x "$p" "$ROOT"; done
   rm -rf "$tmp"
+  echo "$POSTGRES_MAJOR" >"$ROOT/.major"
   touch "$ROOT/.complete"
 }
 
