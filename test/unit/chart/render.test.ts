@@ -123,7 +123,9 @@ describe("the topo-operator chart, rendered", () => {
 
   it("adds list and watch on events when history is recorded (the recorder watches them)", () => {
     for (const set of ["history.url.existingSecret=topo-history", "history.persistence.enabled=true"])
-      expect(grants(rules(render([set])))).toEqual([...EXPECTED, "core/events:list", "core/events:watch"].sort());
+      expect(grants(rules(render([set])))).toEqual(
+        [...EXPECTED, "core/events:list", "core/events:watch"].sort(),
+      );
   });
 
   it("uses a Role and RoleBinding per watched namespace, and nothing cluster-wide, in namespaced mode", () => {
