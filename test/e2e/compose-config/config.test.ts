@@ -68,15 +68,18 @@ const cases: [string, Topology][] = [
 function files(
   name: string,
   topology: Topology,
-): { compose: string; env: string; dummies: Map<string, string> } {
+): { compose: string; composeV1: string; env: string; dummies: Map<string, string> } {
   const compose = join(dir, `${name}.yml`);
+  const composeV1 = join(dir, `${name}.v1.yml`);
   const env = join(dir, `${name}.env`);
   const dummies = new Map(
     secretVariables(topology).map((v) => [v.variable, `dummy-${v.variable.toLowerCase()}`]),
   );
   writeFileSync(compose, renderComposeYaml(topology));
+  // As topo up renders it for docker-compose 1.29: a node's content files as binds, not configs.
+  writeFileSync(composeV1, renderComposeYaml(topology, { compose: "v1" }));
   writeFileSync(env, [...dummies].map(([k, v]) => `${k}=${v}\n`).join(""), { mode: 0o600 });
-  return { compose, env, dummies };
+  return { compose, composeV1, env, dummies };
 }
 
 // Only what the tests pass: no TOPO_SECRET_* from the developer's shell can hide a missing one.
@@ -85,12 +88,12 @@ const cleanEnv = Object.fromEntries(
 );
 
 describe.each(cases)("compose file for %s", (name, topology) => {
-  const { compose, env, dummies } = files(name, topology);
+  const { compose, composeV1, env, dummies } = files(name, topology);
 
   it("is accepted by docker-compose 1.29 without warnings", async () => {
     const r = await run(
       "docker-compose",
-      ["-p", topology.name, "--env-file", env, "-f", compose, "config", "-q"],
+      ["-p", topology.name, "--env-file", env, "-f", composeV1, "config", "-q"],
       {
         env: cleanEnv,
       },
