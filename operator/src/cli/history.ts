@@ -107,7 +107,7 @@ export const historyCommand: Command = {
         );
       else {
         ctx.stdout.write(
-          `${where.namespace}/${where.topology}: ${rows.length} revisions since ${since.toISOString()}\n`,
+          `${where.namespace}/${where.topology}: ${rows.length} revision${rows.length === 1 ? "" : "s"} since ${since.toISOString()}\n`,
         );
         ctx.stdout.write(
           formatHistory(
