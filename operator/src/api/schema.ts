@@ -152,7 +152,10 @@ export const File = z
       .string()
       .max(1024)
       .regex(/^\/[^\0]*[^/]$/, "must be an absolute path to a file (starting with '/', not ending with '/')")
-      .refine((p) => !p.split("/").some((s) => s === "." || s === ".."), "must not contain '.' or '..' segments")
+      .refine(
+        (p) => !p.split("/").some((s) => s === "." || s === ".."),
+        "must not contain '.' or '..' segments",
+      )
       .describe("Where the file appears in the container; unique per node."),
     content: z
       .string({ error: "must be a string (use a YAML block scalar, `content: |`, for a file)" })
