@@ -8,6 +8,8 @@ export interface ProjectFiles {
   name: string;
   files: string[];
   envFile?: string;
+  /** Where relative paths resolve (and .env is read); by default the first file's directory. */
+  projectDirectory?: string;
 }
 
 export interface Compose {
@@ -27,6 +29,7 @@ function projectArgs(p: ProjectFiles): string[] {
     p.name,
     ...p.files.flatMap((f) => ["-f", f]),
     ...(p.envFile ? ["--env-file", p.envFile] : []),
+    ...(p.projectDirectory ? ["--project-directory", p.projectDirectory] : []),
   ];
 }
 

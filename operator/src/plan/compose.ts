@@ -56,7 +56,7 @@ async function projectContainers(compose: Compose, project: string): Promise<Pro
 async function serviceHashes(
   compose: Compose,
   ctx: IoContext,
-  o: { project: string; yaml: string; override?: string; env: NodeJS.ProcessEnv },
+  o: { project: string; yaml: string; override?: string; env: NodeJS.ProcessEnv; projectDirectory?: string },
 ): Promise<Record<string, string>> {
   // Compose 1.29 reads `-f -` twice (and finds it empty the second time): a temporary file, outside
   // the state directory.
@@ -65,7 +65,13 @@ async function serviceHashes(
     const file = join(dir, "docker-compose.yml");
     writeFileSync(file, o.yaml);
     const [cmd, ...args] = compose.command(
-      { name: o.project, files: [file, ...(o.override ? [o.override] : [])] },
+      {
+        name: o.project,
+        files: [file, ...(o.override ? [o.override] : [])],
+        // Relative paths (content files at ../../files/...) resolve as from topo up's own compose file:
+        // Compose 1.29 hashes a bind mount's absolute path.
+        ...(o.projectDirectory ? { projectDirectory: o.projectDirectory } : {}),
+      },
       ["config", "--hash", "*"],
     );
     const r = await run(cmd!, args, { env: { ...ctx.env, ...o.env } });
@@ -144,6 +150,7 @@ export async function planLocally(ctx: IoContext, file: string, source: Topology
       project: topology.name,
       yaml,
       ...(existsSync(override) ? { override } : {}),
+      ...(previousFile && existsSync(previousFile) ? { projectDirectory: dirname(previousFile) } : {}),
       env: secrets,
     }),
     imageIds(

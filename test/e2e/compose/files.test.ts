@@ -87,6 +87,10 @@ describe.each([["v2"], ["v1"]])("files with compose %s", (compose) => {
     expect(inspect.stdout).not.toContain(SECRET);
     // The secret area: a directory only its owner reads.
     expect(statSync(join(state, "secrets")).mode & 0o777).toBe(0o700);
+    // topo plan of the file it runs recreates nothing: its content files resolve as from up's compose file.
+    const plan = await topo("plan", file, "--target", "compose", "-o", "json");
+    expect(plan.code === 0 ? "exit 0" : plan.stderr).toBe("exit 0");
+    expect(JSON.parse(plan.stdout).plans[0]).toMatchObject({ recreate: [], changed: false });
   });
 
   it("recreates only the service whose file changed, and rolls back to the old content on failure", async () => {
