@@ -7,11 +7,13 @@ import { watchAndUp } from "../local/watch.ts";
 import { UsageError, UserError, type Command, type CommandContext } from "./command.ts";
 import { loadOrFail } from "./load.ts";
 
-/** `topo up`, then its record into the history store. */
+/** `topo up`, then its record into the history store: a failed or rolled-back release too. */
 async function up(ctx: CommandContext, file: string, topology: Topology): Promise<number> {
-  const code = await runUp(ctx, file, topology);
-  await recordLocalHistory(ctx, file, topology.name);
-  return code;
+  try {
+    return await runUp(ctx, file, topology);
+  } finally {
+    await recordLocalHistory(ctx, file, topology.name);
+  }
 }
 
 export async function loadOne(file: string | undefined, ctx: CommandContext): Promise<Topology> {

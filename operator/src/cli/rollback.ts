@@ -139,9 +139,11 @@ export const rollbackCommand: Command = {
         );
       if (values["no-wait"]) throw new UsageError("--no-wait is for a Topology in the cluster");
       const topology = await loadOne(target.file, ctx);
-      const code = await localRollback(ctx, target.file, topology, to);
-      await recordLocalHistory(ctx, target.file, topology.name);
-      return code;
+      try {
+        return await localRollback(ctx, target.file, topology, to);
+      } finally {
+        await recordLocalHistory(ctx, target.file, topology.name); // a failed rollback by hand too
+      }
     }
     if (values.release) {
       if (to !== undefined) throw new UsageError("--release and --to do not go together");

@@ -22,6 +22,8 @@ export function localHistoryUrl(env: NodeJS.ProcessEnv): string | undefined {
 export function localRecords(state: LocalState, uid: string): HistoryRecord[] {
   const base = { target: "compose", namespace: LOCAL_NAMESPACE, topology: state.topology, uid } as const;
   const out: HistoryRecord[] = [];
+  /** Each node's phase as the history last left it. */
+  const last = new Map<string, string>();
   for (const h of state.history) {
     const key = `${h.revision}@${h.at}`;
     const manual = h.trigger === "manual";
@@ -48,6 +50,20 @@ export function localRecords(state: LocalState, uid: string): HistoryRecord[] {
         data: { outcome: h.outcome, ...(h.reason ? { reason: h.reason } : {}) },
       },
     );
+    // Node phase changes, keyed by the attempt and their place in it: writing state.json again adds none.
+    (h.phases ?? []).forEach((p, i) => {
+      const from = last.get(p.node);
+      last.set(p.node, p.phase);
+      out.push({
+        ...base,
+        kind: "phase",
+        key: `${key}:${p.node}#${i}`,
+        at: p.at,
+        node: p.node,
+        revision: h.revision,
+        data: { phase: p.phase, seq: i, ...(from ? { from } : {}) },
+      });
+    });
     if (h.rollbackAt && (manual || h.outcome === "RolledBack")) {
       const to = manual ? h.revision : state.lastGoodRevision;
       const from = manual ? h.from : h.revision;

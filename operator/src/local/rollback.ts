@@ -10,7 +10,14 @@ import { UserError } from "../errors.ts";
 import type { IoContext } from "../io.ts";
 import { context, deploy, describeFailure, lastLogs, type Ctx } from "./runtime.ts";
 import { parseEnvFile, resolveSecrets } from "./secrets.ts";
-import { hashOf, StateStore, stateDir, type HistoryEntry, type LocalState } from "./state.ts";
+import {
+  hashOf,
+  StateStore,
+  stateDir,
+  type HistoryEntry,
+  type LocalState,
+  type PhaseChange,
+} from "./state.ts";
 
 interface ComposeService {
   image?: string;
@@ -143,7 +150,8 @@ export async function rollback(
   ctx.stderr.write(
     `rolling back ${topology.name} from revision ${from} to revision ${target} with compose ${c.compose.version} (deadline ${topology.rollout.progressDeadlineSeconds}s)\n`,
   );
-  const failure = await deploy(c, target, target !== from);
+  const back: PhaseChange[] = [];
+  const failure = await deploy(c, target, target !== from, { phases: back });
   const seconds = Math.round(Date.now() - requested) / 1000;
   const entry: HistoryEntry = {
     revision: target,
@@ -156,6 +164,10 @@ export async function rollback(
     rollbackAt: new Date(requested).toISOString(),
     ...(failure ? { reason: `rolling back by hand failed: ${describeFailure(failure)}` } : {}),
     ...(failure ? {} : { recoverySeconds: seconds }),
+    // Ready on the revision asked for is the node's RolledBack phase, as on Kubernetes.
+    ...(back.length
+      ? { phases: back.map((p) => (p.phase === "Ready" ? { ...p, phase: "RolledBack" } : p)) }
+      : {}),
   };
   state.revision = target;
   if (!failure) state.lastGoodRevision = target;

@@ -30,6 +30,7 @@ import {
   stateDir,
   type HistoryEntry,
   type LocalState,
+  type PhaseChange,
 } from "./state.ts";
 import { pendingTasks, runTasks, taskPhase } from "./tasks.ts";
 
@@ -156,9 +157,18 @@ export function chooseRevision(
 
 class Progress {
   private last = new Map<string, string>();
+  private readonly phase = new Map<string, string>();
   private readonly o: IoContext;
-  constructor(ctx: IoContext) {
+  private readonly phases: PhaseChange[] | undefined;
+  constructor(ctx: IoContext, phases?: PhaseChange[]) {
     this.o = ctx;
+    this.phases = phases;
+  }
+  /** Records a node's phase when it changes (the history store's node phase transitions). */
+  record(node: string, phase: string): void {
+    if (!this.phases || this.phase.get(node) === phase) return;
+    this.phase.set(node, phase);
+    this.phases.push({ node, phase, at: new Date().toISOString() });
   }
   show(
     elapsed: number,
@@ -166,6 +176,8 @@ class Progress {
     ready: string[],
     waiting: { service: string; state: string }[],
   ): void {
+    for (const w of waiting) this.record(w.service, "Progressing");
+    for (const name of ready) this.record(name, "Ready");
     const total = ready.length + waiting.length;
     if (this.o.stderr.isTTY) {
       const detail = waiting
@@ -225,7 +237,20 @@ export async function deploy(
   c: Ctx,
   revision: number,
   replacing: boolean,
-  opts: { runTasks?: boolean } = {},
+  opts: { runTasks?: boolean; phases?: PhaseChange[] } = {},
+): Promise<Failure | undefined> {
+  const progress = new Progress(c.ctx, opts.phases);
+  const failure = await deployWith(c, revision, replacing, opts, progress);
+  if (failure && failure.service !== "compose" && !failure.engine) progress.record(failure.service, "Failed");
+  return failure;
+}
+
+async function deployWith(
+  c: Ctx,
+  revision: number,
+  replacing: boolean,
+  opts: { runTasks?: boolean },
+  progress: Progress,
 ): Promise<Failure | undefined> {
   const tasks = c.topology.nodes.filter((n) => n.task);
   if (opts.runTasks && tasks.length) {
@@ -234,7 +259,6 @@ export async function deploy(
   }
   const deadlineS = c.topology.rollout.progressDeadlineSeconds;
   const started = Date.now();
-  const progress = new Progress(c.ctx);
   let upResult: { code: number; stderr: string } | undefined;
   // `up -d` itself waits on depends_on conditions, so it runs while we watch the containers. With tasks,
   // only the other services, without their dependencies: the tasks ran (or stand) already, and compose
@@ -387,7 +411,8 @@ export async function up(ctx: IoContext, file: string, source: Topology): Promis
     `${verb} ${topology.name} revision ${revision} with compose ${c.compose.version} (deadline ${topology.rollout.progressDeadlineSeconds}s)\n`,
   );
   const startedAt = Date.now();
-  const failure = await deploy(c, revision, !same, { runTasks: true });
+  const phases: PhaseChange[] = [];
+  const failure = await deploy(c, revision, !same, { runTasks: true, phases });
   const judgedAt = Date.now(); // a failure found now is the automatic rollback's request
   const attempt = (outcome: HistoryEntry["outcome"], reason?: string): HistoryEntry => ({
     revision,
@@ -397,6 +422,7 @@ export async function up(ctx: IoContext, file: string, source: Topology): Promis
     images: Object.fromEntries(topology.nodes.map((n) => [n.name, n.image])),
     ...(built.length ? { imageIds: Object.fromEntries(built.map((b) => [b.node, b.id])) } : {}),
     ...(reason ? { reason } : {}),
+    ...(phases.length ? { phases } : {}),
   });
   state.revision = revision;
   if (!failure) {
@@ -434,7 +460,10 @@ export async function up(ctx: IoContext, file: string, source: Topology): Promis
     );
   }
   ctx.stderr.write(`rolling back ${topology.name} to revision ${good}\n`);
-  const again = await deploy(c, good, true);
+  const back: PhaseChange[] = [];
+  const again = await deploy(c, good, true, { phases: back });
+  // Ready again on the revision rolled back to is the node's RolledBack phase, as on Kubernetes.
+  phases.push(...back.map((p) => (p.phase === "Ready" ? { ...p, phase: "RolledBack" } : p)));
   const rollback = again
     ? `rolling back to revision ${good} failed too: ${describeFailure(again)}`
     : `rolled back to revision ${good}, which is healthy again`;

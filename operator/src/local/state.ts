@@ -50,7 +50,13 @@ export const HistoryEntry = z.object({
   rollbackAt: z.string().optional(),
   /** Seconds from rollbackAt to every node healthy on the revision rolled back to. */
   recoverySeconds: z.number().min(0).optional(),
+  /**
+   * Each node's phase changes while the attempt ran, in order: Progressing, Ready, Failed (the node that
+   * failed it), and RolledBack (Ready again on the revision a rollback returned to).
+   */
+  phases: z.array(z.object({ node: z.string(), phase: z.string(), at: z.string() })).optional(),
 });
+export type PhaseChange = NonNullable<HistoryEntry["phases"]>[number];
 export type HistoryEntry = z.infer<typeof HistoryEntry>;
 
 export const LocalState = z.object({

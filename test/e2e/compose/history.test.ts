@@ -7,7 +7,7 @@ import { stringify } from "yaml";
 import { openStore } from "../../../operator/src/history/store.ts";
 import { ROOT, sh } from "./shell.ts";
 
-const lab = (name: string, release: string) => ({
+const lab = (name: string, release: string, env: Record<string, string> = {}) => ({
   apiVersion: "topo.dev/v1alpha1",
   kind: "Topology",
   metadata: { name },
@@ -18,7 +18,7 @@ const lab = (name: string, release: string) => ({
         name: "api",
         image: "topo/testsvc:local",
         ports: [{ name: "http", port: 8080 }],
-        env: [{ name: "RELEASE", value: release }],
+        env: [{ name: "RELEASE", value: release }, ...Object.entries(env).map(([n, value]) => ({ name: n, value }))],
         health: { interval: "1s", timeout: "2s", retries: 3, http: { path: "/healthz", port: "http" } },
       },
     ],
@@ -69,5 +69,34 @@ describe("topo up's history in SQLite", () => {
     const table = await topo("history", file, "--since", "1h");
     expect(table.stdout).toMatch(new RegExp(`local/${name}: \\d revisions since`));
     expect(await topo("history", file, "--since", "yesterday")).toMatchObject({ code: 2 });
+  });
+
+  it("records a release that fails and its rollback, with each node's phase changes: Failed, then RolledBack", async () => {
+    writeFileSync(file, stringify(lab(name, "3", { FAIL_HEALTH: "1" })));
+    const up = await topo("up", file);
+    expect(up.code).toBe(1);
+    expect(up.stderr).toMatch(/rolled back to revision 2/);
+    const store = await openStore(url);
+    try {
+      const phases = (await store.query({ target: "compose", namespace: "local", topology: name })).filter(
+        (r) => r.kind === "phase" && r.node === "api",
+      );
+      const of = (revision: number) =>
+        phases.filter((r) => r.revision === revision).map((r) => (r.data as { phase: string }).phase);
+      expect(of(1)).toEqual(["Progressing", "Ready"]);
+      const rollback = (await store.query({ target: "compose", namespace: "local", topology: name })).filter(
+        (r) => r.kind === "rollback",
+      );
+      expect(rollback.map((r) => r.data)).toEqual([
+        expect.objectContaining({ trigger: "automatic", from: 3, to: 2, recoverySeconds: expect.any(Number) }),
+      ]);
+      expect(of(3)).toEqual(["Progressing", "Failed", "Progressing", "RolledBack"]);
+      const times = phases.map((r) => Date.parse(r.at));
+      expect([...times].sort((a, b) => a - b)).toEqual(times);
+      // The last transition says where it came from.
+      expect(phases.at(-1)!.data).toMatchObject({ phase: "RolledBack", from: "Progressing" });
+    } finally {
+      await store.close();
+    }
   });
 });
