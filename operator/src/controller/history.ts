@@ -5,7 +5,7 @@
 // memory up to a bound (the oldest dropped beyond it, counted), and a failed batch is retried with
 // backoff until it is written. Keys make every write idempotent, so the full status that a replica
 // replays on taking the lease (sync) adds nothing that is there already.
-import type { HistoryRecord } from "../history/record.ts";
+import { attemptRecords, type HistoryRecord } from "../history/record.ts";
 import type { HistoryStore } from "../history/store.ts";
 import type { TopologyStatus } from "../api/schema.ts";
 
@@ -41,50 +41,18 @@ export function statusRecords(
     known.written.set(id, data);
     out.push(r);
   };
-  for (const h of status.history ?? []) {
-    const key = `${h.revision}@${h.at}`;
-    const manual = h.trigger === "manual";
-    add({
-      ...base,
-      kind: "revision",
-      key,
-      at: h.at,
-      revision: h.revision,
-      data: {
+  for (const h of status.history ?? [])
+    for (const r of attemptRecords(base, h, {
+      release: "spec",
+      revision: {
         images: h.images,
-        trigger: manual ? "manual-rollback" : "spec",
         ...(h.generation !== undefined ? { generation: h.generation } : {}),
         ...(h.hash ? { hash: h.hash } : {}),
-        ...(h.from !== undefined ? { from: h.from } : {}),
       },
-    });
-    if (h.outcome !== "Progressing")
-      add({
-        ...base,
-        kind: "outcome",
-        key: `${key}:${h.outcome}`,
-        at: at.toISOString(),
-        revision: h.revision,
-        data: { outcome: h.outcome, ...(h.reason ? { reason: h.reason } : {}) },
-      });
-    if (h.rollbackAt && (manual || h.outcome === "RolledBack")) {
-      const from = manual ? h.from : h.revision;
-      const to = manual ? h.revision : status.lastGoodRevision;
-      add({
-        ...base,
-        kind: "rollback",
-        key,
-        at: h.rollbackAt,
-        revision: h.revision,
-        data: {
-          trigger: manual ? "manual" : "automatic",
-          ...(from !== undefined ? { from } : {}),
-          ...(to !== undefined ? { to } : {}),
-          ...(h.recoverySeconds !== undefined ? { recoverySeconds: h.recoverySeconds } : {}),
-        },
-      });
-    }
-  }
+      outcomeAt: at.toISOString(),
+      ...(status.lastGoodRevision !== undefined ? { lastGoodRevision: status.lastGoodRevision } : {}),
+    }))
+      add(r);
   for (const n of status.nodes ?? []) {
     const last = known.phases.get(n.name);
     if (last?.phase === n.phase) continue;

@@ -4,7 +4,7 @@
 import pg from "pg";
 import { LATEST_VERSION, MIGRATIONS_TABLE, pending } from "./migrations.ts";
 import { UPSERT_KINDS, type HistoryQuery, type HistoryRecord, type Retention } from "./record.ts";
-import { rowToRecord, whereOf, type HistoryStore, type OpenOptions } from "./store.ts";
+import { recordToRow, rowToRecord, whereOf, type HistoryStore, type OpenOptions } from "./store.ts";
 
 /** Serializes migrations of replicas that start at once (pg_advisory_xact_lock). */
 const MIGRATION_LOCK = 7_404_001;
@@ -38,18 +38,7 @@ export async function openPostgresStore(url: string, options: OpenOptions = {}):
       try {
         await client.query("BEGIN");
         for (const r of records) {
-          const args: unknown[] = [
-            r.target,
-            r.namespace,
-            r.topology,
-            r.uid,
-            r.kind,
-            r.key,
-            Date.parse(r.at),
-            r.revision ?? null,
-            r.node ?? null,
-            JSON.stringify(r.data),
-          ];
+          const args: unknown[] = recordToRow(r);
           if (hasRecordedAt) args.push(now);
           const marks = args.map((_, i) => `$${i + 1}`).join(", ");
           const onConflict = UPSERT_KINDS.has(r.kind)

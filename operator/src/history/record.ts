@@ -110,3 +110,76 @@ export function parseRetention(text: string): Retention | undefined {
   if (!/^\d+$/.test(count) || Number(count) < 1) return undefined;
   return { maxAgeMs, maxRecords: Number(count) };
 }
+
+/** One attempt of a revision as either target's history keeps it (status.history, state.json). */
+export interface Attempt {
+  revision: number;
+  at: string;
+  outcome: string;
+  reason?: string;
+  /** A rollback by hand ("manual"), else a release. */
+  trigger?: string;
+  from?: number;
+  rollbackAt?: string;
+  recoverySeconds?: number;
+}
+
+/**
+ * An attempt's records, the same on both targets: its revision (keyed by revision and start), its outcome
+ * once it has one, and its rollback with the recovery time. `release` is what started a release (spec on
+ * Kubernetes, up on Compose); `lastGoodRevision` is where an automatic rollback went.
+ */
+export function attemptRecords(
+  base: Pick<HistoryRecord, "target" | "namespace" | "topology" | "uid">,
+  h: Attempt,
+  o: {
+    release: RevisionTrigger;
+    revision: Omit<RevisionData, "trigger" | "from">;
+    outcomeAt: string;
+    lastGoodRevision?: number;
+  },
+): HistoryRecord[] {
+  const key = `${h.revision}@${h.at}`;
+  const manual = h.trigger === "manual";
+  const out: HistoryRecord[] = [
+    {
+      ...base,
+      kind: "revision",
+      key,
+      at: h.at,
+      revision: h.revision,
+      data: {
+        ...o.revision,
+        trigger: manual ? "manual-rollback" : o.release,
+        ...(h.from !== undefined ? { from: h.from } : {}),
+      },
+    },
+  ];
+  if (h.outcome !== "Progressing")
+    out.push({
+      ...base,
+      kind: "outcome",
+      key: `${key}:${h.outcome}`,
+      at: o.outcomeAt,
+      revision: h.revision,
+      data: { outcome: h.outcome, ...(h.reason ? { reason: h.reason } : {}) },
+    });
+  if (h.rollbackAt && (manual || h.outcome === "RolledBack")) {
+    const from = manual ? h.from : h.revision;
+    const to = manual ? h.revision : o.lastGoodRevision;
+    out.push({
+      ...base,
+      kind: "rollback",
+      key,
+      at: h.rollbackAt,
+      revision: h.revision,
+      data: {
+        trigger: manual ? "manual" : "automatic",
+        ...(from !== undefined ? { from } : {}),
+        ...(to !== undefined ? { to } : {}),
+        ...(h.recoverySeconds !== undefined ? { recoverySeconds: h.recoverySeconds } : {}),
+      },
+    });
+  }
+  return out;
+}

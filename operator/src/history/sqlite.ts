@@ -7,7 +7,7 @@ import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { LATEST_VERSION, MIGRATIONS_TABLE, pending } from "./migrations.ts";
 import { UPSERT_KINDS, type HistoryQuery, type HistoryRecord, type Retention } from "./record.ts";
-import { rowToRecord, whereOf, type HistoryStore, type OpenOptions } from "./store.ts";
+import { recordToRow, rowToRecord, whereOf, type HistoryStore, type OpenOptions } from "./store.ts";
 
 const COLUMNS = [
   "target",
@@ -57,18 +57,7 @@ export function openSqliteStore(path: string, options: OpenOptions = {}): Histor
       db.exec("BEGIN IMMEDIATE");
       try {
         for (const r of records) {
-          const args = [
-            r.target,
-            r.namespace,
-            r.topology,
-            r.uid,
-            r.kind,
-            r.key,
-            Date.parse(r.at),
-            r.revision ?? null,
-            r.node ?? null,
-            JSON.stringify(r.data),
-          ];
+          const args = recordToRow(r);
           (UPSERT_KINDS.has(r.kind) ? statements.upsert : statements.keep).run(
             ...(hasRecordedAt ? [...args, now] : args),
           );

@@ -72,6 +72,22 @@ export function openStoreLazily(url: string): HistoryStore {
   };
 }
 
+/** A record's column values, in the order both databases' INSERTs name them (recorded_at aside). */
+export function recordToRow(r: HistoryRecord): (string | number | null)[] {
+  return [
+    r.target,
+    r.namespace,
+    r.topology,
+    r.uid,
+    r.kind,
+    r.key,
+    Date.parse(r.at),
+    r.revision ?? null,
+    r.node ?? null,
+    JSON.stringify(r.data),
+  ];
+}
+
 /** A row as both databases return it, to a record. */
 export function rowToRecord(row: Record<string, unknown>): HistoryRecord {
   return {

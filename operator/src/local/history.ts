@@ -5,7 +5,7 @@
 // written is reported on stderr and never changes the command's result.
 import { loadLocalConfig } from "../config.ts";
 import type { IoContext } from "../io.ts";
-import type { HistoryRecord } from "../history/record.ts";
+import { attemptRecords, type HistoryRecord } from "../history/record.ts";
 import { defaultHistoryUrl, openStore } from "../history/store.ts";
 import { readState, stateDir, type LocalState } from "./state.ts";
 
@@ -25,30 +25,13 @@ export function localRecords(state: LocalState, uid: string): HistoryRecord[] {
   /** Each node's phase as the history last left it. */
   const last = new Map<string, string>();
   for (const h of state.history) {
-    const key = `${h.revision}@${h.at}`;
-    const manual = h.trigger === "manual";
     out.push(
-      {
-        ...base,
-        kind: "revision",
-        key,
-        at: h.at,
-        revision: h.revision,
-        data: {
-          images: h.images ?? {},
-          hash: h.hash,
-          trigger: manual ? "manual-rollback" : "up",
-          ...(h.from !== undefined ? { from: h.from } : {}),
-        },
-      },
-      {
-        ...base,
-        kind: "outcome",
-        key: `${key}:${h.outcome}`,
-        at: h.at,
-        revision: h.revision,
-        data: { outcome: h.outcome, ...(h.reason ? { reason: h.reason } : {}) },
-      },
+      ...attemptRecords(base, h, {
+        release: "up",
+        revision: { images: h.images ?? {}, hash: h.hash },
+        outcomeAt: h.at,
+        ...(state.lastGoodRevision !== undefined ? { lastGoodRevision: state.lastGoodRevision } : {}),
+      }),
     );
     // Node phase changes, keyed by the attempt and their place in it: writing state.json again adds none.
     (h.phases ?? []).forEach((p, i) => {
@@ -57,30 +40,13 @@ export function localRecords(state: LocalState, uid: string): HistoryRecord[] {
       out.push({
         ...base,
         kind: "phase",
-        key: `${key}:${p.node}#${i}`,
+        key: `${h.revision}@${h.at}:${p.node}#${i}`,
         at: p.at,
         node: p.node,
         revision: h.revision,
         data: { phase: p.phase, seq: i, ...(from ? { from } : {}) },
       });
     });
-    if (h.rollbackAt && (manual || h.outcome === "RolledBack")) {
-      const to = manual ? h.revision : state.lastGoodRevision;
-      const from = manual ? h.from : h.revision;
-      out.push({
-        ...base,
-        kind: "rollback",
-        key,
-        at: h.rollbackAt,
-        revision: h.revision,
-        data: {
-          trigger: manual ? "manual" : "automatic",
-          ...(from !== undefined ? { from } : {}),
-          ...(to !== undefined ? { to } : {}),
-          ...(h.recoverySeconds !== undefined ? { recoverySeconds: h.recoverySeconds } : {}),
-        },
-      });
-    }
   }
   return out;
 }
