@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { docker, ROOT, sh } from "./shell.ts";
+import { containerId, docker, ROOT, sh } from "./shell.ts";
 
 const BIN = join(ROOT, "operator/src/cli/bin.ts");
 
@@ -56,16 +56,7 @@ describe.each([["v2"], ["v1"]])("nodes with build, compose %s", (compose) => {
   const topo = (...args: string[]) => sh(process.execPath, [BIN, ...args], env);
   const write = (path: string, text: string) => writeFileSync(join(dir, path), text);
   const container = async (service: string) => {
-    const id = (
-      await docker(
-        "ps",
-        "-q",
-        "--filter",
-        `label=com.docker.compose.project=${name}`,
-        "--filter",
-        `label=com.docker.compose.service=${service}`,
-      )
-    ).stdout.trim();
+    const id = await containerId(name, service);
     const image = id ? (await docker("inspect", "--format", "{{.Image}}", id)).stdout.trim() : "";
     const health = id ? (await docker("inspect", "--format", "{{.State.Health.Status}}", id)).stdout.trim() : "";
     return { id, image, health };

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { waitFor } from "../operator/harness.ts";
 import { PrivateEngine, sh, type Result } from "./private-engine.ts";
+import { containerId } from "./shell.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..", "..");
 const BIN = join(ROOT, "operator/src/cli/bin.ts");
@@ -103,17 +104,7 @@ describe.each([["v2"], ["v1"]])("the Docker engine restarts while topo up waits,
     return { output: () => stdout + stderr, running: () => running, done };
   }
 
-  const containerOf = async (service: string) =>
-    (
-      await engine.docker(
-        "ps",
-        "-aq",
-        "--filter",
-        `label=com.docker.compose.project=${name}`,
-        "--filter",
-        `label=com.docker.compose.service=${service}`,
-      )
-    ).stdout.trim();
+  const containerOf = (service: string) => containerId(name, service, { all: true, run: engine.docker });
   const openGate = (up: Background) =>
     waitWhile(up, "the gate to open", async () => {
       const id = await containerOf("gate");

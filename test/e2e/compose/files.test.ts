@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { docker, ROOT, sh } from "./shell.ts";
+import { containerId, docker, ROOT, sh } from "./shell.ts";
 
 const SECRET = `tok-${Math.random().toString(36).slice(2, 10)}`;
 
@@ -43,17 +43,7 @@ describe.each([["v2"], ["v1"]])("files with compose %s", (compose) => {
   const file = join(dir, "files.yaml");
   const env = { ...process.env, TOPO_COMPOSE: compose, TOPO_SECRET_BROKER_TOKEN: SECRET };
   const topo = (...args: string[]) => sh(process.execPath, [join(ROOT, "operator/src/cli/bin.ts"), ...args], env);
-  const container = async (service: string) =>
-    (
-      await docker(
-        "ps",
-        "-q",
-        "--filter",
-        `label=com.docker.compose.project=${name}`,
-        "--filter",
-        `label=com.docker.compose.service=${service}`,
-      )
-    ).stdout.trim();
+  const container = (service: string) => containerId(name, service);
   const exec = async (...cmd: string[]) => (await docker("exec", await container("app"), ...cmd)).stdout;
   const up = async (conf: string) => {
     writeFileSync(file, stringify(spec(name, conf)));

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { record } from "../support/measure.ts";
-import { docker, ROOT, sh } from "./shell.ts";
+import { containerId, docker, ROOT, sh } from "./shell.ts";
 
 
 
@@ -49,17 +49,7 @@ describe.each([["v2"], ["v1"]])("topo rollback with compose %s", (compose) => {
   const env = { ...process.env, TOPO_COMPOSE: compose };
   const topo = (...args: string[]) =>
     sh(process.execPath, [join(ROOT, "operator/src/cli/bin.ts"), ...args], env);
-  const containerOf = async (service: string) =>
-    (
-      await docker(
-        "ps",
-        "-q",
-        "--filter",
-        `label=com.docker.compose.project=${name}`,
-        "--filter",
-        `label=com.docker.compose.service=${service}`,
-      )
-    ).stdout.trim();
+  const containerOf = (service: string) => containerId(name, service);
   /** Each service's container id, RELEASE, health and image, as the engine reports them. */
   type Running = { id: string; release: string; health?: string; image: string };
   const running = async (): Promise<Record<string, Running>> =>

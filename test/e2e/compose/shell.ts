@@ -22,3 +22,14 @@ export function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = process
 }
 
 export const docker = (...args: string[]) => sh("docker", args);
+
+/** The id of a Compose service's container in a project ("" when none); `all` finds a stopped one too. */
+export async function containerId(
+  project: string,
+  service: string,
+  o: { all?: boolean; run?: (...args: string[]) => Promise<Result> } = {},
+): Promise<string> {
+  const filters = [`label=com.docker.compose.project=${project}`, `label=com.docker.compose.service=${service}`];
+  const ps = await (o.run ?? docker)("ps", o.all ? "-aq" : "-q", ...filters.flatMap((f) => ["--filter", f]));
+  return ps.stdout.trim();
+}

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
-import { docker, ROOT, sh } from "./shell.ts";
+import { containerId, docker, ROOT, sh } from "./shell.ts";
 
 
 
@@ -58,16 +58,7 @@ describe.each([["v2"], ["v1"]])("task nodes with compose %s", (compose) => {
   const env = { ...process.env, TOPO_COMPOSE: compose };
   const topo = (...args: string[]) => sh(process.execPath, [join(ROOT, "operator/src/cli/bin.ts"), ...args], env);
   const inspect = async (service: string): Promise<Inspected> => {
-    const id = (
-      await docker(
-        "ps",
-        "-aq",
-        "--filter",
-        `label=com.docker.compose.project=${name}`,
-        "--filter",
-        `label=com.docker.compose.service=${service}`,
-      )
-    ).stdout.trim();
+    const id = await containerId(name, service, { all: true });
     return JSON.parse((await docker("inspect", id)).stdout)[0] as Inspected;
   };
   afterAll(async () => {

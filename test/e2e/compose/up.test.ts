@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { docker, ROOT, sh } from "./shell.ts";
+import { containerId, docker, ROOT, sh } from "./shell.ts";
 
 const SECRET = `pw-${Math.random().toString(36).slice(2, 10)}`;
 
@@ -56,16 +56,7 @@ describe.each([["v2"], ["v1"]])("topo up with compose %s", (compose) => {
   const env = { ...process.env, TOPO_COMPOSE: compose, TOPO_SECRET_DB_SECRETS_PASSWORD: SECRET };
   const topo = (...args: string[]) => sh(process.execPath, [join(ROOT, "operator/src/cli/bin.ts"), ...args], env);
   const container = async (service: string, project = name) =>
-    (
-      await docker(
-        "ps",
-        "-q",
-        "--filter",
-        `label=com.docker.compose.project=${project}`,
-        "--filter",
-        `label=com.docker.compose.service=${service}`,
-      )
-    ).stdout.trim();
+    await containerId(project, service);
 
   const afterAllCleanups: (() => Promise<unknown>)[] = [];
   afterAll(async () => {
