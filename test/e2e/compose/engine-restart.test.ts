@@ -104,7 +104,7 @@ describe.each([["v2"], ["v1"]])("the Docker engine restarts while topo up waits,
     return { output: () => stdout + stderr, running: () => running, done };
   }
 
-  const containerOf = (service: string) => containerId(name, service, { all: true, run: engine.docker });
+  const containerOf = (service: string) => containerId(name, service, { all: true, run: (...args) => engine.docker(...args) });
   const openGate = (up: Background) =>
     waitWhile(up, "the gate to open", async () => {
       const id = await containerOf("gate");
