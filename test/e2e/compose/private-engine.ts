@@ -1,29 +1,12 @@
 // A Docker engine of a test's own (hack/docker.sh private): the shared engine runs everyone's tests, so
 // a test that stops or restarts dockerd does it to this one. Its own data root, exec root, socket and
 // bridge; the local images copied in from the shared engine.
-import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
+import { ROOT, sh, type Result } from "./shell.ts";
 
-const ROOT = join(import.meta.dirname, "..", "..", "..");
+export { sh, type Result };
 const SCRIPT = join(ROOT, "hack/docker.sh");
-
-export interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
 
 async function script(...args: string[]): Promise<string> {
   const r = await sh(SCRIPT, ["private", ...args]);
