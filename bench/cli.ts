@@ -1,36 +1,41 @@
-// Benchmark: `topo` start-up as whole processes, as the package's bin runs them (the compiled JavaScript,
-// built by tsc into a temporary directory), beside a bare `node -e 0` measured in the same rounds:
-// `topo --version`, `topo validate` and `topo compose` of examples/web-stack.yaml, and `topo render` of the
-// 250-node topology bench:render uses. Each command loads only the modules it uses (cli/commands.ts).
-// Run: npm run bench:cli     (BENCH_ROUNDS=11; BENCH_DIST=DIR to time an existing build, e.g. dist)
+// Benchmark: `topo` start-up as whole processes, as the package's bin runs them (the bundle npm pack ships,
+// built by hack/build-cli.ts into a temporary directory laid out as the package is), beside a bare
+// `node -e 0` measured in the same rounds: `topo --version`, `topo validate` and `topo compose` of
+// examples/web-stack.yaml, and `topo render` of the 250-node topology bench:render uses. Each command
+// loads only the modules it uses (cli/commands.ts).
+// Run: npm run bench:cli     (BENCH_ROUNDS=11; BENCH_BIN=FILE to time another build of the executable, e.g.
+// an older commit's dist/operator/src/cli/bin.js, for a before and after)
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { stringify } from "yaml";
+import { buildCli } from "../hack/build-cli.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11);
 const work = mkdtempSync(join(tmpdir(), "topo-bench-cli-"));
 
-/** The compiled program: BENCH_DIST, or tsc's output in a temporary directory laid out as the package is. */
-const dist = (() => {
-  if (process.env.BENCH_DIST) return process.env.BENCH_DIST;
-  const out = join(work, "package");
-  // tsc emits even when a type error elsewhere in the tree fails it: the program is timed as it was emitted.
-  const tsc = spawnSync(
-    process.execPath,
-    [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", out],
-    { cwd: ROOT, stdio: "inherit" },
-  );
-  if (tsc.status !== 0) console.error(`tsc exited ${tsc.status}; timing what it emitted`);
-  copyFileSync(join(ROOT, "package.json"), join(out, "package.json"));
-  symlinkSync(join(ROOT, "node_modules"), join(out, "node_modules"));
-  return out;
+/** The executable: BENCH_BIN, or the bundle in a temporary package (package.json, node_modules beside). */
+const bin = await (async () => {
+  if (process.env.BENCH_BIN) return process.env.BENCH_BIN;
+  const pkg = join(work, "package");
+  mkdirSync(pkg);
+  await buildCli(join(pkg, "dist", "cli"));
+  copyFileSync(join(ROOT, "package.json"), join(pkg, "package.json"));
+  symlinkSync(join(ROOT, "node_modules"), join(pkg, "node_modules"));
+  return join(pkg, "dist", "cli", "topo.js");
 })();
-const bin = join(dist, "operator/src/cli/bin.js");
-if (!existsSync(bin)) throw new Error(`${bin} missing: build first (npm run build) or unset BENCH_DIST`);
+if (!existsSync(bin)) throw new Error(`${bin} missing`);
 
 // The same 250-node topology as bench/render.ts: a 100-node mesh, a 100-node ring, a 49-node star, a store.
 const mesh250 = join(work, "mesh250.yaml");
@@ -108,7 +113,7 @@ for (let r = 0; r < ROUNDS; r++) cases.forEach((c, i) => runs[i]!.push(once(c.ar
 const base = runs[0]!;
 
 console.log(
-  `median of ${ROUNDS} rounds, whole processes, node ${process.versions.node}, ${dist}; load average ${loadavg()
+  `median of ${ROUNDS} rounds, whole processes, node ${process.versions.node}, ${bin}; load average ${loadavg()
     .map((l) => l.toFixed(2))
     .join(" ")}`,
 );
@@ -140,5 +145,5 @@ cases.forEach((c, i) => {
   );
 });
 console.log("(GNU time counts CPU in 10 ms steps; the baseline's is taken as at least 10 ms)");
-if (!process.env.BENCH_DIST) rmSync(work, { recursive: true, force: true });
+rmSync(work, { recursive: true, force: true });
 process.exitCode = missed ? 1 : 0;

@@ -2,7 +2,7 @@
 // The `topo` executable. Only node-version.ts (which imports nothing) and node:module's default export (so
 // Node 20 links it too) are imported statically: the Node.js
 // version is checked before any module that needs Node 24 is even linked, and the lean loader is
-// registered before the rest of the program is resolved.
+// registered (for the commands that use the Kubernetes client) before the command's module is resolved.
 import nodeModule from "node:module";
 import { MIN_NODE_MAJOR, nodeTooOld } from "./node-version.ts";
 
@@ -15,7 +15,9 @@ if (nodeTooOld(running)) {
 // directory): start-up then skips compiling, a third of an offline command's time. Where the directory
 // cannot be written, Node carries on without it.
 nodeModule.enableCompileCache?.();
-const { registerLeanLoader } = await import("../kube/lean-loader.ts");
-registerLeanLoader();
-const { main, processContext } = await import("./main.ts");
-process.exitCode = await main(process.argv.slice(2), processContext());
+const argv = process.argv.slice(2);
+const { commandOf, main, processContext } = await import("./main.ts");
+// Only a command that uses the Kubernetes client pays for the resolve hook, which every later import
+// would go through.
+if (commandOf(argv)?.kube) (await import("../kube/lean-loader.ts")).registerLeanLoader();
+process.exitCode = await main(argv, processContext());

@@ -10,6 +10,11 @@ export interface CommandEntry {
   summary: string;
   /** Imports the command's module. */
   load(): Promise<Command>;
+  /**
+   * The command's module imports the Kubernetes client: the executable registers the lean loader first
+   * (kube/lean-loader.ts), so that the client's generated models are never loaded.
+   */
+  kube?: true;
 }
 
 export const commands: CommandEntry[] = [
@@ -37,6 +42,7 @@ export const commands: CommandEntry[] = [
     name: "plan",
     summary: "show what applying a topology would do (per node, per object, the revision); writes nothing",
     load: async () => (await import("./plan.ts")).planCommand,
+    kube: true,
   },
   {
     name: "build",
@@ -69,21 +75,25 @@ export const commands: CommandEntry[] = [
     summary:
       "the revisions of a topology (Compose: FILE; cluster: NAME -n NS): time, trigger, outcome, images",
     load: async () => (await import("./history.ts")).historyCommand,
+    kube: true,
   },
   {
     name: "rollback",
     summary:
       "roll back by hand to a kept revision (Compose: FILE; cluster: NAME -n NS, pinned until --release)",
     load: async () => (await import("./rollback.ts")).rollbackCommand,
+    kube: true,
   },
   {
     name: "operator",
     summary: "run the controller (the container's entrypoint); configured by TOPO_* environment variables",
     load: async () => (await import("./operator.ts")).operatorCommand,
+    kube: true,
   },
   {
     name: "dashboard",
     summary: "serve the dashboard (every topology as a live graph) on :8080",
     load: async () => (await import("./dashboard.ts")).dashboardCommand,
+    kube: true,
   },
 ];

@@ -1,7 +1,7 @@
 // Parses argv, dispatches to a command, and maps failures to exit codes: 0 ok, 1 failed, 2 usage.
 import { parseArgs } from "node:util";
 import { existsSync, readFileSync } from "node:fs";
-import { commands } from "./commands.ts";
+import { commands, type CommandEntry } from "./commands.ts";
 import { ConfigError, UsageError, UserError } from "../errors.ts";
 import type { Command, CommandContext } from "./command.ts";
 
@@ -43,6 +43,12 @@ function commandHelp(cmd: Command): string {
   return [`Usage: ${cmd.usage}`, "", cmd.summary, ...(cmd.help ? ["", cmd.help.trimEnd()] : []), ""].join(
     "\n",
   );
+}
+
+/** The registry entry of the command `argv` runs, if it names one. */
+export function commandOf(argv: readonly string[]): CommandEntry | undefined {
+  const name = argv.find((a) => a !== "--debug");
+  return commands.find((c) => c.name === name);
 }
 
 export async function main(argv: string[], ctx: CommandContext): Promise<number> {

@@ -1,6 +1,6 @@
 // Serialises objects the way kubectl prints them: YAML documents, or a JSON List.
-import { stringify } from "yaml";
 import { UsageError } from "./command.ts";
+import { toYamlDocuments } from "./yaml.ts";
 
 export type Format = "yaml" | "json";
 
@@ -14,5 +14,5 @@ export function outputFormat(value: unknown, allowed: readonly string[], fallbac
 export function formatObjects(objects: unknown[], format: Format): string {
   if (format === "json")
     return `${JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }, null, 2)}\n`;
-  return objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join("---\n");
+  return toYamlDocuments(objects);
 }

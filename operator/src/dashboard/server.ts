@@ -33,10 +33,14 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-/** Where the built front end is: beside this file (source tree or dist/), or in the source tree. */
+/**
+ * Where the built front end is: beside this file (source tree or dist/), beside the bundled executable
+ * (dist/cli/, where this module is a chunk), or in the source tree.
+ */
 export function webRoot(): string | undefined {
   const candidates = [
     join(import.meta.dirname, "web", "dist"),
+    join(import.meta.dirname, "..", "operator", "src", "dashboard", "web", "dist"),
     join(import.meta.dirname, "..", "..", "..", "..", "operator", "src", "dashboard", "web", "dist"),
   ];
   return candidates.find((d) => existsSync(join(d, "index.html")));

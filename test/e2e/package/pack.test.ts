@@ -77,17 +77,19 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("the packed topo package", () => {
-  it("holds the program, the built dashboard, the CRD and package.json, and no tests", () => {
+  it("holds the bundled program, the built dashboard, the CRD and package.json, and no tests", () => {
     const files = packed.files.map((f) => f.path);
     expect(files).toEqual(
       expect.arrayContaining([
         "package.json",
-        "dist/operator/src/cli/bin.js",
+        "dist/cli/topo.js",
         "dist/operator/src/dashboard/web/dist/index.html",
         "crds/topo.dev_topologies.yaml",
       ]),
     );
     expect(files.filter((f) => /\.test\.|\.ts$/.test(f) && !f.endsWith(".d.ts"))).toEqual([]);
+    // The executable is the bundle (hack/build-cli.ts): tsc's module-per-file output is not shipped.
+    expect(files.filter((f) => f.startsWith("dist/operator/src/") && !f.includes("/web/dist/"))).toEqual([]);
   });
 
   it("prints its version", async () => {
@@ -135,7 +137,7 @@ describe("the packed topo package", () => {
     const version = execFileSync(node, ["-p", "process.versions.node"], { encoding: "utf8" }).trim();
     expect(pkg.engines.node).toBe(">=24");
     for (const args of [["--version"], ["validate", "examples/web-stack.yaml"], ["dashboard"], []]) {
-      const r = await run(node, [join(installed, "dist/operator/src/cli/bin.js"), ...args], {
+      const r = await run(node, [join(installed, "dist/cli/topo.js"), ...args], {
         cwd: ROOT,
       }).then(
         () => ({ code: 0, stderr: "" }),
