@@ -16,7 +16,8 @@ export function createMetrics() {
     reconcileDuration: new Histogram({
       name: "topo_reconcile_duration_seconds",
       help: "Time spent in one reconcile.",
-      buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      // Up to a minute, so that a slow p99 reads as a number rather than "above the last bucket".
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: r,
     }),
     queueDepth: new Gauge({
@@ -27,7 +28,7 @@ export function createMetrics() {
     queueLatency: new Histogram({
       name: "topo_workqueue_latency_seconds",
       help: "Time a key waits before a worker takes it.",
-      buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 30],
+      buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300],
       registers: r,
     }),
     queueRetries: new Counter({

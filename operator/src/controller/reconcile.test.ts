@@ -1,7 +1,7 @@
 import type { TopologyStatus } from "../api/schema.ts";
 import { Invalid } from "../kube/errors.ts";
 import { fakeCluster, type FakeCluster } from "./fake-deps.ts";
-import { reconcile } from "./reconcile.ts";
+import { APPLY_CONCURRENCY, reconcile } from "./reconcile.ts";
 
 // postgres, and api that depends on it (so api waits for postgres, and api's TOPO_PEERS names it).
 const shop = (apiImage = "api:1", rollout: Record<string, unknown> = {}) => ({
@@ -530,5 +530,62 @@ describe("reconcile", () => {
     await given?.(c);
     const thrown = await when(c);
     await then(c, thrown);
+  });
+});
+
+describe("reconcile's applies", () => {
+  // Twelve nodes with nothing to wait on: their objects are applied in one reconcile.
+  const wide = {
+    nodes: Array.from({ length: 12 }, (_, i) => ({
+      name: `n${i}`,
+      image: "app:1",
+      ports: [{ name: "http", port: 8080 }],
+    })),
+  };
+  /** Wraps the fake's apply so that each one takes a turn of the event loop, and records what overlapped. */
+  function traced(c: FakeCluster) {
+    const trace = { log: [] as string[], inFlight: 0, most: 0 };
+    const apply = c.deps.apply;
+    c.deps.apply = async (obj) => {
+      trace.log.push(`start ${obj.kind}/${obj.metadata.name}`);
+      trace.most = Math.max(trace.most, ++trace.inFlight);
+      await new Promise((r) => setImmediate(r));
+      trace.inFlight--;
+      try {
+        await apply(obj);
+      } finally {
+        trace.log.push(`end ${obj.kind}/${obj.metadata.name}`);
+      }
+    };
+    return trace;
+  }
+
+  it("applies the objects of one kind concurrently, at most APPLY_CONCURRENCY at once, kind after kind", async () => {
+    const c = fakeCluster(wide);
+    const trace = traced(c);
+    await run(c);
+    expect(deployments(c)).toHaveLength(12);
+    expect(trace.most).toBe(APPLY_CONCURRENCY);
+    // Every Service and NetworkPolicy is in place before the first Deployment's apply starts.
+    const firstDeployment = trace.log.indexOf(trace.log.find((l) => l.startsWith("start Deployment/"))!);
+    const lastOther = trace.log.findLastIndex((l) => l.startsWith("end ") && !l.includes("Deployment/"));
+    expect(lastOther).toBeGreaterThan(0);
+    expect(lastOther).toBeLessThan(firstDeployment);
+  });
+
+  it("starts no apply after one failed, and lets those in flight end", async () => {
+    const c = fakeCluster(wide);
+    c.failApply("Deployment/shop-n0", invalid);
+    const trace = traced(c);
+    const thrown = await run(c).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(thrown).toBe(invalid);
+    // The first APPLY_CONCURRENCY Deployments were started together, and ended; none after the failure.
+    expect(trace.log.filter((l) => l.startsWith("start Deployment/"))).toHaveLength(APPLY_CONCURRENCY);
+    expect(trace.log.filter((l) => l.startsWith("end Deployment/"))).toHaveLength(APPLY_CONCURRENCY);
+    expect(condition(c, "Degraded")?.message).toContain("applying Deployment/shop-n0:");
+    expect(c.removed).toEqual([]);
   });
 });

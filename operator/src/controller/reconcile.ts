@@ -279,11 +279,11 @@ export async function reconcile(
     else if (onTasks.length && !runsTarget(n)) waiting.set(n, onTasks);
   }
 
-  let applyError: string | undefined;
-  let applyCause: unknown;
   const wanted = new Set<string>();
   /** Jobs that failed in an earlier revision: deleted, so that this one runs the task again. */
   const rerun = new Set<string>();
+  /** The objects that differ from what the cluster holds. */
+  const changes: { key: string; obj: KubeObject }[] = [];
   for (const obj of target) {
     const key = keyOf(obj);
     if ((obj.kind === "Deployment" || obj.kind === "Job") && waiting.has(nodeOf(obj))) {
@@ -303,15 +303,10 @@ export async function reconcile(
     const reason = applyReason(next, observed.get(key));
     if (!reason) continue;
     deps.log.debug({ object: key, reason }, "applying");
-    try {
-      await deps.apply(next);
-    } catch (err) {
-      applyError = `applying ${key}: ${(err as Error).message}`;
-      applyCause = err;
-      deps.log.warn({ err, object: key }, "apply failed");
-      break;
-    }
+    changes.push({ key, obj: next });
   }
+  const failure = await applyInWaves(deps, changes);
+  const applyError = failure && `applying ${failure.key}: ${(failure.err as Error).message}`;
   // A task's Jobs and a node's ConfigMaps go with the revisions that ran them (historyLimit), not before;
   // nor does a ConfigMap a workload's template or a pod still mounts (a rollout in flight, a waiting node).
   for (const key of historyChildren(name, decision.history)) wanted.add(key);
@@ -368,12 +363,55 @@ export async function reconcile(
   }
   // The apply's own error, so the queue sees its kind: Retry-After, a conflict retried at once, a 422
   // that no retry can fix (terminal until the spec changes).
-  if (applyCause !== undefined) throw applyCause;
+  if (failure) throw failure.err;
   const requeue = [decision.requeueAfterMs, retryInMs].filter((v): v is number => v !== undefined);
   return {
     phase: status.phase!,
     ...(requeue.length ? { requeueAfterMs: Math.max(100, Math.min(...requeue) + 50) } : {}),
   };
+}
+
+/** Applies of one reconcile in flight at once. */
+export const APPLY_CONCURRENCY = 8;
+
+/**
+ * Applies the changed objects one kind after another, in OWNED_KINDS' order (what a pod mounts, its
+ * claims, Services and NetworkPolicies exist before the workloads that need them), the objects of one
+ * kind concurrently, at most APPLY_CONCURRENCY at a time: one round trip per kind rather than one per
+ * object, as Argo CD applies the objects of one sync wave. After a failure nothing more is started; the
+ * applies in flight end, and the failure reported is the first in that order.
+ */
+async function applyInWaves(
+  deps: ReconcileDeps,
+  changes: { key: string; obj: KubeObject }[],
+): Promise<{ key: string; err: unknown } | undefined> {
+  const rank = (kind: string) => OWNED_KINDS.findIndex((k) => k.kind === kind);
+  const ordered = [...changes].sort((a, b) => rank(a.obj.kind) - rank(b.obj.kind)); // stable
+  for (let i = 0; i < ordered.length;) {
+    const kind = ordered[i]!.obj.kind;
+    let end = i;
+    while (end < ordered.length && ordered[end]!.obj.kind === kind) end++;
+    const wave = ordered.slice(i, end);
+    const failures: { index: number; key: string; err: unknown }[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(APPLY_CONCURRENCY, wave.length) }, async () => {
+        while (next < wave.length && !failures.length) {
+          const index = next++;
+          const { key, obj } = wave[index]!;
+          try {
+            await deps.apply(obj);
+          } catch (err) {
+            deps.log.warn({ err, object: key }, "apply failed");
+            failures.push({ index, key, err });
+          }
+        }
+      }),
+    );
+    if (failures.length) return failures.sort((a, b) => a.index - b.index)[0]!;
+    i = end;
+  }
+  return undefined;
 }
 
 /** The ConfigMap of files a pod, or a workload's pod template, mounts (its topo.dev/files annotation). */
