@@ -14,6 +14,7 @@ import express, {
 import type { DashboardOidc } from "../config.ts";
 import { UserError } from "../errors.ts";
 import type { HistoryStore } from "../history/store.ts";
+import { groupedDetail } from "./groups.ts";
 import { mountHistoryApi } from "./history.ts";
 import { createOidcLogin, LOGIN_PATH } from "./oidc.ts";
 import { PLAN_TYPES, planResponse, readPlanRequest, type Planner } from "./plan.ts";
@@ -149,7 +150,11 @@ export function createDashboard(o: DashboardOptions): Dashboard {
     wrap(async (req, res) => {
       const t = await o.source.get(String(req.params.namespace), String(req.params.name));
       if (!t) res.status(404).json({ error: "no such topology" });
-      else res.json(t);
+      // ?view=grouped: as the page draws it, large groups as one shape (groups.ts), `open` ones opened.
+      else if (req.query.view === "grouped") {
+        const open = typeof req.query.open === "string" ? req.query.open.split(",") : [];
+        res.json(groupedDetail(t, new Set(open)));
+      } else res.json(t);
     }),
   );
   api.get(

@@ -51,6 +51,11 @@ export interface GraphNode {
   generator?: string;
   shape?: "linear" | "ring" | "star" | "mesh";
   connectsTo: string[];
+  /**
+   * In the grouped view only: how many of the node's connectsTo are members of the collapsed group it is
+   * in, left out of `connectsTo` (a member of a 250-node mesh would list 249).
+   */
+  connectsWithin?: number;
   dependsOn: string[];
   /** Set on a task: a node that runs to completion once per revision that changes it. */
   task?: { retries: number; timeout: string };
@@ -60,6 +65,19 @@ export interface GraphEdge {
   from: string;
   to: string;
   kind: "connectsTo" | "dependsOn";
+}
+
+/** A large group drawn as one shape until opened (groups.ts). */
+export interface GraphGroup {
+  /** `group:<generator>`, or `group:<first member>` for a written-out mesh. */
+  id: string;
+  name: string;
+  shape: string;
+  members: string[];
+  /** Members by phase: the health summary. */
+  phases: Record<string, number>;
+  /** Members that are not Ready (nor a task that succeeded): drawn on their own beside the group. */
+  alone: string[];
 }
 
 export interface HistoryItem {
@@ -72,7 +90,12 @@ export interface HistoryItem {
 
 export interface TopologyDetail extends TopologySummary {
   nodes: GraphNode[];
+  /** In the grouped view, between what is drawn: an edge into a collapsed group ends at its id. */
   edges: GraphEdge[];
+  /** In the grouped view only (`?view=grouped`): the collapsed groups. */
+  groups?: GraphGroup[];
+  /** In the grouped view only: every declared edge, counted (`edges` has those drawn). */
+  edgeCount?: number;
   layers: string[][];
   history: HistoryItem[];
   conditions: { type: string; status: string; reason: string; message: string }[];

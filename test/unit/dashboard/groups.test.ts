@@ -1,15 +1,10 @@
-// Large groups drawn as one shape (operator/src/dashboard/web/src/groups.ts) over topologies resolved by the
+// Large groups drawn as one shape (operator/src/dashboard/groups.ts) over topologies resolved by the
 // real model: a generator of GROUP_MIN or more nodes, or a written-out mesh, collapses; its edges in and out
 // end at the group; a member that is not Ready stays drawn; an opened group is drawn node by node.
 import { parseTopology } from "../../../operator/src/api/parse.ts";
 import { fromResolved, toDetail } from "../../../operator/src/dashboard/model.ts";
 import type { TopologyDetail } from "../../../operator/src/dashboard/types.ts";
-import {
-  collapse,
-  findGroups,
-  GROUP_MIN,
-  healthSummary,
-} from "../../../operator/src/dashboard/web/src/groups.ts";
+import { collapse, findGroups, GROUP_MIN, healthSummary } from "../../../operator/src/dashboard/groups.ts";
 
 function detail(spec: Record<string, unknown>, notReady: Record<string, string> = {}): TopologyDetail {
   const parsed = parseTopology({

@@ -78,7 +78,11 @@ async function postPlan(path: string, document: string): Promise<PlanResponse> {
 const seg = encodeURIComponent;
 export const api = {
   list: () => get<TopologySummary[]>("/api/topologies"),
-  get: (ns: string, name: string) => get<TopologyDetail>(`/api/topologies/${seg(ns)}/${seg(name)}`),
+  /** As the page draws it: large groups as one shape each, but those in `open` (groups.ts). */
+  grouped: (ns: string, name: string, open: readonly string[]) =>
+    get<TopologyDetail>(
+      `/api/topologies/${seg(ns)}/${seg(name)}?view=grouped${open.length ? `&open=${open.map(seg).join(",")}` : ""}`,
+    ),
   events: (ns: string, name: string) =>
     get<DashboardEvent[]>(`/api/topologies/${seg(ns)}/${seg(name)}/events`),
   timeline: (ns: string, name: string, since: string, node?: string) =>

@@ -1,10 +1,10 @@
 // The graph view: cytoscape (canvas rendering, built-in zoom and pan, no install scripts). Elements are
 // rebuilt only when the set of nodes or edges changes; a status change only restyles nodes in place. A
-// large group (groups.ts) is drawn as one shape with its count and health until it is tapped, which opens
-// it; "Collapse groups" closes them again.
+// large group (groups.ts) comes from the server as one shape with its count and health, and is drawn so
+// until it is tapped, which asks the server for it opened; "Collapse groups" closes them again.
 import cytoscape, { type Core, type ElementDefinition, type LayoutOptions } from "cytoscape";
-import type { GraphNode, TopologyDetail } from "../../types.ts";
-import { collapse, healthSummary, type Group } from "./groups.ts";
+import { healthSummary } from "../../groups.ts";
+import type { GraphGroup, GraphNode, TopologyDetail } from "../../types.ts";
 import { DENSE_EDGES, presetPositions } from "./layout.ts";
 import { look, TASK_SHAPE } from "./phases.ts";
 
@@ -104,7 +104,7 @@ function nodeData(n: GraphNode) {
 }
 
 /** The shape a group is drawn as: its generator's shape, as a word ("mesh ×250"), on a round shape. */
-function groupData(g: Group) {
+function groupData(g: GraphGroup) {
   return {
     id: g.id,
     label: `▣ ${g.name} (${g.shape || "group"} ×${g.members.length})\n${healthSummary(g)}`,
@@ -134,14 +134,18 @@ export class GraphView {
   renders = 0;
   private readonly container: HTMLElement;
   private readonly onSelect: (node: string | undefined) => void;
-  /** Groups opened by a tap, by id; kept while the same topology is shown. */
+  /** Called when groups are opened or closed: the page then fetches the topology with openGroups(). */
+  private readonly onGroups: () => void;
+  /** Groups opened by a tap, by id; kept while the same topology (expandedFor) is shown. */
   private readonly expanded = new Set<string>();
+  private expandedFor = "";
   private shown?: TopologyDetail;
   private readonly collapseButton: HTMLButtonElement;
 
-  constructor(container: HTMLElement, onSelect: (node: string | undefined) => void) {
+  constructor(container: HTMLElement, onSelect: (node: string | undefined) => void, onGroups: () => void) {
     this.container = container;
     this.onSelect = onSelect;
+    this.onGroups = onGroups;
     this.cy = this.create(false);
     this.collapseButton = document.createElement("button");
     this.collapseButton.type = "button";
@@ -150,15 +154,22 @@ export class GraphView {
     this.collapseButton.hidden = true;
     this.collapseButton.addEventListener("click", () => {
       this.expanded.clear();
-      if (this.shown) this.show(this.shown);
+      this.collapseButton.hidden = true;
+      this.onGroups();
     });
     container.insertAdjacentElement("afterend", this.collapseButton);
   }
 
+  /** The groups to ask the server for opened, for the topology "namespace/name". */
+  openGroups(key: string): string[] {
+    return key === this.expandedFor ? [...this.expanded] : [];
+  }
+
   /** Opens a collapsed group (by id: `group:<generator>`) into its nodes. */
   expand(group: string): void {
+    if (this.expanded.has(group)) return;
     this.expanded.add(group);
-    if (this.shown) this.show(this.shown);
+    this.onGroups();
   }
 
   /** Big meshes draw a texture while panning/zooming instead of every edge each frame (init-only options). */
@@ -187,10 +198,21 @@ export class GraphView {
 
   show(d: TopologyDetail): void {
     const id = `${d.namespace}/${d.name}`;
-    if (this.shown && `${this.shown.namespace}/${this.shown.name}` !== id) this.expanded.clear();
+    if (id !== this.expandedFor) {
+      this.expanded.clear();
+      this.expandedFor = id;
+    }
     this.shown = d;
     performance.mark("topo:collapse");
-    const view = collapse(d, this.expanded);
+    // What the server sent, grouped: a collapsed group's Ready members are drawn as the group.
+    const groups = d.groups ?? [];
+    const inside = new Set(
+      groups.flatMap((g) => {
+        const alone = new Set(g.alone);
+        return g.members.filter((m) => !alone.has(m));
+      }),
+    );
+    const view = { nodes: d.nodes.filter((n) => !inside.has(n.name)), groups, edges: d.edges };
     this.collapseButton.hidden = this.expanded.size === 0;
     const sig = `${id}|${view.nodes.map((n) => n.name).join(",")}|${view.groups
       .map((g) => g.id)
@@ -218,7 +240,7 @@ export class GraphView {
           y: at.reduce((s, p) => s + p.y, 0) / at.length,
         };
         drawnPos[g.id] = c;
-        const alone = g.members.filter((m) => view.nodes.some((n) => n.name === m));
+        const alone = g.alone;
         const r = groupData(g).size / 2 + 60 + 6 * alone.length;
         alone.forEach((m, i) => {
           const angle = (2 * Math.PI * i) / alone.length - Math.PI / 2;
@@ -278,7 +300,7 @@ export class GraphView {
       "aria-label",
       `Graph of ${d.name}: ${d.nodes.length} nodes (${Object.entries(counts)
         .map(([p, c]) => `${c} ${p}`)
-        .join(", ")}), ${d.edges.length} edges. The node list below has the same nodes.`,
+        .join(", ")}), ${d.edgeCount ?? d.edges.length} edges. The node list below has the same nodes.`,
     );
   }
 
@@ -327,7 +349,7 @@ export class GraphView {
     this.cy.$(":selected").unselect();
     // A node chosen in the list inside a collapsed group: the group opens to show it.
     if (node && this.cy.getElementById(node).empty() && this.shown) {
-      const group = collapse(this.shown, this.expanded).groups.find((g) => g.members.includes(node));
+      const group = this.shown.groups?.find((g) => g.members.includes(node));
       if (group) this.expand(group.id);
     }
     if (node) this.cy.getElementById(node).select();

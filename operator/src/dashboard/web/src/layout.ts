@@ -117,7 +117,7 @@ export function blockPositions(d: TopologyDetail): Positions {
 export function presetPositions(d: TopologyDetail): Positions | undefined {
   if (d.edges.some((e) => e.kind === "dependsOn") || d.nodes.some((n) => n.generator))
     return blockPositions(d);
-  if (d.edges.length > DENSE_EDGES)
+  if ((d.edgeCount ?? d.edges.length) > DENSE_EDGES)
     return circle(
       d.nodes.map((n) => n.name),
       46,

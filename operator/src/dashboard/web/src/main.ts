@@ -1,6 +1,5 @@
 // The dashboard page: the overview of every topology, the selected topology's live graph, its node list,
 // revision history and a node panel. Routes live in the hash: #/<namespace>/<name>[/<node>].
-import "./style.css";
 import { showTimeline } from "./timeline.ts";
 import type {
   ChangeMessage,
@@ -10,17 +9,10 @@ import type {
   TopologyDetail,
   TopologySummary,
 } from "../../types.ts";
-import {
-  adoptTokenFromUrl,
-  api,
-  follow,
-  PlanRefused,
-  setToken,
-  Unauthorized,
-  type LiveState,
-} from "./api.ts";
+import { api, follow, PlanRefused, setToken, Unauthorized, type LiveState } from "./api.ts";
 import { GraphView } from "./graph.ts";
 import { PHASES, phaseBadge, TASK_SHAPE } from "./phases.ts";
+import { route, takePrefetched } from "./prefetch.ts";
 import { showSession } from "./session.ts";
 
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector<T>(sel)!;
@@ -42,12 +34,12 @@ const state: {
   plan?: { key: string; response: PlanResponse };
 } = { list: [], events: [], updates: 0 };
 
-const graph = new GraphView($("#graph"), (node) => selectNode(node, false));
-
-function route(): { key?: string; node?: string } {
-  const parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
-  return parts.length >= 2 ? { key: `${parts[0]}/${parts[1]}`, ...(parts[2] ? { node: parts[2] } : {}) } : {};
-}
+performance.mark("topo:main");
+const graph = new GraphView(
+  $("#graph"),
+  (node) => selectNode(node, false),
+  () => refresh(),
+);
 
 function go(key: string | undefined, node?: string): void {
   const hash = key
@@ -232,9 +224,14 @@ function renderPanel(): void {
   );
   row("Revision", d.revision !== undefined ? String(d.revision) : "–");
   row("Depends on", n.dependsOn.join(", ") || "–");
+  // A member of a collapsed group is sent without the members it connects to (connectsWithin counts them).
+  const within = n.connectsWithin ?? 0;
+  const connects = n.connectsTo.length + within;
   row(
     "Connects to",
-    n.connectsTo.length > 12 ? `${n.connectsTo.length} nodes` : n.connectsTo.join(", ") || "–",
+    connects > 12
+      ? `${connects} nodes${within ? ` (${within} in its group)` : ""}`
+      : [...n.connectsTo, ...(within ? [`${within} in its group`] : [])].join(", ") || "–",
   );
   if (n.env.length)
     row(
@@ -367,8 +364,13 @@ async function load(key: string | undefined, node?: string): Promise<void> {
   }
   const [ns, name] = key.split("/") as [string, string];
   try {
-    performance.mark("topo:fetch");
-    const [detail, events] = await Promise.all([api.get(ns, name), api.events(ns, name).catch(() => [])]);
+    const open = graph.openGroups(key);
+    const early = takePrefetched(key, open);
+    if (!early) performance.mark("topo:fetch");
+    const [detail, events] = await Promise.all([
+      early ?? api.grouped(ns, name, open),
+      api.events(ns, name).catch(() => []),
+    ]);
     if (mine !== loading) return;
     performance.mark("topo:fetched");
     state.detail = detail;
@@ -478,11 +480,6 @@ function setLive(s: LiveState): void {
   live.textContent = { connecting: "connecting…", live: "● live", down: "reconnecting…" }[s];
 }
 
-declare global {
-  interface Window {
-    __topo: unknown;
-  }
-}
 // A read-only hook for the end-to-end tests (and curious people): what the graph is drawing right now.
 window.__topo = {
   graph: () => graph.model(),
@@ -494,7 +491,6 @@ window.__topo = {
   plan: () => state.plan?.response,
 };
 
-adoptTokenFromUrl();
 $<HTMLFormElement>("#token-form").addEventListener("submit", (e) => {
   e.preventDefault();
   setToken($<HTMLInputElement>("#token-input").value);
