@@ -1,5 +1,5 @@
 // Turns an untrusted object into a resolved Topology, or into issues that name the field and the reason.
-import type { z } from "zod";
+import { z } from "zod";
 import { expandNodes } from "./expand.ts";
 import { checkRules, suggest } from "./rules.ts";
 import { TopologyObject, TopologySpec } from "./schema.ts";
@@ -7,6 +7,15 @@ import type { Issue, Path, Topology } from "./topology.ts";
 
 export type ParseResult =
   { ok: true; topology: Topology; warnings: Issue[] } | { ok: false; issues: Issue[]; warnings: Issue[] };
+
+/**
+ * For a process that parses a few documents and exits (a `topo` command): zod compiles each object schema
+ * into a function the first time it parses one (its JIT), which costs a short process more than it saves.
+ * Long-running processes (the operator, the dashboard) keep it.
+ */
+export function parseWithoutJit(): void {
+  z.config({ jitless: true });
+}
 
 type ZodDef = {
   type: string;

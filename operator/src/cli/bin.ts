@@ -17,7 +17,9 @@ if (nodeTooOld(running)) {
 nodeModule.enableCompileCache?.();
 const argv = process.argv.slice(2);
 const { commandOf, main, processContext } = await import("./main.ts");
+const command = commandOf(argv);
 // Only a command that uses the Kubernetes client pays for the resolve hook, which every later import
 // would go through.
-if (commandOf(argv)?.kube) (await import("../kube/lean-loader.ts")).registerLeanLoader();
+if (command?.kube) (await import("../kube/lean-loader.ts")).registerLeanLoader();
+if (command && !command.serves) (await import("../api/parse.ts")).parseWithoutJit();
 process.exitCode = await main(argv, processContext());

@@ -15,6 +15,8 @@ export interface CommandEntry {
    * (kube/lean-loader.ts), so that the client's generated models are never loaded.
    */
   kube?: true;
+  /** The command runs until it is stopped (a server): it keeps zod's JIT (api/parse.ts parseWithoutJit). */
+  serves?: true;
 }
 
 export const commands: CommandEntry[] = [
@@ -89,11 +91,13 @@ export const commands: CommandEntry[] = [
     summary: "run the controller (the container's entrypoint); configured by TOPO_* environment variables",
     load: async () => (await import("./operator.ts")).operatorCommand,
     kube: true,
+    serves: true,
   },
   {
     name: "dashboard",
     summary: "serve the dashboard (every topology as a live graph) on :8080",
     load: async () => (await import("./dashboard.ts")).dashboardCommand,
     kube: true,
+    serves: true,
   },
 ];

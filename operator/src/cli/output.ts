@@ -1,6 +1,6 @@
 // Serialises objects the way kubectl prints them: YAML documents, or a JSON List.
 import { UsageError } from "./command.ts";
-import { toYamlDocuments } from "./yaml.ts";
+import { toYamlDocuments } from "../render/yaml.ts";
 
 export type Format = "yaml" | "json";
 

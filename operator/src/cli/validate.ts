@@ -1,7 +1,6 @@
 // `topo validate FILE...`: every mistake in every file, as FILE:LINE:COL: path: reason.
 import { UsageError, type Command } from "./command.ts";
 import { formatDiagnostic, loadTopologies } from "./load.ts";
-import { countCarry, formatPortability, locatedPortability } from "./portability.ts";
 
 export const validateCommand: Command = {
   name: "validate",
@@ -36,6 +35,8 @@ export const validateCommand: Command = {
         `${t.file}: topology "${t.topology.name}" is valid (${t.topology.nodes.length} nodes)\n`,
       );
     if (!values.portability) return 0;
+    // The report renders both targets: loaded only when asked for.
+    const { countCarry, formatPortability, locatedPortability } = await import("./portability.ts");
     let inexact = 0;
     for (const t of topologies) {
       ctx.stdout.write(formatPortability(t));

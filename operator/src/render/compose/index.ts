@@ -1,5 +1,5 @@
 // renderCompose(topology): the docker-compose.yml for a topology, accepted by Compose 1.29 and v2 (pure).
-import { Document, isScalar, visit } from "yaml";
+import { toYaml } from "../yaml.ts";
 import { LABEL_NODE, LABEL_TOPOLOGY } from "../../api/constants.ts";
 import type { Topology } from "../../api/topology.ts";
 import { renderFileEntries, type ComposeVersion } from "./files.ts";
@@ -138,17 +138,10 @@ function renderExtension(topology: Topology): TopoExtension {
   };
 }
 
-/** Strings docker-compose 1.29 (YAML 1.1) would read as booleans unquoted, as `restart: no` (false). */
-const YAML11_BOOLEAN = /^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
-
-/** The compose document as YAML, which Compose v2 (YAML 1.2) and 1.29 (YAML 1.1) read alike. */
+/**
+ * The compose document as YAML, which Compose v2 (YAML 1.2) and 1.29 (YAML 1.1) read alike: the emitter
+ * quotes what YAML 1.1 reads as a boolean or a number, as `restart: no` (false).
+ */
 export function renderComposeYaml(topology: Topology, opts: RenderComposeOptions = {}): string {
-  const doc = new Document(renderCompose(topology, opts), { aliasDuplicateObjects: false });
-  visit(doc, {
-    Scalar(_key, node) {
-      if (isScalar(node) && typeof node.value === "string" && YAML11_BOOLEAN.test(node.value))
-        node.type = "QUOTE_DOUBLE";
-    },
-  });
-  return doc.toString({ lineWidth: 0 });
+  return toYaml(renderCompose(topology, opts));
 }

@@ -1,5 +1,5 @@
 // A YAML emitter for JSON values (objects, arrays, strings, finite numbers, booleans, null): what
-// `topo render` prints, in the layout the `yaml` package gives kubectl-style documents (two-space indents,
+// `topo render` prints and the compose files Topo writes, in the layout the `yaml` package gives them (two-space indents,
 // sequences indented under their key, block literals for multi-line strings). The `yaml` package builds a
 // node tree for every value first and spends half a second on the 1.2 MB of a 250-node render; this writes
 // the text in one pass. Parsing stays with the `yaml` package; yaml.test.ts reads every emitted document
@@ -10,7 +10,7 @@
 // strings. Anything in doubt is double-quoted.
 
 /** Characters a plain scalar may hold here (a conservative subset of what YAML allows). */
-const PLAIN = /^(?:[A-Za-z0-9_./(]|-(?=[A-Za-z0-9_./(-]))[A-Za-z0-9 _./:=@+,()~$-]*$/;
+const PLAIN = /^(?:[A-Za-z0-9_./($]|-(?=[A-Za-z0-9_./($-]))[A-Za-z0-9 _./:=@+,()~$\-{}[\]'"#%*&!?;<>^|\\]*$/;
 /** Null and booleans of YAML 1.1 and 1.2. */
 const RESERVED =
   /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
@@ -35,6 +35,7 @@ function plain(s: string): boolean {
     !s.endsWith(" ") &&
     !s.endsWith(":") &&
     !s.includes(": ") &&
+    !s.includes(" #") &&
     !RESERVED.test(s) &&
     !NUMERIC.some((r) => r.test(s))
   );
