@@ -1,5 +1,5 @@
 // Turns an untrusted object into a resolved Topology, or into issues that name the field and the reason.
-import { z } from "zod";
+import type { z } from "zod";
 import { expandNodes } from "./expand.ts";
 import { checkRules, suggest } from "./rules.ts";
 import { TopologyObject, TopologySpec } from "./schema.ts";
@@ -9,12 +9,14 @@ export type ParseResult =
   { ok: true; topology: Topology; warnings: Issue[] } | { ok: false; issues: Issue[]; warnings: Issue[] };
 
 /**
- * For a process that parses a few documents and exits (a `topo` command): zod compiles each object schema
- * into a function the first time it parses one (its JIT), which costs a short process more than it saves.
- * Long-running processes (the operator, the dashboard) keep it.
+ * Whether parsing skips zod's JIT, which compiles each object schema into a function the first time it
+ * parses one: that costs a process that parses a few documents and exits (a `topo` command) more than it
+ * saves. Long-running processes (the operator, the dashboard) keep it.
  */
+let jitless = false;
+
 export function parseWithoutJit(): void {
-  z.config({ jitless: true });
+  jitless = true;
 }
 
 type ZodDef = {
@@ -131,7 +133,7 @@ function dedupe(issues: Issue[]): Issue[] {
 
 /** Validates a whole Topology object (apiVersion, kind, metadata, spec), as read from a file or the API server. */
 export function parseTopology(input: unknown): ParseResult {
-  const parsed = TopologyObject.safeParse(input, { reportInput: true });
+  const parsed = TopologyObject.safeParse(input, { reportInput: true, jitless });
   if (!parsed.success) {
     return { ok: false, issues: dedupe(fromZodIssues(TopologyObject, parsed.error.issues)), warnings: [] };
   }
@@ -149,7 +151,7 @@ export function parseSpec(
   spec: unknown,
   meta: { name: string; namespace?: string; uid?: string; generation?: number },
 ): ParseResult {
-  const parsed = TopologySpec.safeParse(spec, { reportInput: true });
+  const parsed = TopologySpec.safeParse(spec, { reportInput: true, jitless });
   if (!parsed.success)
     return {
       ok: false,

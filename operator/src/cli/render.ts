@@ -2,10 +2,7 @@
 // --images-from-build, those (or the Topology, with --topology) running the images `topo build` made.
 import { checkClusterImages } from "../api/rules.ts";
 import { formatPath } from "../api/topology.ts";
-import { loadLocalConfig } from "../config.ts";
-import { Docker } from "../local/docker.ts";
 import { renderKubernetes } from "../render/k8s/index.ts";
-import { pinnedImages, pinnedTopologyDocument, withPinnedImages } from "./build.ts";
 import { UsageError, UserError, type Command } from "./command.ts";
 import { loadOrFail } from "./load.ts";
 import { formatObjects, outputFormat, type Format } from "./output.ts";
@@ -39,7 +36,8 @@ export const renderCommand: Command = {
       throw new UsageError("build contexts are relative to FILE, so FILE cannot be standard input");
     const loaded = await loadOrFail(positionals, ctx);
     const namespace = typeof values.namespace === "string" ? values.namespace : undefined;
-    const docker = new Docker({ docker: loadLocalConfig(ctx.env).TOPO_DOCKER, env: ctx.env });
+    // Docker and the build's inputs only for --images-from-build: a plain render loads neither.
+    const build = fromBuild ? await buildImages(ctx.env) : undefined;
     const objects: unknown[] = [];
     for (const { file, topology, locate } of loaded) {
       if (!fromBuild) {
@@ -55,6 +53,7 @@ export const renderCommand: Command = {
         objects.push(...renderKubernetes(namespace ? { ...topology, namespace } : topology));
         continue;
       }
+      const { pinnedImages, pinnedTopologyDocument, withPinnedImages, docker } = build!;
       const pinned = await pinnedImages(docker, topology, file);
       if (values.topology === true) objects.push(pinnedTopologyDocument(topology, pinned, namespace));
       else {
@@ -66,3 +65,12 @@ export const renderCommand: Command = {
     return 0;
   },
 };
+
+async function buildImages(env: NodeJS.ProcessEnv) {
+  const [{ loadLocalConfig }, { Docker }, build] = await Promise.all([
+    import("../config.ts"),
+    import("../local/docker.ts"),
+    import("./build.ts"),
+  ]);
+  return { ...build, docker: new Docker({ docker: loadLocalConfig(env).TOPO_DOCKER, env }) };
+}
