@@ -106,6 +106,18 @@ describe("the packed topo package", () => {
     expect(parse(compose.stdout).services.db.image).toBe("postgres:16");
   });
 
+  it("links every command's chunk of the bundle: each one's --help, and a render", async () => {
+    const { commands } = await import("../../../operator/src/cli/commands.ts");
+    const helps = await Promise.all(commands.map((c) => topo([c.name, "--help"])));
+    expect(helps.map((h, i) => [commands[i]!.name, h.code, h.stderr])).toEqual(
+      commands.map((c) => [c.name, 0, ""]),
+    );
+    helps.forEach((h, i) => expect(h.stdout).toContain(commands[i]!.summary));
+    const render = await topo(["render", "examples/connector-lab.yaml"]);
+    expect(render).toMatchObject({ code: 0, stderr: "" });
+    expect(parse(render.stdout.split("\n---\n")[0]!)).toMatchObject({ apiVersion: expect.any(String) });
+  });
+
   it("serves the dashboard's built page, not the 'not built' one", async () => {
     const child = spawn(bin, ["dashboard", "--source", "compose", "--port", "0"], {
       cwd: dir,
