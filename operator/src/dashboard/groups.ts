@@ -4,10 +4,16 @@
 // is always drawn on its own beside it, so a collapsed group never hides trouble. The server sends the
 // detail grouped (groupedDetail: `?view=grouped`), so a 250-node mesh crosses the wire as 11 shapes and
 // 110 edges, not 62,250; the page draws what it is sent. Pure: no DOM, no I/O.
-import type { GraphEdge, GraphGroup, GraphNode, TopologyDetail } from "./types.ts";
+import type { GraphEdge, GraphGroup, GraphMesh, GraphNode, TopologyDetail } from "./types.ts";
 
 /** Groups of at least this many nodes start collapsed (the largest generator in the examples has 5). */
 export const GROUP_MIN = 25;
+
+/**
+ * An opened full mesh with more edges than this is drawn as its nodes on one shape that stands for its
+ * edges, not as the lines (n(n-1) of them: a solid disc); a selected member's own lines are drawn.
+ */
+export const MESH_EDGES = 2000;
 
 export interface Collapsed {
   /** The nodes drawn one by one: outside every collapsed group, or members that are not Ready. */
@@ -72,8 +78,13 @@ export function findGroups(d: TopologyDetail, min = GROUP_MIN): GraphGroup[] {
 }
 
 /** The graph with every group not in `expanded` (by id) drawn as one shape. */
-export function collapse(d: TopologyDetail, expanded: ReadonlySet<string>, min = GROUP_MIN): Collapsed {
-  const groups = findGroups(d, min).filter((g) => !expanded.has(g.id));
+export function collapse(
+  d: TopologyDetail,
+  expanded: ReadonlySet<string>,
+  min = GROUP_MIN,
+  found = findGroups(d, min),
+): Collapsed {
+  const groups = found.filter((g) => !expanded.has(g.id));
   const drawnAs = new Map<string, string>();
   for (const g of groups) {
     const alone = new Set(g.alone);
@@ -95,13 +106,29 @@ export function collapse(d: TopologyDetail, expanded: ReadonlySet<string>, min =
 
 /**
  * The detail as the page draws it (`GET .../:name?view=grouped&open=<group id>,...`): every group not
- * in `open` in `groups`, the edges between what is drawn (an edge into a collapsed group ends at its id),
- * `edgeCount` the declared edges, and each member's `connectsTo` without the other members of its
- * collapsed group (`connectsWithin` counts them). `nodes` keeps every node, for the node list.
+ * in `open` in `groups`; an opened full mesh of more than MESH_EDGES edges in `meshes`, without its
+ * edges; the edges between what is drawn (an edge into a collapsed group ends at its id); `edgeCount`
+ * the declared edges; each member's `connectsTo` without the other members of its collapsed group or
+ * mesh (`connectsWithin` counts them). `nodes` keeps every node, for the node list.
  */
 export function groupedDetail(d: TopologyDetail, open: ReadonlySet<string>, min = GROUP_MIN): TopologyDetail {
-  const view = collapse(d, open, min);
-  const groupOf = new Map(view.groups.flatMap((g) => g.members.map((m) => [m, g.id] as const)));
+  const found = findGroups(d, min);
+  const meshes: GraphMesh[] = found
+    .filter(
+      (g) => open.has(g.id) && g.shape === "mesh" && g.members.length * (g.members.length - 1) > MESH_EDGES,
+    )
+    .map((g) => ({ id: g.id, name: g.name, members: g.members, edges: 0 }));
+  const meshOf = new Map(meshes.flatMap((m) => m.members.map((n) => [n, m] as const)));
+  const view = collapse(d, open, min, found);
+  const edges = view.edges.filter((e) => {
+    const m = meshOf.get(e.from);
+    if (!m || meshOf.get(e.to) !== m) return true;
+    m.edges++;
+    return false;
+  });
+  const groupOf = new Map(
+    [...view.groups, ...meshes].flatMap((g) => g.members.map((m) => [m, g.id] as const)),
+  );
   const nodes = d.nodes.map((n) => {
     const g = groupOf.get(n.name);
     if (!g) return n;
@@ -109,7 +136,14 @@ export function groupedDetail(d: TopologyDetail, open: ReadonlySet<string>, min 
     const within = n.connectsTo.length - outside.length;
     return within ? { ...n, connectsTo: outside, connectsWithin: within } : n;
   });
-  return { ...d, nodes, edges: view.edges, groups: view.groups, edgeCount: d.edges.length };
+  return {
+    ...d,
+    nodes,
+    edges,
+    groups: view.groups,
+    ...(meshes.length ? { meshes } : {}),
+    edgeCount: d.edges.length,
+  };
 }
 
 /** "100 nodes: 98 Ready, 2 Progressing" */

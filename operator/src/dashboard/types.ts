@@ -80,6 +80,15 @@ export interface GraphGroup {
   alone: string[];
 }
 
+/** An opened full mesh sent without its edges: every member connects to every other (groups.ts). */
+export interface GraphMesh {
+  id: string;
+  name: string;
+  members: string[];
+  /** Its edges, left out. */
+  edges: number;
+}
+
 export interface HistoryItem {
   revision: number;
   outcome: string;
@@ -94,6 +103,8 @@ export interface TopologyDetail extends TopologySummary {
   edges: GraphEdge[];
   /** In the grouped view only (`?view=grouped`): the collapsed groups. */
   groups?: GraphGroup[];
+  /** In the grouped view only: opened full meshes of more than 2,000 edges, sent without those edges. */
+  meshes?: GraphMesh[];
   /** In the grouped view only: every declared edge, counted (`edges` has those drawn). */
   edgeCount?: number;
   layers: string[][];

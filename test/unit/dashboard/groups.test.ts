@@ -1,10 +1,18 @@
 // Large groups drawn as one shape (operator/src/dashboard/groups.ts) over topologies resolved by the
 // real model: a generator of GROUP_MIN or more nodes, or a written-out mesh, collapses; its edges in and out
-// end at the group; a member that is not Ready stays drawn; an opened group is drawn node by node.
+// end at the group; a member that is not Ready stays drawn; an opened group is drawn node by node;
+// the grouped view the server sends (groupedDetail) carries what is drawn, and counts the rest.
 import { parseTopology } from "../../../operator/src/api/parse.ts";
 import { fromResolved, toDetail } from "../../../operator/src/dashboard/model.ts";
 import type { TopologyDetail } from "../../../operator/src/dashboard/types.ts";
-import { collapse, findGroups, GROUP_MIN, healthSummary } from "../../../operator/src/dashboard/groups.ts";
+import {
+  collapse,
+  findGroups,
+  GROUP_MIN,
+  groupedDetail,
+  healthSummary,
+  MESH_EDGES,
+} from "../../../operator/src/dashboard/groups.ts";
 
 function detail(spec: Record<string, unknown>, notReady: Record<string, string> = {}): TopologyDetail {
   const parsed = parseTopology({
@@ -84,5 +92,54 @@ describe("collapse", () => {
       nodes: [{ name: "hub", image }, ...names.map((name) => ({ name, image, connectsTo: ["hub"] }))],
     });
     expect(findGroups(star)).toEqual([]);
+  });
+});
+
+describe("groupedDetail (GET ...?view=grouped)", () => {
+  const names = Array.from({ length: 60 }, (_, i) => `conn-${i}`);
+  const spec = {
+    nodes: [
+      { name: "ui", image, connectsTo: ["conn-0"] },
+      ...names.map((name) => ({ name, image, connectsTo: names.filter((x) => x !== name) })),
+    ],
+  };
+
+  it("sends a collapsed group as one entry, with its not-Ready members, the edges drawn and the rest counted", () => {
+    const d = detail(spec, { "conn-5": "Degraded" });
+    const g = groupedDetail(d, new Set());
+    expect(g.groups!.map((x) => [x.id, x.members.length, x.alone, x.phases])).toEqual([
+      ["group:conn-0", 60, ["conn-5"], { Ready: 59, Degraded: 1 }],
+    ]);
+    expect(g.edgeCount).toBe(d.edges.length);
+    expect(g.edges.map((e) => `${e.from}>${e.to}`).sort()).toEqual([
+      "conn-5>group:conn-0",
+      "group:conn-0>conn-5",
+      "ui>group:conn-0",
+    ]);
+    // Every node stays (the node list), each member without the 59 others it connects to, counted.
+    expect(g.nodes).toHaveLength(61);
+    const member = g.nodes.find((n) => n.name === "conn-1")!;
+    expect([member.connectsTo, member.connectsWithin]).toEqual([[], 59]);
+    expect(g.nodes.find((n) => n.name === "ui")!.connectsTo).toEqual(["conn-0"]);
+    expect(JSON.stringify(g).length).toBeLessThan(JSON.stringify(d).length / 5);
+  });
+
+  it("sends an opened mesh of more than MESH_EDGES edges as its nodes without its lines, counted", () => {
+    const d = detail(spec);
+    const g = groupedDetail(d, new Set(["group:conn-0"]));
+    expect(g.groups).toEqual([]);
+    expect(60 * 59).toBeGreaterThan(MESH_EDGES);
+    expect(g.meshes).toEqual([{ id: "group:conn-0", name: "conn-0…", members: names, edges: 60 * 59 }]);
+    expect(g.edges).toEqual([{ from: "ui", to: "conn-0", kind: "connectsTo" }]);
+    expect(g.nodes.find((n) => n.name === "conn-1")!.connectsWithin).toBe(59);
+  });
+
+  it("sends an opened group below MESH_EDGES with every edge, and a small topology as it is", () => {
+    const d = detail(lab(40));
+    const g = groupedDetail(d, new Set(["group:mesh"]));
+    expect([g.groups, g.meshes]).toEqual([[], undefined]);
+    expect(g.edges).toEqual(d.edges);
+    const small = detail(lab(3));
+    expect(groupedDetail(small, new Set())).toEqual({ ...small, groups: [], edgeCount: small.edges.length });
   });
 });

@@ -42,6 +42,31 @@ const STYLE: cytoscape.StylesheetJson = [
       "background-opacity": 0.85,
     },
   },
+  // An opened full mesh: one faint disc under its nodes stands for its n(n-1) lines.
+  {
+    selector: "node[?hull]",
+    style: {
+      width: "data(size)",
+      height: "data(size)",
+      shape: "ellipse",
+      "background-color": "#8a94a6",
+      "background-opacity": 0.12,
+      "border-width": 2,
+      "border-style": "dashed",
+      "border-color": "#8a94a6",
+      // In the middle of the disc, at a size read when the whole mesh is fitted (zoom about 0.3).
+      "font-size": "data(font)",
+      "min-zoomed-font-size": 0,
+      "text-valign": "center",
+      "text-margin-y": 0,
+      "text-wrap": "wrap",
+      "text-background-opacity": 0,
+      "z-index": 0,
+      events: "no",
+    },
+  },
+  // The lines of a selected member of such a mesh.
+  { selector: "edge[?spoke]", style: { "line-color": "#0b57d0", opacity: 0.45, width: 1 } },
   // A task: a wider rhomboid (TASK_SHAPE), a shape no phase of a serving node has.
   { selector: "node[?task]", style: { width: 40 } },
   { selector: "node:selected", style: { "border-width": 5, "border-color": "#0b57d0" } },
@@ -196,6 +221,24 @@ export class GraphView {
     return cy;
   }
 
+  /**
+   * Calls back in the animation frame in which cytoscape next draws. Its canvas renderer emits "render",
+   * its WebGL one nothing: both count their draws (redrawCount), which is looked at after cytoscape's own
+   * frame callback (registered before this one) has run.
+   */
+  private afterDraw(fn: () => void): void {
+    const cy = this.cy;
+    const draws = () =>
+      (cy as unknown as { renderer(): { redrawCount?: number } }).renderer().redrawCount ?? 0;
+    const before = draws();
+    const check = () => {
+      if (cy !== this.cy || cy.destroyed()) return;
+      if (draws() > before) fn();
+      else requestAnimationFrame(check);
+    };
+    requestAnimationFrame(check);
+  }
+
   show(d: TopologyDetail): void {
     const id = `${d.namespace}/${d.name}`;
     if (id !== this.expandedFor) {
@@ -232,6 +275,7 @@ export class GraphView {
       // their own (not Ready) on a small circle around it, close enough to read at the zoom that fits.
       const pos = presetPositions(d);
       const drawnPos: Record<string, { x: number; y: number }> = {};
+      const hulls: ElementDefinition[] = [];
       for (const g of view.groups) {
         const at = pos && g.members.map((m) => pos[m]!).filter(Boolean);
         if (!at?.length) continue;
@@ -247,12 +291,36 @@ export class GraphView {
           drawnPos[m] = { x: c.x + r * Math.cos(angle), y: c.y + r * Math.sin(angle) };
         });
       }
+      // An opened full mesh sent without its lines: a disc around its members stands for them.
+      for (const m of d.meshes ?? []) {
+        const at = pos && m.members.map((n) => pos[n]!).filter(Boolean);
+        if (!at?.length) continue;
+        const c = {
+          x: at.reduce((sum, p) => sum + p.x, 0) / at.length,
+          y: at.reduce((sum, p) => sum + p.y, 0) / at.length,
+        };
+        const r = Math.max(...at.map((p) => Math.hypot(p.x - c.x, p.y - c.y))) + 50;
+        hulls.push({
+          group: "nodes",
+          data: {
+            id: m.id,
+            hull: true,
+            phase: "Mesh",
+            size: Math.round(2 * r),
+            font: Math.max(14, Math.round(r / 40)),
+            label: `${m.name} (mesh ×${m.members.length}), each connecting to the other ${m.members.length - 1}\n${m.edges.toLocaleString("en")} edges: select a node to draw its own`,
+          },
+          position: c,
+        });
+      }
       const place = (id: string) => drawnPos[id] ?? pos?.[id];
-      const elements: ElementDefinition[] = view.nodes.map((n) => ({
-        group: "nodes" as const,
-        data: nodeData(n),
-        ...(place(n.name) ? { position: place(n.name) } : {}),
-      }));
+      const elements: ElementDefinition[] = [...hulls];
+      for (const n of view.nodes)
+        elements.push({
+          group: "nodes",
+          data: nodeData(n),
+          ...(place(n.name) ? { position: place(n.name) } : {}),
+        });
       for (const g of view.groups)
         elements.push({
           group: "nodes",
@@ -280,7 +348,7 @@ export class GraphView {
         this.cy.zoom(1.3);
         this.cy.center();
       }
-      this.cy.one("render", () => {
+      this.afterDraw(() => {
         this.renders++;
         this.firstRenderMs ??= performance.now();
         performance.mark("topo:render");
@@ -347,12 +415,32 @@ export class GraphView {
 
   select(node: string | undefined): void {
     this.cy.$(":selected").unselect();
+    this.drawSpokes(node);
     // A node chosen in the list inside a collapsed group: the group opens to show it.
     if (node && this.cy.getElementById(node).empty() && this.shown) {
       const group = this.shown.groups?.find((g) => g.members.includes(node));
       if (group) this.expand(group.id);
     }
     if (node) this.cy.getElementById(node).select();
+  }
+
+  /** A selected member of an opened mesh drawn without its lines (groups.ts: meshes): its own lines. */
+  private drawSpokes(node: string | undefined): void {
+    const mesh = node ? this.shown?.meshes?.find((m) => m.members.includes(node)) : undefined;
+    const drawn = this.cy.edges("[?spoke]");
+    if (mesh && drawn.nonempty() && drawn[0]!.data("source") === node) return;
+    this.cy.batch(() => {
+      drawn.remove();
+      if (!mesh || !node || this.cy.getElementById(node).empty()) return;
+      this.cy.add(
+        mesh.members
+          .filter((m) => m !== node)
+          .map((m) => ({
+            group: "edges" as const,
+            data: { id: `spoke:${m}`, source: node, target: m, kind: "connectsTo", both: true, spoke: true },
+          })),
+      );
+    });
   }
 
   clear(): void {
