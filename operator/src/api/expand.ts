@@ -159,16 +159,18 @@ export function expandNodes(spec: TopologySpec): ResolvedNode[] {
   (spec.generators ?? []).forEach((gen, g) => {
     const path = ["spec", "generators", g];
     const names = generatedNames(gen);
+    // Appended in place: a mesh member has count - 1 of them.
     const extra = new Map<number, string[]>();
     for (const [from, to] of shapeEdges(gen.shape, gen.count)) {
-      extra.set(from, [...(extra.get(from) ?? []), names[to]!]);
+      const list = extra.get(from);
+      if (list) list.push(names[to]!);
+      else extra.set(from, [names[to]!]);
     }
+    // Every member has the same template and defaults: merged once (resolved nodes are values, never
+    // changed after this, so members may share the merged lists).
+    const template = gen.template ?? {};
+    const merged = mergeLayers([...defaultsOf(template), { fields: template, path: [...path, "template"] }]);
     names.forEach((name, i) => {
-      const template = gen.template ?? {};
-      const merged = mergeLayers([
-        ...defaultsOf(template),
-        { fields: template, path: [...path, "template"] },
-      ]);
       const connectsTo = [...(merged.fields.connectsTo ?? []), ...(extra.get(i) ?? [])];
       const fields = { ...merged.fields, ...(connectsTo.length ? { connectsTo } : {}) };
       const origin: NodeOrigin = {
