@@ -13,10 +13,18 @@ import { filesAnnotation, renderFileMounts, renderFilesVolume } from "./files.ts
 import { childMeta, groupLabels, nodeLabels, selectorLabels, type KubeObject } from "./labels.ts";
 import { renderSpread, spreadGroup } from "./placement.ts";
 
+/** The topology's nodes by name, made once per topology: a mesh member looks up every other member. */
+const nodesByName = new WeakMap<Topology, Map<string, ResolvedNode>>();
+function nodeNamed(topology: Topology, name: string): ResolvedNode | undefined {
+  let byName = nodesByName.get(topology);
+  if (!byName) nodesByName.set(topology, (byName = new Map(topology.nodes.map((n) => [n.name, n]))));
+  return byName.get(name);
+}
+
 /** `host:port` of each peer that has a port, in declaration order. */
 export function peerAddresses(topology: Topology, node: ResolvedNode): string[] {
   return peersOf(node).flatMap((peer) => {
-    const port = topology.nodes.find((n) => n.name === peer)?.ports[0]?.port;
+    const port = nodeNamed(topology, peer)?.ports[0]?.port;
     return port === undefined ? [] : [`${objectName(topology.name, peer)}:${port}`];
   });
 }
