@@ -307,7 +307,7 @@ export class GraphView {
             hull: true,
             phase: "Mesh",
             size: Math.round(2 * r),
-            font: Math.max(14, Math.round(r / 40)),
+            font: Math.max(14, Math.round(r / 16)),
             label: `${m.name} (mesh ×${m.members.length}), each connecting to the other ${m.members.length - 1}\n${m.edges.toLocaleString("en")} edges: select a node to draw its own`,
           },
           position: c,
