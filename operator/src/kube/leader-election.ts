@@ -57,11 +57,17 @@ export class LeaderElector {
       this.schedule();
       return;
     }
+    const attempt = Date.now();
     try {
       const ok = await this.tryAcquireOrRenew();
+      // Renewed as of when the attempt began, as the lease's renewTime says: an answer read late (the
+      // process froze with the request in flight, and resumed long after) must not extend the leadership
+      // from the moment it is read, or a replica whose lease was taken over would write for a while.
       if (ok) {
-        this.lastRenew = Date.now();
-        if (!this.leading) {
+        this.lastRenew = attempt;
+        const late = Date.now() - attempt > this.o.renewDeadlineSeconds * 1000;
+        if (late && this.leading) this.stepDown("the renewal was answered past the renew deadline");
+        else if (!late && !this.leading) {
           this.leading = true;
           this.o.log?.info({ identity: this.o.identity, lease: this.o.name }, "became leader");
           this.o.onStartedLeading();
