@@ -3,8 +3,9 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { z } from "zod";
 import { ConfigError } from "./errors.ts";
-import { parseRetention } from "./history/record.ts";
-import { historyUrlProblem } from "./history/store.ts";
+import { historySettings, historyUrl, LocalConfig, parseEnv } from "./local-config.ts";
+
+export { LocalConfig, loadLocalConfig } from "./local-config.ts";
 
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -119,27 +120,6 @@ export function readDashboardOidc(c: z.infer<typeof DashboardOidcEnv>): Dashboar
   };
 }
 
-/** TOPO_HISTORY_URL: where the history store is; `off` records nothing. */
-const historyUrl = z.string().refine((v) => v === "off" || !historyUrlProblem(v), {
-  error: "must be sqlite:PATH, postgres://USER@HOST:PORT/DB, or off",
-});
-/** TOPO_HISTORY_RETENTION: records older than the age go, and beyond the count per topology the oldest. */
-const historyRetention = z
-  .string()
-  .default("90d,100000")
-  .transform((v, ctx) => {
-    const r = parseRetention(v);
-    if (!r)
-      ctx.addIssue({
-        code: "custom",
-        message: "must be AGE or AGE,COUNT, e.g. 90d or 30d,50000 (s, m, h, d, w)",
-      });
-    return r ?? { maxAgeMs: 0 };
-  });
-const historySettings = {
-  TOPO_HISTORY_RETENTION: historyRetention,
-};
-
 export const Config = z.object({
   TOPO_NAMESPACES: z
     .string()
@@ -193,7 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const known = Object.fromEntries(
     Object.keys(Config.shape).map((k) => [k, env[k] === "" && k !== "TOPO_NAMESPACES" ? undefined : env[k]]),
   );
-  const parsed = Config.safeParse(known);
+  const parsed = Config.safeParse(known, { jitless: true }); // once per process: no JIT (local-config.ts)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(
@@ -212,25 +192,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     leaseNamespace: c.TOPO_LEASE_NAMESPACE ?? podNamespace(),
     ...(dashboardOidc ? { dashboardOidc } : {}),
   };
-}
-
-/** The single-machine commands' configuration (`topo up`, `down`, `status`, `logs`, `dashboard --source compose`). */
-export const LocalConfig = z.object({
-  TOPO_COMPOSE: z.enum(["auto", "v1", "v2"]).default("auto"),
-  TOPO_DOCKER: z.string().min(1).default("docker"),
-  TOPO_STATE_DIR: z.string().min(1).optional(),
-  /** Unset: /run/containerd/containerd.sock (cli/build.ts DEFAULT_CONTAINERD_ADDRESS). */
-  TOPO_CONTAINERD_ADDRESS: z.string().min(1).optional(),
-  TOPO_KIND_CLUSTER: z.string().min(1).optional(),
-  /** Unset: sqlite:~/.local/state/topo/history.db (history/store.ts defaultHistoryUrl). */
-  TOPO_HISTORY_URL: historyUrl.optional(),
-  ...historySettings,
-});
-export type LocalConfig = z.infer<typeof LocalConfig>;
-
-/** Reads and validates the local commands' environment; a bad value fails with one line naming the variable. */
-export function loadLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
-  return parseEnv(LocalConfig, env);
 }
 
 /** The prefix of the variables `topo up` reads secret values from: TOPO_SECRET_<SECRET>_<KEY>. */
@@ -274,16 +235,4 @@ export function loadDashboardConfig(env: NodeJS.ProcessEnv = process.env): Dashb
   const c = parseEnv(DashboardConfig, env);
   const dashboardOidc = readDashboardOidc(c);
   return dashboardOidc ? { ...c, dashboardOidc } : c;
-}
-
-/** An empty variable counts as unset; the first bad one fails with one line naming it. */
-function parseEnv<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
-  const known = Object.fromEntries(Object.keys(schema.shape).map((k) => [k, env[k] || undefined]));
-  const parsed = schema.safeParse(known);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const key = String(issue.path[0]);
-    throw new ConfigError(`invalid environment: ${key}=${JSON.stringify(env[key])}: ${issue.message}`);
-  }
-  return parsed.data;
 }

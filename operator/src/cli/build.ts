@@ -3,7 +3,7 @@
 // loaded into the cluster's nodes when there is no registry (kind's `load`, or containerd's import on the
 // local control plane's real node). `topo render --images-from-build` then pins them.
 import { spawn } from "node:child_process";
-import { loadLocalConfig } from "../config.ts";
+import { loadLocalConfig } from "../local-config.ts";
 import { buildImages, planBuilds, withBuiltImages, type BuiltImage } from "../local/build.ts";
 import { Docker, lastLine, run } from "../local/docker.ts";
 import { API_VERSION, KIND } from "../api/constants.ts";

@@ -1,7 +1,7 @@
 // `topo compose FILE [--out PATH]`: the docker-compose.yml for a topology, to stdout or a file.
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
-import { loadLocalConfig } from "../config.ts";
+import { loadLocalConfig } from "../local-config.ts";
 import type { Topology } from "../api/topology.ts";
 import {
   filesToWrite,

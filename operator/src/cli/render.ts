@@ -68,7 +68,7 @@ export const renderCommand: Command = {
 
 async function buildImages(env: NodeJS.ProcessEnv) {
   const [{ loadLocalConfig }, { Docker }, build] = await Promise.all([
-    import("../config.ts"),
+    import("../local-config.ts"),
     import("../local/docker.ts"),
     import("./build.ts"),
   ]);

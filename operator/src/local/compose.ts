@@ -1,7 +1,7 @@
 // The Compose the machine has: `docker compose` (v2 plugin) or `docker-compose` (v1), beside an engine that
 // answers. TOPO_COMPOSE=v1|v2 forces one (the tests run both); TOPO_DOCKER names the docker binary.
 import { UserError } from "../errors.ts";
-import { loadLocalConfig } from "../config.ts";
+import { loadLocalConfig } from "../local-config.ts";
 import { Docker, lastLine, run, type RunResult } from "./docker.ts";
 
 export interface ProjectFiles {

@@ -3,7 +3,7 @@
 // and every rollback with its recovery time. Written after the command, with the same idempotent keys as
 // the operator's, so writing all of state.json again adds only what is new. A store that cannot be
 // written is reported on stderr and never changes the command's result.
-import { loadLocalConfig } from "../config.ts";
+import { loadLocalConfig } from "../local-config.ts";
 import type { IoContext } from "../io.ts";
 import { attemptRecords, type HistoryRecord } from "../history/record.ts";
 import { defaultHistoryUrl, openStore } from "../history/store.ts";

@@ -23,7 +23,7 @@ import {
 } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
-import { loadLocalConfig } from "../config.ts";
+import { loadLocalConfig } from "../local-config.ts";
 import type { FileToWrite } from "../render/compose/index.ts";
 import { UserError } from "../errors.ts";
 
