@@ -12,7 +12,7 @@ import { build } from "rolldown";
 
 const ROOT = join(import.meta.dirname, "..");
 /** The packages bundled: pure JavaScript, no files of their own read at run time, no native parts. */
-export const INLINED = new Set(["zod", "yaml", "fastest-levenshtein"]);
+const INLINED = new Set(["zod", "yaml", "fastest-levenshtein"]);
 
 const packageOf = (id: string) =>
   (id.startsWith("@") ? id.split("/").slice(0, 2) : id.split("/", 1)).join("/");
