@@ -70,9 +70,12 @@ async function namespace(prefix: string): Promise<string> {
 }
 
 /** Deletes a namespace and waits until it is gone: garbage-collecting thousands of objects takes the
- * control plane's CPU, which must not be charged to the run that comes next. */
-async function removeNamespace(ns: string): Promise<void> {
+ * control plane's CPU, which must not be charged to the run that comes next. After the run's last phase
+ * nothing comes next, and the deletion goes on after the report (at 1,000 topologies it takes many
+ * minutes). */
+async function removeNamespace(ns: string, last: boolean): Promise<void> {
   await request(kc, "DELETE", `/api/v1/namespaces/${ns}`);
+  if (last) return;
   await until(`namespace ${ns} deleted`, async () =>
     request(kc, "GET", `/api/v1/namespaces/${ns}`).then(
       () => false,
@@ -98,7 +101,10 @@ async function readyDeployments(ns: string): Promise<number> {
   return list.items.filter((d) => (d.status?.readyReplicas as number | undefined) === (d.spec?.replicas ?? 1))
     .length;
 }
-async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 30 * 60_000): Promise<void> {
+/** How long a phase may take to converge: half an hour, and more for more topologies (the control plane
+ * here starts about five pods a second, so 10,000 pods take over half an hour alone). */
+const WAIT_MS = Math.max(30, TOPOLOGIES * 0.15) * 60_000;
+async function until(what: string, fn: () => Promise<boolean>, timeoutMs = WAIT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await fn())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -106,7 +112,7 @@ async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 30 * 
   }
 }
 
-async function baseline(): Promise<{
+async function baseline(last: boolean): Promise<{
   seconds: number;
   writes: number;
   objects: number;
@@ -158,7 +164,7 @@ async function baseline(): Promise<{
   });
   await until("baseline Deployments Ready", async () => (await readyDeployments(ns)) === deployments);
   const seconds = (Date.now() - started) / 1000;
-  await removeNamespace(ns);
+  await removeNamespace(ns, last);
   latencies.sort((a, b) => a - b);
   const at = (q: number) =>
     Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!);
@@ -218,7 +224,7 @@ function metric(text: string, name: string): number {
     .reduce((s, l) => s + Number(l.trim().split(/\s+/).at(-1)), 0);
 }
 
-async function operator(objects: number): Promise<{
+async function operator(objects: number, last: boolean): Promise<{
   seconds: number;
   appliedSeconds: number;
   writes: number;
@@ -311,7 +317,7 @@ async function operator(objects: number): Promise<{
   const exited = new Promise((r) => child.once("exit", r));
   child.kill("SIGTERM");
   await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]); // a --cpu-prof is written at exit
-  await removeNamespace(ns);
+  await removeNamespace(ns, last);
   return {
     seconds,
     appliedSeconds,
@@ -401,17 +407,22 @@ const RESYNC_SECONDS = Number(process.env.BENCH_RESYNC_SECONDS ?? 60);
 const OBJECTS = TOPOLOGIES * NODES * 3; // a Deployment, a Service and a NetworkPolicy per node
 const bases: Awaited<ReturnType<typeof baseline>>[] = [];
 const ops: Awaited<ReturnType<typeof operator>>[] = [];
+// Each phase as it ends, so a run cut short still says what it measured.
+const phase = async <T>(what: string, run: Promise<T>): Promise<T> => {
+  const result = await run;
+  const { byKind: _byKind, ...shown } = result as { byKind?: unknown };
+  console.error(JSON.stringify({ [what]: shown, loadAverage: loadavg().map((l) => +l.toFixed(2)) }));
+  return result;
+};
 for (let round = 0; round < ROUNDS; round++) {
+  const last = round === ROUNDS - 1;
   if (round % 2 === 0) {
-    bases.push(await baseline());
-    ops.push(await operator(OBJECTS));
+    bases.push(await phase("baseline", baseline(false)));
+    ops.push(await phase("operator", operator(OBJECTS, last)));
   } else {
-    ops.push(await operator(OBJECTS));
-    bases.push(await baseline());
+    ops.push(await phase("operator", operator(OBJECTS, false)));
+    bases.push(await phase("baseline", baseline(last)));
   }
-  // Each round as it ends, so a run cut short still says what it measured.
-  const { byKind: _byKind, ...measured } = ops.at(-1)!;
-  console.error(JSON.stringify({ round, baseline: bases.at(-1), operator: measured }));
 }
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const base = { ...bases[0]!, seconds: mean(bases.map((b) => b.seconds)) };
