@@ -9,13 +9,15 @@
 // more, e.g. "--cpu-prof --cpu-prof-dir=DIR" for a profile), and its CPU time; reconcile p50/p99 and queue
 // latency p99 from its histograms; then a full resync of the converged Topologies (the operator started
 // with TOPO_RESYNC_SECONDS=BENCH_RESYNC_SECONDS, default 60): its writes (0 expected) and CPU seconds
-// beside the operator's idle CPU over the same time. BENCH_BIN=PATH runs another build of bin.js (say, an
-// older commit's, for a before/after) instead of compiling this tree into dist/.
+// beside the operator's idle CPU over the same time; and the heap its informer caches take per Topology
+// (bench/cache-heap.ts, pooled strings beside the transforms alone). BENCH_BIN=PATH runs another build of
+// bin.js (say, an older commit's, for a before/after) instead of compiling this tree into dist/.
 import { execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
+import type { CacheHeap } from "./cache-heap.ts";
 import { FIELD_MANAGER } from "../operator/src/api/constants.ts";
 import { parseTopology } from "../operator/src/api/parse.ts";
 import { APPLY_CONCURRENCY } from "../operator/src/controller/reconcile.ts";
@@ -224,7 +226,10 @@ function metric(text: string, name: string): number {
     .reduce((s, l) => s + Number(l.trim().split(/\s+/).at(-1)), 0);
 }
 
-async function operator(objects: number, last: boolean): Promise<{
+async function operator(
+  objects: number,
+  last: boolean,
+): Promise<{
   seconds: number;
   appliedSeconds: number;
   writes: number;
@@ -237,6 +242,7 @@ async function operator(objects: number, last: boolean): Promise<{
   reconcileP99Ms: number;
   queueLatencyP99Ms: number;
   resync: Resync;
+  cacheHeap: CacheHeap;
 }> {
   const ns = await namespace("bench-op");
   const port = 18000 + Math.floor(Math.random() * 1000);
@@ -312,6 +318,10 @@ async function operator(objects: number, last: boolean): Promise<{
   const reconcileP99Ms = histogramQuantile(text, "topo_reconcile_duration_seconds", 0.99) * 1000;
   const queueLatencyP99Ms = histogramQuantile(text, "topo_workqueue_latency_seconds", 0.99) * 1000;
   const resync = await measureResync(child.pid!, metrics);
+  // The caches' heap per Topology on these converged objects, pooled strings beside the transforms alone.
+  const cacheHeap = JSON.parse(
+    execFileSync(process.execPath, [join(ROOT, "bench/cache-heap.ts"), ns], { encoding: "utf8" }),
+  ) as CacheHeap;
   // VmHWM: the peak resident set of the operator process over its whole life.
   const peakKiB = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? 0);
   const exited = new Promise((r) => child.once("exit", r));
@@ -331,6 +341,7 @@ async function operator(objects: number, last: boolean): Promise<{
     reconcileP99Ms,
     queueLatencyP99Ms,
     resync,
+    cacheHeap,
   };
 }
 
@@ -453,6 +464,7 @@ console.log(
         reconcileP99Ms: Math.round(ops[i]!.reconcileP99Ms),
         queueLatencyP99Ms: Math.round(ops[i]!.queueLatencyP99Ms),
         resync: ops[i]!.resync,
+        cacheHeap: ops[i]!.cacheHeap,
       })),
       loadAverage: loadavg().map((l) => +l.toFixed(2)),
       convergeRatio: Number(ratio(op.seconds, base.seconds)),

@@ -1,7 +1,8 @@
 // Informers over client-node's ListWatch: a read cache per kind (and namespace), restarted with backoff
 // after an error, relisted by a watchdog when it goes silent, and counted in metrics. Objects are trimmed
 // before they are cached (like controller-runtime's cache transforms), so the cache holds what reconcile
-// reads and not, say, every object's managedFields.
+// reads and not, say, every object's managedFields, and their strings are pooled (string-pool.ts), so the
+// names, uids and images a Topology's children repeat are kept once.
 //
 // What client-node 2.0's ListWatch and Watch do on their own (dist/cache.js, dist/watch.js), and so what
 // is left to do here:
@@ -35,6 +36,7 @@ import {
   type KubernetesObject,
 } from "./client.ts";
 import { request } from "./rest.ts";
+import { CACHE_STRINGS, type StringPool } from "./string-pool.ts";
 
 export interface ListRawOptions {
   kind: string;
@@ -117,6 +119,8 @@ export interface WatchOptions {
   /** Called before each WATCH request. */
   onWatch?: () => void;
   onCounted?: (event: string) => void;
+  /** Where cached objects' strings are pooled (default: the process's CACHE_STRINGS). */
+  strings?: StringPool;
   log?: { warn(obj: object, msg: string): void; debug?(obj: object, msg: string): void };
   /** The first restart's delay, doubled per failure up to 30 s (default 100 ms). */
   backoffMs?: number;
@@ -175,7 +179,8 @@ export class KindWatch {
 
   constructor(options: WatchOptions) {
     this.o = options;
-    const { kind, apiVersion, labelSelector, transform } = options.spec;
+    const { kind, apiVersion, labelSelector } = options.spec;
+    const transform = this.keep;
     for (const name of Object.keys(options.spec.indexers ?? {})) this.indices.set(name, new Map());
     const watch = new Watch(options.kc);
     this.client = options.client ?? {
@@ -184,12 +189,18 @@ export class KindWatch {
           kind,
           apiVersion,
           ...(labelSelector !== undefined ? { labelSelector } : {}),
-          ...(transform ? { transform } : {}),
+          transform,
           ...(options.onList ? { onRequest: options.onList } : {}),
         }),
       watch: (...args) => watch.watch(...args),
     };
   }
+
+  /** An object as the cache keeps it: the spec's transform, then its strings pooled. */
+  private readonly keep = (obj: KubernetesObject): KubernetesObject => {
+    const { transform } = this.o.spec;
+    return (this.o.strings ?? CACHE_STRINGS).intern(transform ? transform(obj) : obj);
+  };
 
   private path(ns: string): string {
     const { apiVersion, plural } = this.o.spec;
@@ -222,7 +233,7 @@ export class KindWatch {
 
   /** Starts a new generation for `slot`: a fresh ListWatch that lists, then watches. */
   private async begin(slot: Slot): Promise<void> {
-    const { transform = (o: KubernetesObject) => o } = this.o.spec;
+    const transform = this.keep;
     const gen: Generation = { stopped: false };
     const live = () => !gen.stopped && !this.stopped;
     const list = async () => {
