@@ -16,7 +16,7 @@ import {
   type ObservedTopology,
 } from "./model.ts";
 import type { DashboardSource } from "./source.ts";
-import type { DashboardEvent } from "./types.ts";
+import type { DashboardEvent, TopologyDetail } from "./types.ts";
 
 interface TopologyObject extends KubernetesObject {
   spec?: unknown;
@@ -64,6 +64,21 @@ export function observe(obj: TopologyObject): ObservedTopology {
   };
 }
 
+/**
+ * What each cached Topology object was observed as, and its detail: the informer replaces an object on
+ * every change and never changes one in place, so both stand for as long as the object is cached, and the
+ * WeakMaps forget them with it. Without them every list (each live update's, at 1,000 Topologies)
+ * parsed and expanded every Topology again, and opening a 250-node mesh did so three times.
+ */
+const observations = new WeakMap<TopologyObject, ObservedTopology>();
+const details = new WeakMap<TopologyObject, TopologyDetail>();
+
+function observeCached(obj: TopologyObject): ObservedTopology {
+  let observed = observations.get(obj);
+  if (!observed) observations.set(obj, (observed = observe(obj)));
+  return observed;
+}
+
 export class KubeSource implements DashboardSource {
   private readonly listeners = new Set<Listener>();
   private readonly o: KubeSourceOptions;
@@ -78,19 +93,22 @@ export class KubeSource implements DashboardSource {
 
   async list() {
     return (this.o.cache.all() as TopologyObject[])
-      .map((t) => toSummary(observe(t)))
+      .map((t) => toSummary(observeCached(t)))
       .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
   }
 
   async get(namespace: string, name: string) {
     const obj = this.o.cache.get(namespace, name) as TopologyObject | undefined;
-    return obj ? toDetail(observe(obj)) : undefined;
+    if (!obj) return undefined;
+    let detail = details.get(obj);
+    if (!detail) details.set(obj, (detail = toDetail(observeCached(obj))));
+    return detail;
   }
 
   async events(namespace: string, name: string): Promise<DashboardEvent[]> {
     const obj = this.o.cache.get(namespace, name) as TopologyObject | undefined;
     if (!obj) return [];
-    const nodes = observe(obj).declared.map((n) => n.name);
+    const nodes = observeCached(obj).declared.map((n) => n.name);
     const list = await request<{ items?: KubeEvent[] }>(
       this.o.kc,
       "GET",
