@@ -363,18 +363,18 @@ async function load(key: string | undefined, node?: string): Promise<void> {
     return renderDetail();
   }
   const [ns, name] = key.split("/") as [string, string];
+  // The graph is drawn as soon as the topology is here; its events (a list from the API server) fill
+  // the panel when they come. A reload keeps the events it shows until then.
+  const events = api.events(ns, name).catch(() => [] as DashboardEvent[]);
+  if (changedTopology) state.events = [];
   try {
     const open = graph.openGroups(key);
     const early = takePrefetched(key, open);
     if (!early) performance.mark("topo:fetch");
-    const [detail, events] = await Promise.all([
-      early ?? api.grouped(ns, name, open),
-      api.events(ns, name).catch(() => []),
-    ]);
+    const detail = await (early ?? api.grouped(ns, name, open));
     if (mine !== loading) return;
     performance.mark("topo:fetched");
     state.detail = detail;
-    state.events = events;
   } catch (err) {
     if (err instanceof Unauthorized) return askToken();
     if (mine !== loading) return;
@@ -385,6 +385,10 @@ async function load(key: string | undefined, node?: string): Promise<void> {
   renderDetail();
   if (changedTopology) graph.select(node);
   void showTimeline(key);
+  const got = await events;
+  if (mine !== loading) return;
+  state.events = got;
+  renderPanel();
 }
 
 /**
