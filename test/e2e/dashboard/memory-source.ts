@@ -63,13 +63,17 @@ export function explicitMesh(name: string, count: number): ObservedTopology {
   });
 }
 
-/** A source that never changes. */
+/** A source that never changes. Each detail is built once, as the Kubernetes source builds one per
+ * cached object. */
 export function memorySource(topologies: ObservedTopology[]): DashboardSource {
+  const details = new Map<ObservedTopology, ReturnType<typeof toDetail>>();
   return {
     list: async () => topologies.map(toSummary),
     get: async (ns, name) => {
       const t = topologies.find((x) => x.namespace === ns && x.name === name);
-      return t ? toDetail(t) : undefined;
+      if (!t) return undefined;
+      if (!details.has(t)) details.set(t, toDetail(t));
+      return details.get(t);
     },
     events: async () => [],
     subscribe: () => () => undefined,
