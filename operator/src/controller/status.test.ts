@@ -194,6 +194,58 @@ describe("computeStatus", () => {
   });
 });
 
+describe("computeStatus when every node is Ready but the revision is not", () => {
+  const ready = [observeDeployment("a", deployment({}), "h")];
+  const firstFailed: RolloutDecision = {
+    revision: 1,
+    changed: ["a"],
+    target: "desired",
+    history: [
+      {
+        revision: 1,
+        hash: "h",
+        images: { a: "x:1" },
+        outcome: "Failed",
+        reason: "not Ready within 90s (node a)",
+        at: NOW.toISOString(),
+        generation: 1,
+      },
+    ],
+  };
+
+  it("says the revision failed, not that nothing is Ready, when a first revision missed its deadline", () => {
+    const s = computeStatus({
+      generation: 1,
+      previous: undefined,
+      nodes: ready,
+      decision: firstFailed,
+      now: NOW,
+    });
+    expect(s.phase).toBe("Degraded");
+    expect(s.conditions!.find((c) => c.type === "Ready")).toMatchObject({
+      status: "False",
+      reason: "ProgressDeadlineExceeded",
+      message: "revision 1 failed: not Ready within 90s (node a); every node is Ready now",
+    });
+  });
+
+  it("names the apply error as what holds Ready back", () => {
+    const s = computeStatus({
+      generation: 2,
+      previous: undefined,
+      nodes: ready,
+      decision: decision("Succeeded"),
+      applyError: "forbidden",
+      now: NOW,
+    });
+    expect(s.conditions!.find((c) => c.type === "Ready")).toMatchObject({
+      status: "False",
+      reason: "ApplyFailed",
+      message: "forbidden",
+    });
+  });
+});
+
 describe("computeStatus when a node the revision did not change is down", () => {
   // Revision 2 changed api only; postgres, which it did not touch, went down.
   const node = (name: string, ready: boolean, over: Partial<ObservedNode> = {}): ObservedNode => ({

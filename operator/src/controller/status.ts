@@ -178,6 +178,16 @@ export function computeStatus(input: StatusInput): TopologyStatus {
   };
   // Every node Ready on a revision that is not the spec's is not Ready: the spec is not what runs.
   const elsewhere = phase === Phase.RolledBack && notReady.length === 0;
+  // Not Ready with every node Ready: what holds it back is the revision's failure or an apply error
+  // (a first revision that missed its deadline has nothing to roll back to, and stays failed).
+  const [heldReason, heldMessage] = input.applyError
+    ? [Reason.ApplyFailed, input.applyError]
+    : latest.outcome === "Failed"
+      ? [
+          Reason.ProgressDeadlineExceeded,
+          `revision ${latest.revision} failed${latest.reason ? `: ${latest.reason}` : ""}; every node is Ready now`,
+        ]
+      : [Reason.RolloutInProgress, `revision ${latest.revision} is rolling out`];
   set(
     ConditionType.Ready,
     phase === Phase.Ready,
@@ -187,12 +197,16 @@ export function computeStatus(input: StatusInput): TopologyStatus {
         ? pinned
           ? Reason.ManualRollback
           : Reason.RolledBackToLastGood
-        : Reason.NodesNotReady,
+        : notReady.length
+          ? Reason.NodesNotReady
+          : heldReason,
     phase === Phase.Ready
       ? `all ${nodes.length} nodes are Ready`
       : elsewhere
         ? `all ${nodes.length} nodes are Ready on revision ${pinned ? latest.revision : decision.lastGoodRevision}, not on the spec's`
-        : `not Ready: ${list(notReady)}`,
+        : notReady.length
+          ? `not Ready: ${list(notReady)}`
+          : heldMessage,
   );
   set(
     ConditionType.Progressing,
