@@ -36,7 +36,7 @@ import {
   type KubernetesObject,
 } from "./client.ts";
 import { request } from "./rest.ts";
-import { CACHE_STRINGS, type StringPool } from "./string-pool.ts";
+import { CACHE_STRINGS } from "./string-pool.ts";
 
 export interface ListRawOptions {
   kind: string;
@@ -119,8 +119,6 @@ export interface WatchOptions {
   /** Called before each WATCH request. */
   onWatch?: () => void;
   onCounted?: (event: string) => void;
-  /** Where cached objects' strings are pooled (default: the process's CACHE_STRINGS). */
-  strings?: StringPool;
   log?: { warn(obj: object, msg: string): void; debug?(obj: object, msg: string): void };
   /** The first restart's delay, doubled per failure up to 30 s (default 100 ms). */
   backoffMs?: number;
@@ -180,7 +178,6 @@ export class KindWatch {
   constructor(options: WatchOptions) {
     this.o = options;
     const { kind, apiVersion, labelSelector } = options.spec;
-    const transform = this.keep;
     for (const name of Object.keys(options.spec.indexers ?? {})) this.indices.set(name, new Map());
     const watch = new Watch(options.kc);
     this.client = options.client ?? {
@@ -189,7 +186,7 @@ export class KindWatch {
           kind,
           apiVersion,
           ...(labelSelector !== undefined ? { labelSelector } : {}),
-          transform,
+          transform: this.keep,
           ...(options.onList ? { onRequest: options.onList } : {}),
         }),
       watch: (...args) => watch.watch(...args),
@@ -199,7 +196,7 @@ export class KindWatch {
   /** An object as the cache keeps it: the spec's transform, then its strings pooled. */
   private readonly keep = (obj: KubernetesObject): KubernetesObject => {
     const { transform } = this.o.spec;
-    return (this.o.strings ?? CACHE_STRINGS).intern(transform ? transform(obj) : obj);
+    return CACHE_STRINGS.intern(transform ? transform(obj) : obj);
   };
 
   private path(ns: string): string {
@@ -233,7 +230,6 @@ export class KindWatch {
 
   /** Starts a new generation for `slot`: a fresh ListWatch that lists, then watches. */
   private async begin(slot: Slot): Promise<void> {
-    const transform = this.keep;
     const gen: Generation = { stopped: false };
     const live = () => !gen.stopped && !this.stopped;
     const list = async () => {
@@ -268,7 +264,7 @@ export class KindWatch {
             (phase, obj, raw) => {
               if (!live()) return;
               if (phase === "ERROR") gen.lastEnd = `ERROR event ${JSON.stringify(obj)}`;
-              callback(phase, phase === "ERROR" || phase === "BOOKMARK" ? obj : transform(obj), raw);
+              callback(phase, phase === "ERROR" || phase === "BOOKMARK" ? obj : this.keep(obj), raw);
             },
             (err) => {
               if (!live()) return;
