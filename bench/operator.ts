@@ -1,7 +1,7 @@
 // Benchmark: the operator converging N topologies × M nodes on the cluster KUBECONFIG points to, reported
 // beside a baseline measured in the same run: a minimal client that server-side applies the very same
-// rendered objects at the same concurrency (as many applies in flight as the operator's TOPO_WORKERS
-// reconciles, each applying up to APPLY_CONCURRENCY at once, may hold) and waits for the same Deployments
+// rendered objects at the same concurrency (as many applies in flight as the operator's reconciles may
+// hold together: the TOPO_WORKERS x APPLY_CONCURRENCY slots they share) and waits for the same Deployments
 // to be Ready.
 //   Run: npm run bench:operator            (BENCH_TOPOLOGIES=200 BENCH_NODES=10 BENCH_ROUNDS=2 by default)
 // Reports: converge time (operator / baseline), write calls (operator / objects + status writes), peak RSS
@@ -29,8 +29,8 @@ import { renderKubernetes } from "../operator/src/render/k8s/index.ts";
 const TOPOLOGIES = Number(process.env.BENCH_TOPOLOGIES ?? 200);
 const NODES = Number(process.env.BENCH_NODES ?? 10);
 const WORKERS = Number(process.env.TOPO_WORKERS ?? 4);
-// The operator applies up to APPLY_CONCURRENCY objects of one reconcile at once on each of its workers:
-// the baseline applies as many at once, so that both hold the same number of writes in flight.
+// The operator's reconciles share TOPO_WORKERS x APPLY_CONCURRENCY apply slots: the baseline applies as
+// many at once, so that both hold the same number of writes in flight.
 const CONCURRENCY = WORKERS * APPLY_CONCURRENCY;
 const ROOT = join(import.meta.dirname, "..");
 const kc = new KubeConfig();

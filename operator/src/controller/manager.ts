@@ -1,4 +1,5 @@
 // Wires informers, the work queue, reconcile and leader election into one running controller.
+import pLimit from "p-limit";
 import type { KubeConfig, KubernetesObject } from "../kube/client.ts";
 import { API_VERSION, KIND, LABEL_MANAGED_BY, LABEL_TOPOLOGY, MANAGED_BY, PLURAL } from "../api/constants.ts";
 import type { Config } from "../config.ts";
@@ -11,7 +12,7 @@ import { guessResource } from "../kube/resources.ts";
 import { BY_OWNER, BY_TOPOLOGY, kubeDeps, ownerUids, topologyOf } from "./cluster-deps.ts";
 import { LeaderElector } from "../kube/leader-election.ts";
 import { WorkQueue } from "../kube/workqueue.ts";
-import { reconcile, type ReconcileDeps, type TopologyResource } from "./reconcile.ts";
+import { APPLY_CONCURRENCY, reconcile, type ReconcileDeps, type TopologyResource } from "./reconcile.ts";
 import { KindWatch, type KindSpec } from "../kube/informer.ts";
 import type { HistoryHooks } from "./history-operator.ts";
 
@@ -124,6 +125,9 @@ export class Manager {
       };
     this.deps = {
       ...base,
+      // One pool of apply slots for every worker, so that one reconcile's slow last apply leaves its
+      // slots to the others instead of idle, and the process never holds more than the workers' share.
+      limit: pLimit(config.TOPO_WORKERS * APPLY_CONCURRENCY),
       apply: leading(base.apply),
       remove: leading(base.remove),
       patchStatus: leading(async (t, status) => {

@@ -1,6 +1,7 @@
 import type { TopologyStatus } from "../api/schema.ts";
 import { Invalid } from "../kube/errors.ts";
 import { fakeCluster, type FakeCluster } from "./fake-deps.ts";
+import pLimit from "p-limit";
 import { APPLY_CONCURRENCY, reconcile } from "./reconcile.ts";
 
 // postgres, and api that depends on it (so api waits for postgres, and api's TOPO_PEERS names it).
@@ -560,7 +561,7 @@ describe("reconcile's applies", () => {
     return trace;
   }
 
-  it("applies the objects of one kind concurrently, at most APPLY_CONCURRENCY at once, kind after kind", async () => {
+  it("applies the prerequisites, then the workloads, each wave at most APPLY_CONCURRENCY at once", async () => {
     const c = fakeCluster(wide);
     const trace = traced(c);
     await run(c);
@@ -571,6 +572,19 @@ describe("reconcile's applies", () => {
     const lastOther = trace.log.findLastIndex((l) => l.startsWith("end ") && !l.includes("Deployment/"));
     expect(lastOther).toBeGreaterThan(0);
     expect(lastOther).toBeLessThan(firstDeployment);
+  });
+
+  it("applies as many at once as a shared limit gives slots, more or fewer than APPLY_CONCURRENCY", async () => {
+    for (const slots of [3, 20]) {
+      const c = fakeCluster(wide);
+      c.deps.limit = pLimit(slots);
+      const trace = traced(c);
+      await run(c);
+      expect(deployments(c)).toHaveLength(12);
+      // The first wave holds 24 prerequisites (a Service and a NetworkPolicy per node): enough for 20.
+      expect(trace.most).toBe(slots);
+      expect(c.deps.limit.activeCount + c.deps.limit.pendingCount).toBe(0);
+    }
   });
 
   it("starts no apply after one failed, and lets those in flight end", async () => {

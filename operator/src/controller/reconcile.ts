@@ -9,6 +9,7 @@ import {
   Phase,
   type RecoveryTrigger,
 } from "../api/constants.ts";
+import pLimit, { type LimitFunction } from "p-limit";
 import { parseSpec } from "../api/parse.ts";
 import { checkClusterImages } from "../api/rules.ts";
 import type { HistoryEntry, TopologyStatus } from "../api/schema.ts";
@@ -104,6 +105,12 @@ export interface ReconcileDeps {
   recovered?(seconds: number, trigger: RecoveryTrigger): void;
   /** The last `tailLines` lines of a container's log (a failed task's pod); throws when it cannot be read. */
   readLog?(namespace: string, pod: string, container: string, tailLines: number): Promise<string>;
+  /**
+   * The slots every reconcile's applies share (a p-limit): the manager's holds TOPO_WORKERS ×
+   * APPLY_CONCURRENCY, so that a reconcile may use the slots the others leave free, and the process never
+   * holds more. Without it, each reconcile has APPLY_CONCURRENCY of its own.
+   */
+  limit?: LimitFunction;
   log: {
     debug(obj: object, msg: string): void;
     info(obj: object, msg: string): void;
@@ -371,15 +378,28 @@ export async function reconcile(
   };
 }
 
-/** Applies of one reconcile in flight at once. */
+/**
+ * Applies in flight at once per worker: a reconcile given no shared limit applies at most this many at a
+ * time; the manager's reconciles share TOPO_WORKERS times as many slots (ReconcileDeps.limit).
+ */
 export const APPLY_CONCURRENCY = 8;
 
+/** The kinds a workload needs in place before it starts: what its pods mount, their claims, the Services
+ * they are given as environment, and the NetworkPolicies that must guard them from their first packet. */
+const PREREQUISITES: ReadonlySet<string> = new Set([
+  "ConfigMap",
+  "PersistentVolumeClaim",
+  "Service",
+  "NetworkPolicy",
+]);
+
 /**
- * Applies the changed objects one kind after another, in OWNED_KINDS' order (what a pod mounts, its
- * claims, Services and NetworkPolicies exist before the workloads that need them), the objects of one
- * kind concurrently, at most APPLY_CONCURRENCY at a time: one round trip per kind rather than one per
- * object, as Argo CD applies the objects of one sync wave. After a failure nothing more is started; the
- * applies in flight end, and the failure reported is the first in that order.
+ * Applies the changed objects in two waves, as Argo CD applies sync waves: first every prerequisite (the
+ * ConfigMaps, claims, Services and NetworkPolicies), then the workloads (Jobs and Deployments). The objects
+ * of a wave are applied concurrently, as many at once as `deps.limit` gives slots (APPLY_CONCURRENCY when
+ * it is not set): one round trip's wait per wave rather than per object or per kind. After a failure
+ * nothing more is started; the applies in flight end, and the failure reported is the first in
+ * OWNED_KINDS' order.
  */
 async function applyInWaves(
   deps: ReconcileDeps,
@@ -387,29 +407,26 @@ async function applyInWaves(
 ): Promise<{ key: string; err: unknown } | undefined> {
   const rank = (kind: string) => OWNED_KINDS.findIndex((k) => k.kind === kind);
   const ordered = [...changes].sort((a, b) => rank(a.obj.kind) - rank(b.obj.kind)); // stable
-  for (let i = 0; i < ordered.length;) {
-    const kind = ordered[i]!.obj.kind;
-    let end = i;
-    while (end < ordered.length && ordered[end]!.obj.kind === kind) end++;
-    const wave = ordered.slice(i, end);
+  const limit = deps.limit ?? pLimit(APPLY_CONCURRENCY);
+  for (const wave of [
+    ordered.filter((c) => PREREQUISITES.has(c.obj.kind)),
+    ordered.filter((c) => !PREREQUISITES.has(c.obj.kind)),
+  ]) {
     const failures: { index: number; key: string; err: unknown }[] = [];
-    let next = 0;
     await Promise.all(
-      Array.from({ length: Math.min(APPLY_CONCURRENCY, wave.length) }, async () => {
-        while (next < wave.length && !failures.length) {
-          const index = next++;
-          const { key, obj } = wave[index]!;
+      wave.map(({ key, obj }, index) =>
+        limit(async () => {
+          if (failures.length) return; // a slot given after a failure starts nothing
           try {
             await deps.apply(obj);
           } catch (err) {
             deps.log.warn({ err, object: key }, "apply failed");
             failures.push({ index, key, err });
           }
-        }
-      }),
+        }),
+      ),
     );
     if (failures.length) return failures.sort((a, b) => a.index - b.index)[0]!;
-    i = end;
   }
   return undefined;
 }
