@@ -142,11 +142,17 @@ describe("health on the real node", () => {
       const pod = await readyPod(NS, "svc", node);
       expect(envOf(pod, "TOPO_PEERS").split(",")).toEqual(expected[node as keyof typeof expected]);
       const client = (await readyPod(NS, "svc", from)).metadata!.name!;
-      // The short name resolves through the pod's search path (svc.cluster.local) and the ClusterIP.
-      const answer = await waitFor(`${node}'s /peers from ${from}`, async () => {
+      // The short name resolves through the pod's search path (svc.cluster.local) and the ClusterIP. A
+      // peer the node dials may time out at first: the policy agent programs a new pod's rules after the
+      // pod is Ready, as Kubernetes' own NetworkPolicy implementations do. So the answer is asked again
+      // until every peer is reached, and the last one is what the assertion shows when that never comes.
+      let answer: Record<string, string> | undefined;
+      await waitFor(`${node}'s /peers from ${from}, every peer reached`, async () => {
         const r = await getFrom(NS, client, `http://svc-${node}:8080/peers`, 8);
-        return r.code === 0 && (JSON.parse(r.out) as Record<string, string>);
-      });
+        if (r.code !== 0) return false;
+        answer = JSON.parse(r.out) as Record<string, string>;
+        return Object.values(answer).every((v) => v === "ok");
+      }).catch(() => undefined);
       expect(answer).toEqual(
         Object.fromEntries(expected[node as keyof typeof expected].map((p) => [p, "ok"])),
       );
