@@ -1,7 +1,7 @@
+import pLimit from "p-limit";
 import type { TopologyStatus } from "../api/schema.ts";
 import { Invalid } from "../kube/errors.ts";
 import { fakeCluster, type FakeCluster } from "./fake-deps.ts";
-import pLimit from "p-limit";
 import { APPLY_CONCURRENCY, reconcile } from "./reconcile.ts";
 
 // postgres, and api that depends on it (so api waits for postgres, and api's TOPO_PEERS names it).

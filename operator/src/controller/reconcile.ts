@@ -1,4 +1,5 @@
 // reconcile(key): level-based orchestration — read the Topology and its children, decide, apply, report.
+import pLimit, { type LimitFunction } from "p-limit";
 import {
   ANNOTATION_CONFIG_HASH,
   ANNOTATION_FILES,
@@ -9,7 +10,6 @@ import {
   Phase,
   type RecoveryTrigger,
 } from "../api/constants.ts";
-import pLimit, { type LimitFunction } from "p-limit";
 import { parseSpec } from "../api/parse.ts";
 import { checkClusterImages } from "../api/rules.ts";
 import type { HistoryEntry, TopologyStatus } from "../api/schema.ts";
