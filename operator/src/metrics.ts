@@ -42,6 +42,13 @@ export function createMetrics() {
       labelNames: ["verb", "kind"],
       registers: r,
     }),
+    apiWriteDuration: new Histogram({
+      name: "topo_api_write_duration_seconds",
+      help: "One write call's round trip to the API server by verb (client-go's rest_client_request_duration_seconds), not counting a wait for one of the apply slots.",
+      labelNames: ["verb"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: r,
+    }),
     watchEvents: new Counter({
       name: "topo_watch_events_total",
       help: "Watch events by kind and event.",

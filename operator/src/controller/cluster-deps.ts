@@ -45,6 +45,11 @@ export interface WriteCounter {
   inc(labels: { verb: string; kind: string }): void;
 }
 
+/** Where each write's round trip is observed, in seconds (a prom-client Histogram). */
+export interface WriteTimer {
+  observe(labels: { verb: string }, seconds: number): void;
+}
+
 interface Logger {
   debug(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
@@ -77,12 +82,23 @@ export function kubeDeps(opts: {
   kc: KubeConfig;
   cache: CacheReader;
   writes: WriteCounter;
+  writeDuration?: WriteTimer;
   log: Logger;
   now?: () => Date;
 }): ReconcileDeps {
   const memo = new StatusMemo();
   const now = opts.now ?? (() => new Date());
   const count = (verb: string, kind: string) => opts.writes.inc({ verb, kind });
+  /** Counts a write and times its round trip, failed or not. */
+  const write = async <T>(verb: string, kind: string, send: () => Promise<T>): Promise<T> => {
+    count(verb, kind);
+    const start = performance.now();
+    try {
+      return await send();
+    } finally {
+      opts.writeDuration?.observe({ verb }, (performance.now() - start) / 1000);
+    }
+  };
   const events = new EventRecorder<{
     metadata: { namespace: string; generateName: string };
     [field: string]: unknown;
@@ -115,29 +131,32 @@ export function kubeDeps(opts: {
       return { byKind, pods };
     },
     async apply(obj) {
-      count("apply", obj.kind);
-      await serverSideApply(opts.kc, obj as Required<KubeObject>, { fieldManager: FIELD_MANAGER });
+      await write("apply", obj.kind, () =>
+        serverSideApply(opts.kc, obj as Required<KubeObject>, { fieldManager: FIELD_MANAGER }),
+      );
     },
     async remove(obj) {
-      count("delete", obj.kind);
       const apiVersion = obj.apiVersion ?? apiVersionOf(obj.kind) ?? "v1";
-      await deleteObject(opts.kc, {
-        apiVersion,
-        kind: obj.kind,
-        metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace! },
-      });
+      await write("delete", obj.kind, () =>
+        deleteObject(opts.kc, {
+          apiVersion,
+          kind: obj.kind,
+          metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace! },
+        }),
+      );
     },
     async patchStatus(t, status) {
-      count("update", "Topology/status");
       // The whole status, guarded by the object's resourceVersion: a conflict means the cache was
       // stale, and the reconcile is retried on fresh data.
       const { namespace, name } = t.metadata;
       const body = { apiVersion: API_VERSION, kind: KIND, metadata: t.metadata, spec: t.spec, status };
-      const updated = await request<KubernetesObject>(
-        opts.kc,
-        "PUT",
-        `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}/${name}/status`,
-        { query: { fieldManager: FIELD_MANAGER }, body },
+      const updated = await write("update", "Topology/status", () =>
+        request<KubernetesObject>(
+          opts.kc,
+          "PUT",
+          `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}/${name}/status`,
+          { query: { fieldManager: FIELD_MANAGER }, body },
+        ),
       );
       memo.remember(t, updated.metadata?.resourceVersion ?? "0", status);
     },

@@ -113,7 +113,13 @@ export class Manager {
       byIndex: (kind: string, index: string, value: string) =>
         this.watches.get(kind)?.byIndex(index, value) ?? [],
     };
-    const base = kubeDeps({ kc: options.kc, cache, writes: metrics.apiWrites, log });
+    const base = kubeDeps({
+      kc: options.kc,
+      cache,
+      writes: metrics.apiWrites,
+      writeDuration: metrics.apiWriteDuration,
+      log,
+    });
     // Every write is made only while this replica leads: one that resumes after a freeze must not act on
     // the lease it held before (the other replica may be reconciling already).
     const leading =

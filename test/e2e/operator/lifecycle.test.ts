@@ -128,6 +128,17 @@ describe("the operator", () => {
     ]);
   });
 
+  it("times every write it makes, by verb", async () => {
+    const m = await op.metrics();
+    for (const verb of ["apply", "update"]) {
+      const writes = counter(m, "topo_api_writes_total", `verb="${verb}"`);
+      expect(writes).toBeGreaterThan(0);
+      expect(counter(m, "topo_api_write_duration_seconds_count", `verb="${verb}"`)).toBe(writes);
+    }
+    // Round trips to a real API server take time.
+    expect(counter(m, "topo_api_write_duration_seconds_sum", 'verb="apply"')).toBeGreaterThan(0);
+  });
+
   it("makes no write calls while nothing changes, across resyncs", async () => {
     const before = counter(await op.metrics(), "topo_api_writes_total");
     await new Promise((r) => setTimeout(r, 8000));
