@@ -1,8 +1,8 @@
 // Benchmark: the operator converging N topologies × M nodes on the cluster KUBECONFIG points to, reported
 // beside a baseline measured in the same run: a minimal client that server-side applies the very same
 // rendered objects at the same concurrency (as many applies in flight as the operator's reconciles may
-// hold together: the TOPO_WORKERS x APPLY_CONCURRENCY slots they share) and waits for the same Deployments
-// to be Ready.
+// hold together: the TOPO_APPLY_CONCURRENCY slots they share) and waits for the same Deployments to be
+// Ready. TOPO_WORKERS and TOPO_APPLY_CONCURRENCY, when set, reach the operator (and the baseline) as they are.
 //   Run: npm run bench:operator            (BENCH_TOPOLOGIES=200 BENCH_NODES=10 BENCH_ROUNDS=2 by default)
 // Reports: converge time (operator / baseline), write calls (operator / objects + status writes), peak RSS
 // of the compiled operator, started with the Node flags of the image's ENTRYPOINT (BENCH_NODE_OPTIONS adds
@@ -20,7 +20,7 @@ import { KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 import type { CacheHeap } from "./cache-heap.ts";
 import { API_VERSION, FIELD_MANAGER, KIND, PLURAL } from "../operator/src/api/constants.ts";
 import { parseTopology } from "../operator/src/api/parse.ts";
-import { APPLY_CONCURRENCY } from "../operator/src/controller/reconcile.ts";
+import { loadConfig } from "../operator/src/config.ts";
 import { serverSideApply } from "../operator/src/kube/apply.ts";
 import { KindWatch } from "../operator/src/kube/informer.ts";
 import { request, resourcePath } from "../operator/src/kube/rest.ts";
@@ -28,10 +28,12 @@ import { renderKubernetes } from "../operator/src/render/k8s/index.ts";
 
 const TOPOLOGIES = Number(process.env.BENCH_TOPOLOGIES ?? 200);
 const NODES = Number(process.env.BENCH_NODES ?? 10);
-const WORKERS = Number(process.env.TOPO_WORKERS ?? 4);
-// The operator's reconciles share TOPO_WORKERS x APPLY_CONCURRENCY apply slots: the baseline applies as
-// many at once, so that both hold the same number of writes in flight.
-const CONCURRENCY = WORKERS * APPLY_CONCURRENCY;
+// The operator's settings as it reads them (its defaults where unset).
+const config = loadConfig();
+const WORKERS = config.TOPO_WORKERS;
+// The operator's reconciles share TOPO_APPLY_CONCURRENCY apply slots: the baseline applies as many at
+// once, so that both hold the same number of writes in flight.
+const CONCURRENCY = config.TOPO_APPLY_CONCURRENCY;
 const ROOT = join(import.meta.dirname, "..");
 const kc = new KubeConfig();
 kc.loadFromDefault();
@@ -271,6 +273,8 @@ async function operator(
   byKind: Record<string, number>;
   peakRssMiB: number;
   cpuSeconds: number;
+  /** Of which V8's garbage collector (prom-client's nodejs_gc_duration_seconds). */
+  gcSeconds: number;
   nodeFlags: string[];
   reconcileP50Ms: number;
   reconcileP99Ms: number;
@@ -351,6 +355,7 @@ async function operator(
     .filter((l) => l.startsWith("topo_api_writes_total{") && l.includes("Topology/status"))
     .reduce((s, l) => s + Number(l.split(" ").at(-1)), 0);
   const cpuSeconds = cpuOf(child.pid!);
+  const gcSeconds = +metric(text, "topo_process_nodejs_gc_duration_seconds_sum").toFixed(2);
   const reconcileP50Ms = histogramQuantile(text, "topo_reconcile_duration_seconds", 0.5) * 1000;
   const reconcileP99Ms = histogramQuantile(text, "topo_reconcile_duration_seconds", 0.99) * 1000;
   const queueLatencyP99Ms = histogramQuantile(text, "topo_workqueue_latency_seconds", 0.99) * 1000;
@@ -377,6 +382,7 @@ async function operator(
     byKind,
     peakRssMiB: peakKiB / 1024,
     cpuSeconds,
+    gcSeconds,
     nodeFlags: flags,
     reconcileP50Ms,
     reconcileP99Ms,
@@ -503,6 +509,7 @@ console.log(
         operatorAppliedSeconds: ops[i]!.appliedSeconds,
         peakRssMiB: ops[i]!.peakRssMiB,
         cpuSeconds: ops[i]!.cpuSeconds,
+        gcSeconds: ops[i]!.gcSeconds,
         reconcileP50Ms: Math.round(ops[i]!.reconcileP50Ms),
         reconcileP99Ms: Math.round(ops[i]!.reconcileP99Ms),
         queueLatencyP99Ms: Math.round(ops[i]!.queueLatencyP99Ms),

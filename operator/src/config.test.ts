@@ -30,7 +30,8 @@ describe("operator configuration", () => {
     const c = loadConfig({});
     expect(c).toMatchObject({
       TOPO_NAMESPACES: [],
-      TOPO_WORKERS: 4,
+      TOPO_WORKERS: 16,
+      TOPO_APPLY_CONCURRENCY: 32,
       TOPO_LEADER_ELECT: false,
       TOPO_LEASE_DURATION_SECONDS: 15,
       TOPO_RENEW_DEADLINE_SECONDS: 10,
@@ -80,6 +81,10 @@ describe("operator configuration", () => {
     expect(() => loadConfig({ TOPO_WORKERS: "lots" })).toThrow(ConfigError);
     expect(() => loadConfig({ TOPO_WORKERS: "lots" })).toThrow(/^invalid environment: TOPO_WORKERS="lots": /);
     expect(() => loadConfig({ TOPO_LOG_LEVEL: "loud" })).toThrow(/TOPO_LOG_LEVEL/);
+    // No apply slot at all would leave every reconcile waiting for ever.
+    expect(() => loadConfig({ TOPO_APPLY_CONCURRENCY: "0" })).toThrow(
+      /^invalid environment: TOPO_APPLY_CONCURRENCY="0": /,
+    );
   });
 
   it("requires the renew deadline to be shorter than the lease", () => {

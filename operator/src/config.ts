@@ -130,7 +130,8 @@ export const Config = z.object({
         .map((s) => s.trim())
         .filter(Boolean),
     ),
-  TOPO_WORKERS: int(1, 64).default(4),
+  TOPO_WORKERS: int(1, 64).default(16),
+  TOPO_APPLY_CONCURRENCY: int(1, 1024).default(32),
   TOPO_RESYNC_SECONDS: int(1, 86_400).default(300),
   TOPO_WATCHDOG_SECONDS: z.coerce
     .number()

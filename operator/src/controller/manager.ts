@@ -12,7 +12,7 @@ import { guessResource } from "../kube/resources.ts";
 import { BY_OWNER, BY_TOPOLOGY, kubeDeps, ownerUids, topologyOf } from "./cluster-deps.ts";
 import { LeaderElector } from "../kube/leader-election.ts";
 import { WorkQueue } from "../kube/workqueue.ts";
-import { APPLY_CONCURRENCY, reconcile, type ReconcileDeps, type TopologyResource } from "./reconcile.ts";
+import { reconcile, type ReconcileDeps, type TopologyResource } from "./reconcile.ts";
 import { KindWatch, type KindSpec } from "../kube/informer.ts";
 import type { HistoryHooks } from "./history-operator.ts";
 
@@ -132,8 +132,8 @@ export class Manager {
     this.deps = {
       ...base,
       // One pool of apply slots for every worker, so that one reconcile's slow last apply leaves its
-      // slots to the others instead of idle, and the process never holds more than the workers' share.
-      limit: pLimit(config.TOPO_WORKERS * APPLY_CONCURRENCY),
+      // slots to the others instead of idle, and the process never holds more than TOPO_APPLY_CONCURRENCY.
+      limit: pLimit(config.TOPO_APPLY_CONCURRENCY),
       apply: leading(base.apply),
       remove: leading(base.remove),
       patchStatus: leading(async (t, status) => {

@@ -106,9 +106,9 @@ export interface ReconcileDeps {
   /** The last `tailLines` lines of a container's log (a failed task's pod); throws when it cannot be read. */
   readLog?(namespace: string, pod: string, container: string, tailLines: number): Promise<string>;
   /**
-   * The slots every reconcile's applies share (a p-limit): the manager's holds TOPO_WORKERS ×
-   * APPLY_CONCURRENCY, so that a reconcile may use the slots the others leave free, and the process never
-   * holds more. Without it, each reconcile has APPLY_CONCURRENCY of its own.
+   * The slots every reconcile's applies share (a p-limit): the manager's holds TOPO_APPLY_CONCURRENCY,
+   * so that a reconcile may use the slots the others leave free, and the process never holds more.
+   * Without it, each reconcile has APPLY_CONCURRENCY of its own.
    */
   limit?: LimitFunction;
   log: {
@@ -379,8 +379,8 @@ export async function reconcile(
 }
 
 /**
- * Applies in flight at once per worker: a reconcile given no shared limit applies at most this many at a
- * time; the manager's reconciles share TOPO_WORKERS times as many slots (ReconcileDeps.limit).
+ * Applies in flight at once for a reconcile given no shared limit (ReconcileDeps.limit); the manager's
+ * reconciles share TOPO_APPLY_CONCURRENCY slots.
  */
 export const APPLY_CONCURRENCY = 8;
 
