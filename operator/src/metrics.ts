@@ -44,7 +44,7 @@ export function createMetrics() {
     }),
     apiWriteDuration: new Histogram({
       name: "topo_api_write_duration_seconds",
-      help: "One write call's round trip to the API server by verb (client-go's rest_client_request_duration_seconds), not counting a wait for one of the apply slots.",
+      help: "Round trip of a reconcile's applies, deletes and status updates by verb (client-go's rest_client_request_duration_seconds), not counting a wait for an apply slot; Events and kept revisions are counted in topo_api_writes_total but not timed.",
       labelNames: ["verb"],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: r,
