@@ -6,14 +6,16 @@
 //   Run: npm run bench:operator            (BENCH_TOPOLOGIES=200 BENCH_NODES=10 BENCH_ROUNDS=2 by default)
 // Reports: converge time (operator / baseline), write calls (operator / objects + status writes), peak RSS
 // of the compiled operator, started with the Node flags of the image's ENTRYPOINT (BENCH_NODE_OPTIONS adds
-// more, e.g. "--cpu-prof --cpu-prof-dir=DIR" for a profile), and its CPU time; reconcile p50/p99 and queue
+// more, e.g. "--cpu-prof --cpu-prof-dir=DIR" for a profile), and its CPU time; the control plane's CPU over
+// each phase (API server, etcd, controller manager, scheduler, kwok) and the machine's busy share, which
+// say what the operator costs the API server beyond its own process; reconcile p50/p99 and queue
 // latency p99 from its histograms; then a full resync of the converged Topologies (the operator started
 // with TOPO_RESYNC_SECONDS=BENCH_RESYNC_SECONDS, default 60): its writes (0 expected) and CPU seconds
 // beside the operator's idle CPU over the same time; and the heap its informer caches take per Topology
 // (bench/cache-heap.ts, pooled strings beside the transforms alone). BENCH_BIN=PATH runs another build of
 // bin.js (say, an older commit's, for a before/after) instead of compiling this tree into dist/.
 import { execFileSync, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
@@ -146,10 +148,13 @@ async function until(what: string, fn: () => Promise<boolean>, timeoutMs = WAIT_
 
 async function baseline(last: boolean): Promise<{
   seconds: number;
+  /** When its last apply was answered. */
+  appliedSeconds: number;
   writes: number;
   objects: number;
   applyP50Ms: number;
   applyP99Ms: number;
+  controlPlane: ControlPlane;
 }> {
   const ns = await namespace("bench-base");
   // The owners exist (no operator watches this namespace), so children carry the same owner references.
@@ -193,14 +198,18 @@ async function baseline(last: boolean): Promise<{
     deploymentReady,
   );
   const started = Date.now();
+  const cpuBefore = controlPlaneCpu();
   const latencies: number[] = [];
   await pool(objects, CONCURRENCY, async (o) => {
     const at = performance.now();
-    await serverSideApply(kc, o as never, { fieldManager: FIELD_MANAGER });
+    // As the operator applies: the answer's metadata alone, which neither reads.
+    await serverSideApply(kc, o as never, { fieldManager: FIELD_MANAGER, answer: "metadata" });
     latencies.push(performance.now() - at);
   });
+  const appliedSeconds = (Date.now() - started) / 1000;
   await until("baseline Deployments Ready", async () => ready.count() === deployments);
   const seconds = (Date.now() - started) / 1000;
+  const controlPlane = controlPlaneSince(cpuBefore);
   await ready.stop();
   await removeNamespace(ns, last);
   latencies.sort((a, b) => a - b);
@@ -208,11 +217,13 @@ async function baseline(last: boolean): Promise<{
     Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!);
   return {
     seconds,
+    appliedSeconds,
     writes: objects.length,
     objects: objects.length,
     // One apply's round trip at this concurrency: what a reconcile's applies wait for, one wave of a kind.
     applyP50Ms: at(0.5),
     applyP99Ms: at(0.99),
+    controlPlane,
   };
 }
 
@@ -255,6 +266,54 @@ function cpuOf(pid: number): number {
   return (Number(stat[11]) + Number(stat[12])) / 100;
 }
 
+/** The control plane's processes on this machine, as their comm names read (truncated to 15 characters). */
+const CONTROL_PLANE = ["kube-apiserver", "etcd", "kube-controller", "kube-scheduler", "kwok"];
+
+/**
+ * CPU seconds so far of the control plane's processes here, by name (every process of that name: run
+ * one cluster at a time), and of the machine as a whole (busy and total, from /proc/stat): what a phase
+ * costs the API server beside its own client's CPU, and whether the machine was saturated.
+ */
+function controlPlaneCpu(): { byName: Record<string, number>; busy: number; total: number } {
+  const byName: Record<string, number> = Object.fromEntries(CONTROL_PLANE.map((n) => [n, 0]));
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+      if (comm in byName) byName[comm]! += cpuOf(Number(pid));
+    } catch {
+      // the process ended between the listing and the read
+    }
+  }
+  const [, ...ticks] = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/);
+  const t = ticks.map(Number);
+  const total = t.reduce((a, b) => a + b, 0) / 100;
+  const idle = ((t[3] ?? 0) + (t[4] ?? 0)) / 100; // idle + iowait
+  return { byName, busy: total - idle, total };
+}
+
+/** The control plane's CPU seconds between two readings, by process name, and the machine's busy share. */
+function controlPlaneSince(before: ReturnType<typeof controlPlaneCpu>): ControlPlane {
+  const after = controlPlaneCpu();
+  const byName = Object.fromEntries(
+    CONTROL_PLANE.map((n) => [n, +(after.byName[n]! - before.byName[n]!).toFixed(1)]),
+  );
+  return {
+    cpuSeconds: +Object.values(byName)
+      .reduce((a, b) => a + b, 0)
+      .toFixed(1),
+    byName,
+    machineBusy: +((after.busy - before.busy) / (after.total - before.total)).toFixed(2),
+  };
+}
+
+interface ControlPlane {
+  /** CPU seconds of the API server, etcd, controller manager, scheduler and kwok over the phase. */
+  cpuSeconds: number;
+  byName: Record<string, number>;
+  /** The machine's busy share over the phase (1 = every core busy all the time). */
+  machineBusy: number;
+}
+
 function metric(text: string, name: string): number {
   return text
     .split("\n")
@@ -283,6 +342,7 @@ async function operator(
   applyP99Ms: number;
   resync: Resync;
   cacheHeap: CacheHeap;
+  controlPlane: ControlPlane;
 }> {
   const ns = await namespace("bench-op");
   const port = 18000 + Math.floor(Math.random() * 1000);
@@ -306,6 +366,7 @@ async function operator(
   const flags = imageNodeFlags();
   const ready = await countDone(ns, { kind: KIND, apiVersion: API_VERSION, plural: PLURAL }, topologyReady);
   const started = Date.now();
+  const cpuBefore = controlPlaneCpu();
   const bin = process.env.BENCH_BIN ?? join(ROOT, "dist/operator/src/cli/bin.js");
   const child = spawn(process.execPath, [...flags, bin, "operator"], {
     cwd: ROOT,
@@ -340,6 +401,7 @@ async function operator(
     return ready.count() === TOPOLOGIES;
   });
   const seconds = (Date.now() - started) / 1000;
+  const controlPlane = controlPlaneSince(cpuBefore);
   await ready.stop();
   const appliedSeconds = ((appliedAt ?? Date.now()) - started) / 1000;
   const text = await metrics();
@@ -391,6 +453,7 @@ async function operator(
     applyP99Ms,
     resync,
     cacheHeap,
+    controlPlane,
   };
 }
 
@@ -507,6 +570,7 @@ console.log(
         baselineSeconds: b.seconds,
         operatorSeconds: ops[i]!.seconds,
         operatorAppliedSeconds: ops[i]!.appliedSeconds,
+        baselineAppliedSeconds: b.appliedSeconds,
         peakRssMiB: ops[i]!.peakRssMiB,
         cpuSeconds: ops[i]!.cpuSeconds,
         gcSeconds: ops[i]!.gcSeconds,
@@ -515,6 +579,7 @@ console.log(
         queueLatencyP99Ms: Math.round(ops[i]!.queueLatencyP99Ms),
         applyP50Ms: { operator: ops[i]!.applyP50Ms, baseline: bases[i]!.applyP50Ms },
         applyP99Ms: { operator: ops[i]!.applyP99Ms, baseline: bases[i]!.applyP99Ms },
+        controlPlane: { operator: ops[i]!.controlPlane, baseline: bases[i]!.controlPlane },
         resync: ops[i]!.resync,
         cacheHeap: ops[i]!.cacheHeap,
       })),

@@ -105,7 +105,10 @@ export function kubeDeps(opts: {
   }>({
     send: async (e) => {
       count("create", "Event");
-      await request(opts.kc, "POST", resourcePath("v1", "Event", e.metadata.namespace), { body: e });
+      await request(opts.kc, "POST", resourcePath("v1", "Event", e.metadata.namespace), {
+        body: e,
+        answer: "metadata",
+      });
     },
     onError: (err) => opts.log.warn({ err: (err as Error).message }, "could not record an event"),
     onDrop: () => opts.log.warn({}, "event buffer full; event dropped"),
@@ -132,7 +135,11 @@ export function kubeDeps(opts: {
     },
     async apply(obj) {
       await write("apply", obj.kind, () =>
-        serverSideApply(opts.kc, obj as Required<KubeObject>, { fieldManager: FIELD_MANAGER }),
+        // Reconcile reads the applied object from the informer, not from the answer.
+        serverSideApply(opts.kc, obj as Required<KubeObject>, {
+          fieldManager: FIELD_MANAGER,
+          answer: "metadata",
+        }),
       );
     },
     async remove(obj) {
@@ -155,7 +162,7 @@ export function kubeDeps(opts: {
           opts.kc,
           "PUT",
           `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}/${name}/status`,
-          { query: { fieldManager: FIELD_MANAGER }, body },
+          { query: { fieldManager: FIELD_MANAGER }, body, answer: "metadata" },
         ),
       );
       memo.remember(t, updated.metadata?.resourceVersion ?? "0", status);

@@ -88,6 +88,7 @@ export function revisionStore(kc: KubeConfig, count: Count): RevisionStore {
       await request(kc, "POST", resourcePath("apps/v1", "ControllerRevision", namespace), {
         query: { fieldManager: FIELD_MANAGER },
         body: cr,
+        answer: "metadata",
       }).catch((err: unknown) => {
         // Kept meanwhile by an earlier attempt: it holds the same revision.
         if (!(err instanceof Conflict)) throw err;

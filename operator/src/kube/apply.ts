@@ -14,6 +14,8 @@ export interface ObjectRef {
 export interface ApplyOptions {
   fieldManager: string;
   dryRun?: boolean;
+  /** Read back only the applied object's metadata (rest.ts `answer`). */
+  answer?: "object" | "metadata";
 }
 
 /** Server-side apply under `fieldManager`, forcing ownership, with strict field validation. */
@@ -28,6 +30,7 @@ export function serverSideApply<T>(kc: KubeConfig, obj: ObjectRef, opts: ApplyOp
     },
     body: obj,
     contentType: "application/apply-patch+yaml",
+    ...(opts.answer ? { answer: opts.answer } : {}),
   });
 }
 

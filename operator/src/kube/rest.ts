@@ -16,7 +16,16 @@ export interface RequestOptions {
   body?: unknown;
   contentType?: string;
   signal?: AbortSignal;
+  /**
+   * "metadata" asks for the answer as PartialObjectMetadata: the object's metadata alone, which is all a
+   * write's caller reads back (its resourceVersion), so that the API server serializes, and this process
+   * parses, a fraction of the object. A server that cannot answer so sends the whole object.
+   */
+  answer?: "object" | "metadata";
 }
+
+/** Metadata alone where the server can (Kubernetes' content negotiation), the whole object otherwise. */
+export const METADATA_ONLY = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1, application/json";
 
 async function send(
   kc: KubeConfig,
@@ -65,7 +74,8 @@ export async function request<T = unknown>(
   path: string,
   opts: RequestOptions = {},
 ): Promise<T> {
-  const { text, url } = await send(kc, method, path, opts, "application/json");
+  const accept = opts.answer === "metadata" ? METADATA_ONLY : "application/json";
+  const { text, url } = await send(kc, method, path, opts, accept);
   try {
     return (text ? JSON.parse(text) : {}) as T;
   } catch (cause) {
