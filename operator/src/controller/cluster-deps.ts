@@ -1,6 +1,7 @@
 // The Kubernetes side of reconcile: reads from informer caches, writes with server-side apply under one
 // field manager, keeps revisions in ControllerRevisions (revisions.ts) and records Events. Every write is
 // counted.
+import { createHash } from "node:crypto";
 import {
   API_VERSION,
   FIELD_MANAGER,
@@ -19,6 +20,7 @@ import { request, requestText, resourcePath } from "../kube/rest.ts";
 import type { PodLike } from "./pods.ts";
 import type { ChildObject, ReconcileDeps, TopologyResource } from "./reconcile.ts";
 import { revisionStore } from "./revisions.ts";
+import { AppliedMemo } from "./applied.ts";
 
 export interface CacheReader {
   get(kind: string, namespace: string, name: string): KubernetesObject | undefined;
@@ -87,6 +89,7 @@ export function kubeDeps(opts: {
   now?: () => Date;
 }): ReconcileDeps {
   const memo = new StatusMemo();
+  const applied = new AppliedMemo();
   const now = opts.now ?? (() => new Date());
   const count = (verb: string, kind: string) => opts.writes.inc({ verb, kind });
   /** Counts a write and times its round trip, failed or not. */
@@ -134,13 +137,22 @@ export function kubeDeps(opts: {
       return { byKind, pods };
     },
     async apply(obj) {
-      await write("apply", obj.kind, () =>
+      const { name, namespace = "" } = obj.metadata;
+      const key = `${obj.kind}/${namespace}/${name}`;
+      const digest = createHash("sha256").update(JSON.stringify(obj)).digest("base64");
+      const cached = opts.cache.get(obj.kind, namespace, name);
+      if (applied.pending(key, digest, cached?.metadata?.resourceVersion)) {
+        opts.log.debug({ object: key }, "applied already; the cache has not seen it yet");
+        return;
+      }
+      const answer = await write("apply", obj.kind, () =>
         // Reconcile reads the applied object from the informer, not from the answer.
-        serverSideApply(opts.kc, obj as Required<KubeObject>, {
+        serverSideApply<KubernetesObject>(opts.kc, obj as Required<KubeObject>, {
           fieldManager: FIELD_MANAGER,
           answer: "metadata",
         }),
       );
+      applied.remember(key, digest, answer.metadata?.resourceVersion);
     },
     async remove(obj) {
       const apiVersion = obj.apiVersion ?? apiVersionOf(obj.kind) ?? "v1";
