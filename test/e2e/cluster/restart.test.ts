@@ -194,8 +194,11 @@ describe("hack/cluster.sh restarts and faults, on a private cluster", () => {
     // Past the node monitor's grace (lease + 10 s) and its next check, so the node lifecycle controller
     // sees expired leases once the API server answers again.
     await new Promise((r) => setTimeout(r, (LEASE_SECONDS + 10 + 8) * 1000));
-    await cluster.thaw("kube-apiserver");
+    // Taken before SIGCONT: nothing is written while the API server is frozen, so a Ready transition at or
+    // after this second happened after the thaw. Taken after, it missed pods the node lifecycle controller
+    // marked NotReady and kwok made Ready again while the thaw script was still exiting (CI of f0492a3).
     const thawedAt = Math.floor(Date.now() / 1000) * 1000;
+    await cluster.thaw("kube-apiserver");
 
     await waitFor("the nodes Ready again", nodesReady, 120_000);
     const after = await waitFor(
