@@ -14,6 +14,7 @@
 // beside the operator's idle CPU over the same time; and the heap its informer caches take per Topology
 // (bench/cache-heap.ts, pooled strings beside the transforms alone). BENCH_BIN=PATH runs another build of
 // bin.js (say, an older commit's, for a before/after) instead of compiling this tree into dist/.
+// BENCH_PHASES=operator runs the operator's phase alone (no baseline, no ratio), to profile it.
 import { execFileSync, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -564,6 +565,14 @@ const phase = async <T>(what: string, run: Promise<T>): Promise<T> => {
   return result;
 };
 await settle();
+// BENCH_PHASES=operator: the operator's phase alone, each round, for profiling it (its memory over time, a
+// --cpu-prof); it reports what the operator measured and no ratio, since there is no baseline to stand beside.
+if (process.env.BENCH_PHASES === "operator") {
+  for (let round = 0; round < ROUNDS; round++)
+    ops.push(await phase("operator", operator(OBJECTS, round === ROUNDS - 1)));
+  console.log(JSON.stringify({ topologies: TOPOLOGIES, nodesPerTopology: NODES, workers: WORKERS, ops }, null, 2));
+  process.exit(0);
+}
 for (let round = 0; round < ROUNDS; round++) {
   const last = round === ROUNDS - 1;
   if (round % 2 === 0) {
