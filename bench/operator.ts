@@ -11,7 +11,8 @@
 // say what the operator costs the API server beyond its own process; reconcile p50/p99 and queue
 // latency p99 from its histograms; then a full resync of the converged Topologies (the operator started
 // with TOPO_RESYNC_SECONDS=BENCH_RESYNC_SECONDS, default 60): its writes (0 expected) and CPU seconds
-// beside the operator's idle CPU over the same time; and the heap its informer caches take per Topology
+// beside the operator's idle CPU over the same time; the converged operator's memory by kind (anonymous,
+// file pages, the V8 heap); and the heap its informer caches take per Topology
 // (bench/cache-heap.ts, pooled strings beside the transforms alone). BENCH_BIN=PATH runs another build of
 // bin.js (say, an older commit's, for a before/after) instead of compiling this tree into dist/.
 // BENCH_PHASES=operator runs the operator's phase alone (no baseline, no ratio), to profile it.
@@ -356,6 +357,8 @@ async function operator(
   reconciles: number;
   byKind: Record<string, number>;
   peakRssMiB: number;
+  /** Where the converged operator's memory is (after the resync): see convergedMemory. */
+  memory: Memory;
   cpuSeconds: number;
   /** Of which V8's garbage collector (prom-client's nodejs_gc_duration_seconds). */
   gcSeconds: number;
@@ -456,6 +459,7 @@ async function operator(
   const cacheHeap = JSON.parse(
     execFileSync(process.execPath, [join(ROOT, "bench/cache-heap.ts"), ns], { encoding: "utf8" }),
   ) as CacheHeap;
+  const memory = convergedMemory(child.pid!, await metrics());
   // VmHWM: the peak resident set of the operator process over its whole life.
   const peakKiB = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? 0);
   const exited = new Promise((r) => child.once("exit", r));
@@ -470,6 +474,7 @@ async function operator(
     reconciles,
     byKind,
     peakRssMiB: peakKiB / 1024,
+    memory,
     cpuSeconds,
     gcSeconds,
     nodeFlags: flags,
@@ -481,6 +486,28 @@ async function operator(
     resync,
     cacheHeap,
     controlPlane,
+  };
+}
+
+interface Memory {
+  /** Resident now: anonymous memory (the V8 heap, malloc) and file pages (the node binary, mapped). */
+  rssAnonMiB: number;
+  rssFileMiB: number;
+  /** V8's heap: what live objects use, and what it holds from the system. */
+  heapUsedMiB: number;
+  heapTotalMiB: number;
+}
+
+/** The operator's resident memory by kind (/proc/PID/status) beside its V8 heap (prom-client's gauges). */
+function convergedMemory(pid: number, text: string): Memory {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  const mib = (bytes: number) => +(bytes / 2 ** 20).toFixed(1);
+  return {
+    rssAnonMiB: mib(kib("RssAnon") * 1024),
+    rssFileMiB: mib(kib("RssFile") * 1024),
+    heapUsedMiB: mib(metric(text, "topo_process_nodejs_heap_size_used_bytes")),
+    heapTotalMiB: mib(metric(text, "topo_process_nodejs_heap_size_total_bytes")),
   };
 }
 
@@ -570,7 +597,9 @@ await settle();
 if (process.env.BENCH_PHASES === "operator") {
   for (let round = 0; round < ROUNDS; round++)
     ops.push(await phase("operator", operator(OBJECTS, round === ROUNDS - 1)));
-  console.log(JSON.stringify({ topologies: TOPOLOGIES, nodesPerTopology: NODES, workers: WORKERS, ops }, null, 2));
+  console.log(
+    JSON.stringify({ topologies: TOPOLOGIES, nodesPerTopology: NODES, workers: WORKERS, ops }, null, 2),
+  );
   process.exit(0);
 }
 for (let round = 0; round < ROUNDS; round++) {
@@ -608,6 +637,7 @@ console.log(
         operatorAppliedSeconds: ops[i]!.appliedSeconds,
         baselineAppliedSeconds: b.appliedSeconds,
         peakRssMiB: ops[i]!.peakRssMiB,
+        memory: ops[i]!.memory,
         cpuSeconds: ops[i]!.cpuSeconds,
         gcSeconds: ops[i]!.gcSeconds,
         reconcileP50Ms: Math.round(ops[i]!.reconcileP50Ms),

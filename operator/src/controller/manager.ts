@@ -1,12 +1,20 @@
 // Wires informers, the work queue, reconcile and leader election into one running controller.
 import pLimit from "p-limit";
 import type { KubeConfig, KubernetesObject } from "../kube/client.ts";
-import { API_VERSION, KIND, LABEL_MANAGED_BY, LABEL_TOPOLOGY, MANAGED_BY, PLURAL } from "../api/constants.ts";
+import {
+  API_VERSION,
+  FIELD_MANAGER,
+  KIND,
+  LABEL_MANAGED_BY,
+  LABEL_TOPOLOGY,
+  MANAGED_BY,
+  PLURAL,
+} from "../api/constants.ts";
 import type { Config } from "../config.ts";
 import { reconcileLogger, type Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { OWNED_KINDS } from "../render/k8s/index.ts";
-import { stripBookkeeping, trimPod } from "../kube/cache-transform.ts";
+import { stripBookkeeping, trimOwned, trimPod } from "../kube/cache-transform.ts";
 import { Conflict, isTerminal } from "../kube/errors.ts";
 import { guessResource } from "../kube/resources.ts";
 import { BY_OWNER, BY_TOPOLOGY, kubeDeps, ownerUids, topologyOf } from "./cluster-deps.ts";
@@ -25,7 +33,7 @@ export const WATCHED: KindSpec[] = [
     apiVersion,
     plural: guessResource(kind),
     labelSelector: managed,
-    transform: stripBookkeeping,
+    transform: trimOwned(kind, FIELD_MANAGER),
     indexers: { [BY_OWNER]: ownerUids },
   })),
   {

@@ -1,8 +1,10 @@
 // What the informer caches keep of each object (pure). The cache holds every managed object in the
 // watched namespaces for the life of the process, so it drops what reconcile never reads: managedFields
 // on every kind (controller-runtime's TransformStripManagedFields), kubectl's last-applied copy of the
-// object, and everything of a Pod but the few fields that say whether it is failing.
+// object, everything of a Pod but the few fields that say whether it is failing, and of the children the
+// operator applies, the spec fields it does not own and the status it does not read.
 import type { KubernetesObject } from "./client.ts";
+import { extractFields, mergeSets, type FieldSet, type ManagedFieldsEntry } from "./managed-fields.ts";
 
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 
@@ -99,4 +101,61 @@ export function trimPod(obj: object): KubernetesObject {
       ? defined({ phase: pod.status.phase, conditions, containerStatuses: statuses })
       : undefined,
   }) as KubernetesObject;
+}
+
+type Json = Parameters<typeof extractFields>[0];
+
+/** The fields of `spec` that `manager` set with server-side apply (its Apply entries), or undefined. */
+function ownedSpec(managedFields: unknown, manager: string): FieldSet | undefined {
+  if (!Array.isArray(managedFields)) return undefined;
+  let set: FieldSet | undefined;
+  for (const e of managedFields as ManagedFieldsEntry[]) {
+    if (e.manager !== manager || e.operation !== "Apply" || e.subresource || !e.fieldsV1) continue;
+    const spec = e.fieldsV1["f:spec"];
+    if (spec) set = set ? mergeSets(set, spec) : spec;
+  }
+  return set;
+}
+
+/** What reconcile reads of a kind's status (status.ts); a kind not named here keeps all of it. */
+const KEPT_STATUS: Readonly<Record<string, (status: Record<string, unknown>) => unknown>> = {
+  // observeDeployment: whether every replica runs the current template, Ready. Not the conditions, which
+  // are most of a Deployment's status (two messages and four timestamps).
+  Deployment: (s) =>
+    defined({
+      observedGeneration: s.observedGeneration,
+      replicas: s.replicas,
+      updatedReplicas: s.updatedReplicas,
+      readyReplicas: s.readyReplicas,
+      availableReplicas: s.availableReplicas,
+    }),
+  // A ClusterIP Service's status is an empty load balancer: nothing reads it.
+  Service: () => undefined,
+};
+
+/**
+ * A child of `kind` the operator applies, as reconcile reads it: stripBookkeeping's, its spec cut to the fields
+ * `manager` owns (read from managedFields before they are dropped) and its status to what reconcile reads.
+ * Reconcile compares the fields it would apply with the observed ones (compare.ts), so the rest of a spec
+ * is never read: the API server's defaults (a pod template's dnsPolicy, schedulerName and each container's
+ * terminationMessagePath, a Service's clusterIPs and ipFamilies, a Job's selector) are a third of it, and
+ * list items another manager added (an injected sidecar) are not the operator's to compare. A field that
+ * another manager took over (`kubectl edit`) is no longer owned, so it is missing here and is applied back,
+ * as a changed value was before. Without an Apply entry of `manager` (an object it did not apply) the
+ * spec is kept whole.
+ */
+export function trimOwned(kind: string, manager: string): (obj: KubernetesObject) => KubernetesObject {
+  const keepStatus = KEPT_STATUS[kind];
+  return (obj) => {
+    const o = obj as KubernetesObject & { spec?: unknown; status?: Record<string, unknown> };
+    const owned = o.spec === undefined ? undefined : ownedSpec(o.metadata?.managedFields, manager);
+    const stripped = stripBookkeeping(o);
+    if (!owned && !(keepStatus && o.status !== undefined)) return stripped;
+    const { status, ...rest } = stripped as typeof o;
+    const kept = keepStatus && status !== undefined ? keepStatus(status) : status;
+    const out: Record<string, unknown> = rest;
+    if (owned) out.spec = extractFields(o.spec as Json, owned, { absentAsEmpty: false });
+    if (kept !== undefined) out.status = kept;
+    return out as KubernetesObject;
+  };
 }

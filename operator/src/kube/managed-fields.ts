@@ -40,13 +40,26 @@ function same(a: Json | undefined, b: Json | undefined): boolean {
   return false;
 }
 
+/** The value of a `k:` or `v:` path. The informer caches cut every child they keep to its owned fields,
+ * and the same few keys (a container's name, a port) recur in all of them: each is parsed once. */
+const parsed = new Map<string, Json>();
+function pathValue(path: string): Json {
+  let v = parsed.get(path);
+  if (v === undefined) {
+    if (parsed.size >= 10_000) parsed.clear();
+    v = JSON.parse(path.slice(2)) as Json;
+    parsed.set(path, v);
+  }
+  return v;
+}
+
 /** Whether list element `item` at `index` is the one a `k:`, `v:` or `i:` path names. */
 function matches(path: string, item: Json, index: number): boolean {
   if (path.startsWith("k:")) {
-    const key = JSON.parse(path.slice(2)) as JsonObject;
+    const key = pathValue(path) as JsonObject;
     return isObject(item) && Object.entries(key).every(([k, v]) => same(item[k], v));
   }
-  if (path.startsWith("v:")) return same(item, JSON.parse(path.slice(2)) as Json);
+  if (path.startsWith("v:")) return same(item, pathValue(path));
   if (path.startsWith("i:")) return Number(path.slice(2)) === index;
   return false;
 }
@@ -71,7 +84,7 @@ export function extractFields(
       const path = paths.find((p) => matches(p, item, i));
       if (path === undefined) return;
       const sub = set[path]!;
-      const key = path.startsWith("k:") ? (JSON.parse(path.slice(2)) as JsonObject) : undefined;
+      const key = path.startsWith("k:") ? (pathValue(path) as JsonObject) : undefined;
       const inner = Object.keys(sub).length === 0 ? item : extractFields(item, sub, opts);
       out.push(key ? { ...(isObject(inner) ? inner : {}), ...key } : (inner ?? item));
     });
