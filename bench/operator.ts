@@ -15,7 +15,8 @@
 // file pages, the V8 heap); and the heap its informer caches take per Topology
 // (bench/cache-heap.ts, pooled strings beside the transforms alone). BENCH_BIN=PATH runs another build of
 // bin.js (say, an older commit's, for a before/after) instead of compiling this tree into dist/.
-// BENCH_PHASES=operator runs the operator's phase alone (no baseline, no ratio), to profile it.
+// BENCH_PHASES=operator runs the operator's phase alone (no baseline, no ratio), to profile it; BENCH_KEEP=1
+// leaves the last round's namespace in place.
 import { execFileSync, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -87,6 +88,8 @@ async function namespace(prefix: string): Promise<string> {
  * nothing comes next, and the deletion goes on after the report (at 1,000 topologies it takes many
  * minutes). */
 async function removeNamespace(ns: string, last: boolean): Promise<void> {
+  // BENCH_KEEP=1 leaves the last round's objects in place, to inspect them (bench/cache-heap.ts NAMESPACE).
+  if (last && process.env.BENCH_KEEP === "1") return void console.error(`kept namespace ${ns}`);
   await request(kc, "DELETE", `/api/v1/namespaces/${ns}`);
   if (last) return;
   await until(`namespace ${ns} deleted`, async () =>
