@@ -156,6 +156,15 @@ describe("a child as the cache keeps it (trimOwned)", () => {
     );
   });
 
+  it("keeps the replicas another manager scaled to, and applies the operator's back", () => {
+    const { "f:replicas": _taken, ...spec } = owned["f:spec"];
+    const scaled = live({ ...owned, "f:spec": spec });
+    scaled.spec.replicas = 5;
+    const kept = keep(scaled) as typeof applied;
+    expect(kept.spec.replicas).toBe(5);
+    expect(applyReason(applied, kept)).toBe("spec.replicas");
+  });
+
   it("keeps the whole spec of an object the manager did not apply", () => {
     const other = keep(live(owned, "kubectl-client-side-apply")) as ReturnType<typeof live>;
     expect(other.spec).toEqual(live(owned).spec);

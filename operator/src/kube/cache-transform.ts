@@ -117,6 +117,13 @@ function ownedSpec(managedFields: unknown, manager: string): FieldSet | undefine
   return set;
 }
 
+/** Spec fields reconcile reads as the workload runs them (status.ts, tasks.ts), owned or not: a Deployment
+ * another manager scaled is reported with its replicas until the operator applies its own back. */
+const READ_SPEC: Readonly<Record<string, readonly string[]>> = {
+  Deployment: ["replicas"],
+  Job: ["backoffLimit"],
+};
+
 /** What reconcile reads of a kind's status (status.ts); a kind not named here keeps all of it. */
 const KEPT_STATUS: Readonly<Record<string, (status: Record<string, unknown>) => unknown>> = {
   // observeDeployment: whether every replica runs the current template, Ready. Not the conditions, which
@@ -146,6 +153,7 @@ const KEPT_STATUS: Readonly<Record<string, (status: Record<string, unknown>) => 
  */
 export function trimOwned(kind: string, manager: string): (obj: KubernetesObject) => KubernetesObject {
   const keepStatus = KEPT_STATUS[kind];
+  const readSpec = READ_SPEC[kind] ?? [];
   return (obj) => {
     const o = obj as KubernetesObject & { spec?: unknown; status?: Record<string, unknown> };
     const owned = o.spec === undefined ? undefined : ownedSpec(o.metadata?.managedFields, manager);
@@ -154,7 +162,12 @@ export function trimOwned(kind: string, manager: string): (obj: KubernetesObject
     const { status, ...rest } = stripped as typeof o;
     const kept = keepStatus && status !== undefined ? keepStatus(status) : status;
     const out: Record<string, unknown> = rest;
-    if (owned) out.spec = extractFields(o.spec as Json, owned, { absentAsEmpty: false });
+    if (owned) {
+      const spec = extractFields(o.spec as Json, owned, { absentAsEmpty: false }) as Record<string, Json>;
+      const live = o.spec as Record<string, Json>;
+      for (const f of readSpec) if (live[f] !== undefined && spec[f] === undefined) spec[f] = live[f];
+      out.spec = spec;
+    }
     if (kept !== undefined) out.status = kept;
     return out as KubernetesObject;
   };
