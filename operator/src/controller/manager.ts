@@ -15,7 +15,7 @@ import { reconcileLogger, type Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { OWNED_KINDS } from "../render/k8s/index.ts";
 import { stripBookkeeping, trimOwned, trimPod } from "../kube/cache-transform.ts";
-import { Conflict, isTerminal } from "../kube/errors.ts";
+import { Conflict, isNamespaceTerminating, isTerminal } from "../kube/errors.ts";
 import { guessResource } from "../kube/resources.ts";
 import { BY_OWNER, BY_TOPOLOGY, kubeDeps, ownerUids, topologyOf } from "./cluster-deps.ts";
 import { LeaderElector } from "../kube/leader-election.ts";
@@ -171,6 +171,8 @@ export class Manager {
         const fields = { topology: key, err: String((err as Error)?.message ?? err), retryInMs };
         // A conflict means our cache was a step behind a write: expected, retried at once on fresh data.
         if (err instanceof Conflict) log.debug(fields, "conflict; retrying on fresh data");
+        // Its Topologies go with the namespace: not retried (isTerminal), and not worth a warning.
+        else if (isNamespaceTerminating(err)) log.debug(fields, "namespace is being terminated");
         else log.warn(fields, "reconcile failed");
       },
     });

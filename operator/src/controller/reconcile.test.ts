@@ -83,6 +83,27 @@ const cases: Case[] = [
     },
   },
   {
+    name: "writes nothing to a Topology being deleted, though its spec changed (garbage collection removes the children)",
+    given: async (c) => {
+      await converge(c);
+      c.setSpec(shop("api:2"));
+      c.topology().metadata.deletionTimestamp = c.now().toISOString();
+    },
+    when: async (c) => {
+      c.applied.length = 0;
+      c.statusWrites.length = 0;
+      c.events.length = 0;
+      return run(c);
+    },
+    then: (c, result) => {
+      expect(result).toEqual({});
+      expect(c.applied).toEqual([]);
+      expect(c.statusWrites).toEqual([]);
+      expect(c.events).toEqual([]);
+      expect(c.removed).toEqual([]);
+    },
+  },
+  {
     name: "reports a failed apply as Degraded with ApplyFailed and rethrows the very error the API server gave",
     given: async (c) => c.failApply("Deployment/shop-postgres", invalid),
     when: (c) =>

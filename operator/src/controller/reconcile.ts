@@ -15,6 +15,7 @@ import { checkClusterImages } from "../api/rules.ts";
 import type { HistoryEntry, TopologyStatus } from "../api/schema.ts";
 import { formatPath } from "../api/topology.ts";
 import { jobName, OWNED_KINDS, renderKubernetes, type KubeObject } from "../render/k8s/index.ts";
+import { isNamespaceTerminating } from "../kube/errors.ts";
 import { applyReason } from "./compare.ts";
 import { findPodFailures, findUnschedulable, spreadOver, type PodLike } from "./pods.ts";
 import {
@@ -44,6 +45,7 @@ export interface TopologyResource {
     generation?: number;
     resourceVersion?: string;
     annotations?: Record<string, string>;
+    deletionTimestamp?: string | Date;
   };
   spec?: unknown;
   status?: TopologyStatus;
@@ -136,6 +138,9 @@ export async function reconcile(
 ): Promise<ReconcileResult> {
   const topo = deps.getTopology(namespace, name);
   if (!topo) return {}; // deleted: garbage collection removes the children
+  // Being deleted (a finalizer, or foreground deletion that waits on its children): garbage collection
+  // removes the children, and applying one would bring it back. Nothing is written until it is gone.
+  if (topo.metadata.deletionTimestamp) return {};
   const generation = topo.metadata.generation ?? 0;
   const now = deps.now();
   const parsed = parseSpec(topo.spec, { name, namespace, uid: topo.metadata.uid, generation });
@@ -420,7 +425,9 @@ async function applyInWaves(
           try {
             await deps.apply(obj);
           } catch (err) {
-            deps.log.warn({ err, object: key }, "apply failed");
+            // The namespace is going, and its Topologies with it: expected, and nothing to act on.
+            if (isNamespaceTerminating(err)) deps.log.debug({ object: key }, "namespace is being terminated");
+            else deps.log.warn({ err, object: key }, "apply failed");
             failures.push({ index, key, err });
           }
         }),

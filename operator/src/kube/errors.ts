@@ -95,5 +95,21 @@ export class TerminalError extends Error {
 }
 
 export function isTerminal(err: unknown): boolean {
-  return err instanceof TerminalError || err instanceof Invalid || err instanceof BadRequest;
+  return (
+    err instanceof TerminalError ||
+    err instanceof Invalid ||
+    err instanceof BadRequest ||
+    isNamespaceTerminating(err)
+  );
+}
+
+/**
+ * 403 with the cause NamespaceTerminating: the namespace is being deleted, so nothing new may be created
+ * in it (apimachinery's `HasStatusCause(err, NamespaceTerminatingCause)`). Retrying cannot succeed, and
+ * what the write was for goes with the namespace.
+ */
+export function isNamespaceTerminating(err: unknown): boolean {
+  if (!(err instanceof Forbidden)) return false;
+  const causes = (err.cause as { details?: { causes?: { reason?: string }[] } } | undefined)?.details?.causes;
+  return causes?.some((c) => c.reason === "NamespaceTerminating") ?? false;
 }

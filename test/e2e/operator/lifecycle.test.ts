@@ -233,13 +233,44 @@ describe("the operator", () => {
     );
   });
 
-  it("leaves no children once the Topology is deleted", async () => {
+  it("writes nothing to a Topology being deleted, and leaves no children once it is gone", async () => {
     const { objects } = kube();
-    await objects.delete({
+    const ref = {
       apiVersion: "topo.dev/v1alpha1",
       kind: "Topology",
       metadata: { name: "shop", namespace: ns.name },
+    };
+    const merge = (body: object) =>
+      objects.patch(body, undefined, undefined, "e2e", undefined, "application/merge-patch+json");
+    // A finalizer holds the Topology while it is deleted, as foreground deletion or another
+    // controller's cleanup would: its children stay until it is gone.
+    await merge({ ...ref, metadata: { ...ref.metadata, finalizers: ["e2e.topo.dev/hold"] } });
+    await objects.delete(ref);
+    await waitFor(
+      "deletionTimestamp set",
+      async () => (await readTopology(ns.name, "shop")).metadata?.deletionTimestamp,
+    );
+    const before = await op.metrics();
+    await objects.delete({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "shop-db", namespace: ns.name },
     });
+    // The deletion wakes a reconcile, which brings nothing back (it recreated the Service above).
+    await waitFor(
+      "a reconcile after the deletion",
+      async () =>
+        counter(await op.metrics(), "topo_reconcile_total") > counter(before, "topo_reconcile_total") + 1,
+      30_000,
+    );
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(counter(await op.metrics(), "topo_api_writes_total")).toBe(
+      counter(before, "topo_api_writes_total"),
+    );
+    expect(await listOwned(ns.name, "Service", "v1", "shop")).not.toContainEqual(
+      expect.objectContaining({ metadata: expect.objectContaining({ name: "shop-db" }) }),
+    );
+    await merge({ ...ref, metadata: { ...ref.metadata, finalizers: null } });
     await waitFor(
       "children garbage-collected",
       async () => {
