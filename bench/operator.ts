@@ -354,6 +354,8 @@ async function operator(
 ): Promise<{
   seconds: number;
   appliedSeconds: number;
+  /** When the last Deployment was Ready: the rest of `seconds` is the status catching up. */
+  deploymentsReadySeconds: number;
   writes: number;
   statusWrites: number;
   /** Reconciles over the convergence (topo_reconcile_total). */
@@ -396,6 +398,12 @@ async function operator(
   });
   const flags = imageNodeFlags();
   const ready = await countDone(ns, { kind: KIND, apiVersion: API_VERSION, plural: PLURAL }, topologyReady);
+  // The Deployments too, to tell the control plane's pace from the operator's status lag behind it.
+  const deploymentsReady = await countDone(
+    ns,
+    { kind: "Deployment", apiVersion: "apps/v1", plural: "deployments" },
+    deploymentReady,
+  );
   const started = Date.now();
   const cpuBefore = controlPlaneCpu();
   const bin = process.env.BENCH_BIN ?? join(ROOT, "dist/operator/src/cli/bin.js");
@@ -420,7 +428,10 @@ async function operator(
   );
   // When the last child was applied, to tell apply throughput from the wait for readiness that follows.
   let appliedAt: number | undefined;
+  let deploymentsReadyAt: number | undefined;
   await until("every Topology Ready", async () => {
+    if (deploymentsReadyAt === undefined && deploymentsReady.count() === TOPOLOGIES * NODES)
+      deploymentsReadyAt = Date.now();
     if (appliedAt === undefined) {
       const text = await metrics();
       const applies = text
@@ -434,7 +445,9 @@ async function operator(
   const seconds = (Date.now() - started) / 1000;
   const controlPlane = controlPlaneSince(cpuBefore);
   await ready.stop();
+  await deploymentsReady.stop();
   const appliedSeconds = ((appliedAt ?? Date.now()) - started) / 1000;
+  const deploymentsReadySeconds = ((deploymentsReadyAt ?? Date.now()) - started) / 1000;
   const text = await metrics();
   const writes = metric(text, "topo_api_writes_total");
   const byKind = Object.fromEntries(
@@ -472,6 +485,7 @@ async function operator(
   return {
     seconds,
     appliedSeconds,
+    deploymentsReadySeconds,
     writes,
     statusWrites,
     reconciles,
@@ -638,6 +652,7 @@ console.log(
         baselineSeconds: b.seconds,
         operatorSeconds: ops[i]!.seconds,
         operatorAppliedSeconds: ops[i]!.appliedSeconds,
+        operatorDeploymentsReadySeconds: ops[i]!.deploymentsReadySeconds,
         baselineAppliedSeconds: b.appliedSeconds,
         peakRssMiB: ops[i]!.peakRssMiB,
         memory: ops[i]!.memory,
