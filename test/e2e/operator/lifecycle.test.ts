@@ -70,6 +70,12 @@ describe("the operator", () => {
     await op?.stop();
     await ns?.remove();
   });
+  /** The Service of node db, which two cases delete. */
+  const shopDb = () => ({
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: "shop-db", namespace: ns.name },
+  });
   afterEach(() => {
     const state = expect.getState();
     if (state.assertionCalls !== state.numPassingAsserts)
@@ -211,26 +217,13 @@ describe("the operator", () => {
       undefined,
       "application/merge-patch+json",
     );
-    await objects.delete({
-      apiVersion: "v1",
-      kind: "Service",
-      metadata: { name: "shop-db", namespace: ns.name },
-    });
+    await objects.delete(shopDb());
     await waitFor(
       "replicas reverted to 2",
       async () => ((await objects.read(ref)) as Deployment).spec.replicas === 2,
       30_000,
     );
-    await waitFor(
-      "service recreated",
-      async () =>
-        objects.read({
-          apiVersion: "v1",
-          kind: "Service",
-          metadata: { name: "shop-db", namespace: ns.name },
-        }),
-      30_000,
-    );
+    await waitFor("service recreated", async () => objects.read(shopDb()), 30_000);
   });
 
   it("writes nothing to a Topology being deleted, and leaves no children once it is gone", async () => {
@@ -251,11 +244,7 @@ describe("the operator", () => {
       async () => (await readTopology(ns.name, "shop")).metadata?.deletionTimestamp,
     );
     const before = await op.metrics();
-    await objects.delete({
-      apiVersion: "v1",
-      kind: "Service",
-      metadata: { name: "shop-db", namespace: ns.name },
-    });
+    await objects.delete(shopDb());
     // The deletion wakes a reconcile, which brings nothing back (it recreated the Service above).
     await waitFor(
       "a reconcile after the deletion",
