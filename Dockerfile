@@ -46,6 +46,10 @@ LABEL org.opencontainers.image.title="topo-operator" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.created="${CREATED}"
 ENV NODE_ENV=production
+# Two malloc arenas rather than glibc's eight per core: the operator's native allocations (sockets, TLS,
+# libuv's threads) stay in fewer, fuller arenas. bench:operator (which starts it with this ENV too) measured
+# a lower peak RSS with it, one run each: 191 vs 199 MiB at 1,000 x 10, 134 vs 144 MiB at 200 x 10.
+ENV MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=deps /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist

@@ -5,7 +5,7 @@
 // Ready. TOPO_WORKERS and TOPO_APPLY_CONCURRENCY, when set, reach the operator (and the baseline) as they are.
 //   Run: npm run bench:operator            (BENCH_TOPOLOGIES=200 BENCH_NODES=10 BENCH_ROUNDS=2 by default)
 // Reports: converge time (operator / baseline), write calls (operator / objects + status writes), peak RSS
-// of the compiled operator, started with the Node flags of the image's ENTRYPOINT (BENCH_NODE_OPTIONS adds
+// of the compiled operator, started with the Node flags of the image's ENTRYPOINT and its ENV (BENCH_NODE_OPTIONS adds
 // more, e.g. "--cpu-prof --cpu-prof-dir=DIR" for a profile), and its CPU time; the control plane's CPU over
 // each phase (API server, etcd, controller manager, scheduler, kwok) and the machine's busy share, which
 // say what the operator costs the API server beyond its own process; reconcile p50/p99 and queue
@@ -132,6 +132,18 @@ function imageNodeFlags(): string[] {
     .find((l) => l.startsWith("ENTRYPOINT "));
   const argv = JSON.parse(line!.slice("ENTRYPOINT ".length)) as string[];
   return argv.slice(1, -1);
+}
+
+/** The ENV of the image's last stage (the runtime's: NODE_ENV, MALLOC_ARENA_MAX), as the operator runs in it. */
+function imageEnv(): Record<string, string> {
+  const lines = readFileSync(join(ROOT, "Dockerfile"), "utf8").split("\n");
+  const last = lines.findLastIndex((l) => l.startsWith("FROM "));
+  return Object.fromEntries(
+    lines
+      .slice(last)
+      .filter((l) => l.startsWith("ENV "))
+      .map((l) => l.slice("ENV ".length).trim().split("=", 2) as [string, string]),
+  );
 }
 
 type Watched = KubernetesObject & { status?: Record<string, unknown>; spec?: { replicas?: number } };
@@ -413,6 +425,7 @@ async function operator(
   const child = spawn(process.execPath, [...flags, bin, "operator"], {
     cwd: ROOT,
     env: {
+      ...imageEnv(),
       ...process.env,
       // BENCH_NODE_OPTIONS, e.g. "--max-old-space-size=96", to measure with the heap sized to a memory limit.
       NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? "",

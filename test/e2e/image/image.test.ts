@@ -28,7 +28,13 @@ const docker = (args: string[]): string =>
 
 interface ImageInspect {
   Size: number;
-  Config: { User: string; Labels: Record<string, string>; Entrypoint: string[]; Cmd: string[] };
+  Config: {
+    User: string;
+    Labels: Record<string, string>;
+    Entrypoint: string[];
+    Cmd: string[];
+    Env: string[];
+  };
 }
 
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
@@ -75,6 +81,8 @@ describe("the operator image", () => {
       "/app/dist/operator/src/cli/bin.js",
     ]);
     expect(image.Config.Cmd).toEqual(["operator"]);
+    // bench:operator starts the operator with this environment too (it reads the Dockerfile's).
+    expect(image.Config.Env).toEqual(expect.arrayContaining(["NODE_ENV=production", "MALLOC_ARENA_MAX=2"]));
   });
 
   it("adds little to its Node base: production dependencies and compiled JavaScript only", () => {
