@@ -122,27 +122,29 @@ async function settle(): Promise<number> {
   }
 }
 
+/** The Dockerfile's lines from its last FROM on: the runtime stage the operator runs in. */
+const RUNTIME_STAGE = (() => {
+  const lines = readFileSync(join(ROOT, "Dockerfile"), "utf8").split("\n");
+  return lines.slice(lines.findLastIndex((l) => l.startsWith("FROM ")));
+})();
+
 /** The Node flags the image starts the operator with (the Dockerfile's ENTRYPOINT), so RSS is the image's. */
 function imageNodeFlags(): string[] {
   // BENCH_NODE_FLAGS replaces them, to measure other flags before they go into the image.
   if (process.env.BENCH_NODE_FLAGS !== undefined)
     return process.env.BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean);
-  const line = readFileSync(join(ROOT, "Dockerfile"), "utf8")
-    .split("\n")
-    .find((l) => l.startsWith("ENTRYPOINT "));
+  const line = RUNTIME_STAGE.find((l) => l.startsWith("ENTRYPOINT "));
   const argv = JSON.parse(line!.slice("ENTRYPOINT ".length)) as string[];
   return argv.slice(1, -1);
 }
 
-/** The ENV of the image's last stage (the runtime's: NODE_ENV, MALLOC_ARENA_MAX), as the operator runs in it. */
+/** The ENV the image sets (NODE_ENV, MALLOC_ARENA_MAX), one KEY=VALUE a line, as the operator runs with it. */
 function imageEnv(): Record<string, string> {
-  const lines = readFileSync(join(ROOT, "Dockerfile"), "utf8").split("\n");
-  const last = lines.findLastIndex((l) => l.startsWith("FROM "));
   return Object.fromEntries(
-    lines
-      .slice(last)
-      .filter((l) => l.startsWith("ENV "))
-      .map((l) => l.slice("ENV ".length).trim().split("=", 2) as [string, string]),
+    RUNTIME_STAGE.filter((l) => l.startsWith("ENV ")).map((l) => {
+      const kv = l.slice("ENV ".length).trim();
+      return [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)];
+    }),
   );
 }
 
