@@ -244,10 +244,26 @@ metadata:
   annotations: { kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0" }
   labels: { type: kwok, kubernetes.io/hostname: kwok-node-$i, kubernetes.io/os: linux, kubernetes.io/arch: amd64$zone }
 status:
-  allocatable: { cpu: "32", memory: 256Gi, pods: "$NODE_PODS" }
-  capacity: { cpu: "32", memory: 256Gi, pods: "$NODE_PODS" }
+  allocatable: { $(fake_node_resources) }
+  capacity: { $(fake_node_resources) }
 YAML
   done
+}
+# What a fake node offers: every resource a real node reports, ephemeral storage included (a pod that
+# requests it is unschedulable on a node that reports none).
+# JSON, which is YAML as well.
+fake_node_resources() { printf '"cpu": "32", "memory": "256Gi", "ephemeral-storage": "1Ti", "pods": "%s"' "$NODE_PODS"; }
+
+# A node's status is a subresource: apply sets it on create and never after, so the fake nodes of a
+# cluster made before a resource was added to fake_node_resources get it here (kwok's stages keep it).
+fake_nodes_status() {
+  local node
+  admin get nodes -l type=kwok -o jsonpath='{range .items[*]}{.metadata.name} {.status.allocatable.ephemeral-storage}{"\n"}{end}' |
+    while read -r node storage; do
+      [ -n "$storage" ] && continue
+      admin patch node "$node" --subresource=status --type=merge \
+        -p "{\"status\": {\"allocatable\": {$(fake_node_resources)}, \"capacity\": {$(fake_node_resources)}}}" >&2
+    done
 }
 
 all_nodes_ready() {
@@ -262,6 +278,7 @@ all_nodes_ready() {
 bootstrap() {
   wait_until 60 "the default service account" admin get serviceaccount default -n default
   fake_nodes | admin apply -f - >&2
+  fake_nodes_status
   admin apply -f - >&2 <<'SC'
 apiVersion: storage.k8s.io/v1
 kind: StorageClass
@@ -284,7 +301,11 @@ running() {
 
 up() {
   [ "$FRESH" = 1 ] && down
-  if running && { ! want_real_node || real_node status >/dev/null 2>&1; }; then echo "$STATE/admin.kubeconfig"; return 0; fi
+  if running && { ! want_real_node || real_node status >/dev/null 2>&1; }; then
+    fake_nodes_status
+    echo "$STATE/admin.kubeconfig"
+    return 0
+  fi
   if ! command -v openssl >/dev/null || ! command -v curl >/dev/null; then
     apt-get update -qq && apt-get install -y -qq openssl curl >&2
   fi
