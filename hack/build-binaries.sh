@@ -2,7 +2,7 @@
 # Builds the control-plane binaries (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl),
 # etcd, kwok, helm and the Compose v2 plugin from Go modules, into a cache outside the repository keyed by
 # version. A warm cache makes this a no-op; a cold one takes a while on 2 cores, so progress is printed.
-# Usage: hack/build-binaries.sh [all|kube|etcd|kwok|helm|compose|kube-linter|actionlint|node|kubelet|coredns|kube-router]...
+# Usage: hack/build-binaries.sh [all|kube|etcd|kwok|helm|compose|kube-score|actionlint|node|kubelet|coredns|kube-router]...
 # `node` is the real node's kubelet, kube-proxy, CoreDNS and kube-router (hack/real-node.sh).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -158,8 +158,8 @@ build_kube_router() {
 }
 build_actionlint() { build_simple actionlint "${ACTIONLINT_VERSION:-v1.7.7}" github.com/rhysd/actionlint \
   github.com/rhysd/actionlint/cmd/actionlint actionlint; }
-build_kube_linter() { build_simple kube-linter "${KUBE_LINTER_VERSION:-v0.7.6}" golang.stackrox.io/kube-linter \
-  golang.stackrox.io/kube-linter/cmd/kube-linter kube-linter; }
+build_kube_score() { build_simple kube-score "$KUBE_SCORE_VERSION" github.com/zegl/kube-score \
+  github.com/zegl/kube-score/cmd/kube-score kube-score "-X main.version=$KUBE_SCORE_VERSION"; }
 
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(all)
@@ -169,7 +169,7 @@ for t in "${targets[@]}"; do
     node) build_kube_node; build_coredns; build_kube_router ;;
     kubelet) build_kube_node ;; coredns) build_coredns ;; kube-router) build_kube_router ;;
     kube) build_kube ;; etcd) build_etcd ;; kwok) build_kwok ;; helm) build_helm ;;
-    compose) build_compose ;; actionlint) build_actionlint ;; kube-linter) build_kube_linter ;;
+    compose) build_compose ;; actionlint) build_actionlint ;; kube-score) build_kube_score ;;
     *) echo "unknown target: $t" >&2; exit 2 ;;
   esac
 done

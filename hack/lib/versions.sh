@@ -11,6 +11,8 @@ export KUBE_ROUTER_VERSION="${KUBE_ROUTER_VERSION:-v2.1.0}"
 export KUBE_ROUTER_DEPS="${KUBE_ROUTER_DEPS:-golang.org/x/net@v0.62.0 google.golang.org/protobuf@v1.36.12 google.golang.org/grpc@v1.85.0 github.com/docker/docker@v28.5.2+incompatible}"
 export KWOK_VERSION="${KWOK_VERSION:-v0.7.0}"        # sigs.k8s.io/kwok
 export HELM_VERSION="${HELM_VERSION:-v3.19.5}"       # helm.sh/helm/v3
+# kube-score (static checks of the rendered chart): kube-linter's module host is not served here.
+export KUBE_SCORE_VERSION="${KUBE_SCORE_VERSION:-v1.20.0}" # github.com/zegl/kube-score
 export COMPOSE_VERSION="${COMPOSE_VERSION:-v2.32.4}" # github.com/docker/compose/v2 (go install works up to v2.32)
 export NODE_MAJOR="${NODE_MAJOR:-24}"                # the npm package node@24 ships the runtime
 # npm 11.16+ writes lockfiles without placeholders for unavailable optional packages and then `npm ci`

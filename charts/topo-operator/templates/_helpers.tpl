@@ -22,6 +22,13 @@ app.kubernetes.io/name: {{ include "topo-operator.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
+{{- /* The `helm test` Pod's own: the operator's selector (Services, PDB, NetworkPolicy) must not pick it. */}}
+{{- define "topo-operator.testSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "topo-operator.name" . }}-test
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: test
+{{- end }}
+
 {{- define "topo-operator.labels" -}}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{ include "topo-operator.selectorLabels" . }}

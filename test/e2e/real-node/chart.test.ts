@@ -39,7 +39,7 @@ import {
   REAL_NODE_NAME,
   requireRealNode,
 } from "../support/real-node.ts";
-import { eventsAbout, execIn, isPodReady, kubectl, suffix } from "./helpers.ts";
+import { eventsAbout, execIn, getFrom, isPodReady, kubectl, suffix } from "./helpers.ts";
 
 const RESTRICTED = {
   "pod-security.kubernetes.io/enforce": "restricted",
@@ -224,6 +224,74 @@ describe("the chart on the real node", () => {
         source: expect.objectContaining({ component: "kubelet" }),
       }),
     );
+  });
+
+  it("enforces the chart's NetworkPolicies: the test Pod's reaches DNS and /readyz only, and takes nothing in", async () => {
+    // Two pods of testsvc beside the operator: one with the `helm test` Pod's labels, one a stranger that no
+    // policy selects. kube-router enforces the policies on the real node.
+    const pod = (name: string, labels: Record<string, string>) => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name, labels },
+      spec: {
+        automountServiceAccountToken: false,
+        securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: "RuntimeDefault" } },
+        containers: [
+          {
+            name: "svc",
+            image: "topo/testsvc:local",
+            imagePullPolicy: "Never",
+            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+          },
+        ],
+      },
+    });
+    const tester = `tester-${suffix()}`;
+    const stranger = `stranger-${suffix()}`;
+    const testLabels = {
+      "app.kubernetes.io/name": "topo-operator-test",
+      "app.kubernetes.io/instance": release,
+      "app.kubernetes.io/component": "test",
+    };
+    await api("POST", `/api/v1/namespaces/${REL}/pods`, pod(tester, testLabels));
+    await api("POST", `/api/v1/namespaces/${REL}/pods`, pod(stranger, { app: "stranger" }));
+    try {
+      const ipOf = (name: string) =>
+        waitFor(`${name} running`, async () => {
+          const p = await api<V1Pod>("GET", `/api/v1/namespaces/${REL}/pods/${name}`);
+          return p.status?.phase === "Running" && p.status.podIP;
+        });
+      const [operator] = await operatorPods(REL, release);
+      const operatorIp = operator!.status!.podIP!;
+      const [testerIp, strangerIp] = await Promise.all([ipOf(tester), ipOf(stranger)]);
+      const readyz = `http://${release}-topo-operator-metrics.${REL}.svc:8081/readyz`;
+      const reaches = async (from: string, url: string) => (await getFrom(REL, from, url)).code === 0;
+      // Allowed: the test Pod's egress to DNS and the metrics port; anyone's ingress to the metrics port.
+      expect(await reaches(tester, readyz)).toBe(true);
+      expect(await reaches(stranger, `http://${operatorIp}:8081/readyz`)).toBe(true);
+      // Denied (once kube-router has the new pods in its rules): the test Pod's egress anywhere else, and
+      // any ingress to it. The stranger, selected by no policy, answers whoever else asks.
+      await waitFor("the test Pod's egress to the stranger denied", async () =>
+        (await reaches(tester, `http://${strangerIp}:8080/healthz`)) ? undefined : true,
+      );
+      await waitFor("ingress to the test Pod denied", async () =>
+        (await reaches(stranger, `http://${testerIp}:8080/healthz`)) ? undefined : true,
+      );
+      // The operator's egress is open by default (networkPolicy.egress [{}]).
+      const fromOperator = await execIn(
+        REL,
+        operator!.metadata!.name!,
+        "node",
+        "-e",
+        `fetch("http://${strangerIp}:8080/healthz", { signal: AbortSignal.timeout(3000) })` +
+          ".then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))",
+      );
+      expect(fromOperator.code).toBe(0);
+      expect(await reaches(tester, readyz)).toBe(true);
+    } finally {
+      await api("DELETE", `/api/v1/namespaces/${REL}/pods/${tester}`).catch(() => undefined);
+      await api("DELETE", `/api/v1/namespaces/${REL}/pods/${stranger}`).catch(() => undefined);
+    }
   });
 
   it("reconciles a Topology from the pod, with no operator on the host", async () => {

@@ -12,11 +12,12 @@ export const CHART = join(ROOT, "charts/topo-operator");
  * The build runs under a lock: on a cold cache, test files in parallel workers would otherwise build into
  * the same directory at once.
  */
-export function cachedTool(name: "helm" | "actionlint"): string {
-  const path =
-    name === "helm"
-      ? '"$TOPO_CACHE/bin/helm-$HELM_VERSION/helm"'
-      : '"$TOPO_CACHE/bin/actionlint-${ACTIONLINT_VERSION:-v1.7.7}/actionlint"';
+export function cachedTool(name: "helm" | "actionlint" | "kube-score"): string {
+  const path = {
+    helm: '"$TOPO_CACHE/bin/helm-$HELM_VERSION/helm"',
+    actionlint: '"$TOPO_CACHE/bin/actionlint-${ACTIONLINT_VERSION:-v1.7.7}/actionlint"',
+    "kube-score": '"$TOPO_CACHE/bin/kube-score-$KUBE_SCORE_VERSION/kube-score"',
+  }[name];
   const script = [
     "set -euo pipefail",
     "source hack/lib/versions.sh",

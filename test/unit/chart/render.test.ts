@@ -34,7 +34,9 @@ interface PodSpec {
 
 const of = (ms: Manifest[], kind: string) => ms.filter((m) => m.kind === kind);
 const deployment = (ms: Manifest[]) =>
-  of(ms, "Deployment")[0] as Manifest & { spec: { replicas: number; template: { spec: PodSpec } } };
+  of(ms, "Deployment")[0] as Manifest & {
+    spec: { replicas: number; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } };
+  };
 const env = (ms: Manifest[]) =>
   Object.fromEntries(
     deployment(ms).spec.template.spec.containers[0]!.env!.map((e) => [e.name, e.value ?? "(from)"]),
@@ -218,6 +220,57 @@ describe("the topo-operator chart, rendered", () => {
     expect(c.image).toBe("ghcr.io/topo-dev/topo-operator:1.2.3");
     expect(c.command.slice(0, 2)).toEqual(["node", "-e"]);
     expect(c.command.at(-1)).toBe("http://topo-topo-operator-metrics.topo-system.svc:8081/readyz");
+  });
+
+  it("lets the operator pods take traffic only on the ports they serve, and the test Pod reach only DNS and /readyz", () => {
+    type Policy = Manifest & {
+      spec: {
+        podSelector: { matchLabels: Record<string, string> };
+        policyTypes: string[];
+        ingress?: { ports: { port: string | number }[]; from?: unknown[] }[];
+        egress: { ports?: { port: number; protocol: string }[]; to?: unknown[] }[];
+      };
+    };
+    const picks = (selector: Record<string, string>, m: Manifest) =>
+      Object.entries(selector).every(([k, v]) => m.metadata.labels?.[k] === v);
+    const ms = render([
+      "dashboard.enabled=true",
+      "networkPolicy.ingressFrom[0].namespaceSelector.matchLabels.team=ops",
+    ]);
+    const [operator, test] = of(ms, "NetworkPolicy") as Policy[];
+    const [pod] = of(ms, "Pod");
+    const podTemplate = {
+      metadata: { labels: deployment(ms).spec.template.metadata.labels },
+    } as unknown as Manifest;
+    expect(podTemplate.metadata.labels).toBeDefined();
+    expect(operator!.spec.policyTypes).toEqual(["Ingress", "Egress"]);
+    expect(picks(operator!.spec.podSelector.matchLabels, podTemplate)).toBe(true);
+    expect(operator!.spec.ingress).toEqual([
+      {
+        ports: [
+          { port: "metrics", protocol: "TCP" },
+          { port: "dashboard", protocol: "TCP" },
+        ],
+        from: [{ namespaceSelector: { matchLabels: { team: "ops" } } }],
+      },
+    ]);
+    expect(operator!.spec.egress).toEqual([{}]);
+    // The test Pod has a policy of its own, and none of the operator's selectors picks it.
+    expect(picks(test!.spec.podSelector.matchLabels, pod!)).toBe(true);
+    expect(picks(test!.spec.podSelector.matchLabels, podTemplate)).toBe(false);
+    expect(test!.spec.ingress).toBeUndefined();
+    expect(test!.spec.egress.flatMap((r) => r.ports!.map((p) => p.port))).toEqual([53, 53, 8081]);
+    const selectors = [
+      operator!.spec.podSelector.matchLabels,
+      ...of(ms, "Service").map(
+        (s) => (s as Manifest & { spec: { selector: Record<string, string> } }).spec.selector,
+      ),
+    ];
+    for (const s of selectors) expect(picks(s, pod!)).toBe(false);
+    expect(of(render(["networkPolicy.enabled=false"]), "NetworkPolicy")).toHaveLength(0);
+    expect(of(render(["tests.enabled=false"]), "NetworkPolicy").map((p) => p.metadata.name)).toEqual([
+      "topo-topo-operator",
+    ]);
   });
 
   it("rejects values the schema does not know", () => {
